@@ -1,0 +1,1 @@
+"""Adapters: files, databases, standards formats. They depend on the domain, never the reverse."""

@@ -1,0 +1,59 @@
+"""iCalendar (RFC 5545) export of a course plan, with UIDs stable across re-exports."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from icalendar import Calendar, Event
+
+from infusionist.domain.planning import Activity, ActivityKind, CoursePlan
+
+PRODID = "-//infusionist//course plan//EN"
+_CALENDAR_KINDS = {
+    ActivityKind.MEDICATION, ActivityKind.PREMEDICATION, ActivityKind.INFUSION,
+    ActivityKind.OBSERVATION, ActivityKind.FOLLOW_UP, ActivityKind.TEST, ActivityKind.PROCEDURE,
+}
+
+
+def activity_uid(plan: CoursePlan, activity: Activity) -> str:
+    return f"{plan.patient.id}-{activity.id}@infusionist"
+
+
+def plan_to_ics(plan: CoursePlan, *, stamp: datetime) -> bytes:
+    """Calendar of the plan's appointments and medication periods (not each vital-sign check)."""
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("x-wr-calname", f"Course {plan.course} - {plan.patient.id}")
+    for activity in plan.activities:
+        if activity.kind not in _CALENDAR_KINDS:
+            continue
+        calendar.add_component(_event(plan, activity, stamp))
+    data: bytes = calendar.to_ical()
+    return data
+
+
+def _event(plan: CoursePlan, activity: Activity, stamp: datetime) -> Event:
+    event = Event()
+    event.add("uid", activity_uid(plan, activity))
+    event.add("dtstamp", stamp.astimezone(UTC))
+    event.add("summary", _summary(activity))
+    if activity.all_day:
+        event.add("dtstart", activity.start.date())
+        if activity.end is not None:
+            event.add("dtend", activity.end.date())
+    else:
+        event.add("dtstart", activity.start)
+        if activity.end is not None:
+            event.add("dtend", activity.end)
+    lines = [activity.text or "", "Requirements: " + ", ".join(activity.requirements)]
+    lines += activity.advisories
+    event.add("description", "\n".join(line for line in lines if line))
+    event.add("categories", [activity.kind.value])
+    return event
+
+
+def _summary(activity: Activity) -> str:
+    day = "" if activity.day in (None, 0) else f"Day {activity.day}: "
+    dose = activity.dose_display or (activity.dose.display() if activity.dose else "")
+    return f"{day}{activity.name}{' ' + dose if dose else ''}{' ' + activity.route if activity.route else ''}"

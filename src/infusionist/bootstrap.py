@@ -1,0 +1,1 @@
+"""The one place where adapters are wired to services (grows with storage and the web app)."""

@@ -1,0 +1,60 @@
+"""One exception tree for every refusal the system makes.
+
+Every error carries a stable ``code`` (shown by the API and the CLI, never changed once
+published) and a ``message`` written for the nurse or physician who reads it. Where the refusal
+enforces a rule of the protocol, ``requirements`` names the requirement IDs
+(``PROT-nn`` / ``IAR-nn`` / ``C-n``) so that the person can look the rule up.
+
+    InfusionistError
+    ├── ProtocolError        the protocol file is malformed or inconsistent   PROTOCOL-*
+    ├── ConfigError          a centre configuration breaks a protocol limit   CONFIG-*
+    ├── PlanningError        a course cannot be planned as asked             PLAN-*
+    ├── EventRefused         a bedside event is refused by a guard            DAY-*
+    └── ValidationFailed     an entry is impossible (per-field messages)     VITALS-*, INPUT-*
+"""
+
+from __future__ import annotations
+
+
+class InfusionistError(Exception):
+    """Base of every refusal; ``code`` is stable, ``message`` is for people."""
+
+    code: str = "INFUSIONIST-ERROR"
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        requirements: tuple[str, ...] = (),
+        details: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.requirements = requirements
+        self.details = dict(details or {})
+
+    def one_line(self) -> str:
+        refs = f" [{', '.join(self.requirements)}]" if self.requirements else ""
+        return f"{self.code}: {self.message}{refs}"
+
+
+class ProtocolError(InfusionistError):
+    """The protocol data is malformed or internally inconsistent."""
+
+
+class ConfigError(InfusionistError):
+    """A centre configuration asks for something outside the protocol's limits."""
+
+
+class PlanningError(InfusionistError):
+    """A course cannot be planned as requested."""
+
+
+class EventRefused(InfusionistError):
+    """A guard refused a bedside event; nothing was recorded."""
+
+
+class ValidationFailed(InfusionistError):
+    """An entry is impossible; ``details`` maps each field to its message."""

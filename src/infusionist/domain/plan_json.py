@@ -1,0 +1,113 @@
+"""The plan's JSON contract (docs/plan-json.md): to and from plain JSON-ready dicts."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from infusionist.domain.planning import Activity, CoursePlan, Patient, PlannedDay
+from infusionist.domain.units import Quantity, json_number
+
+PLAN_JSON_VERSION = 1
+
+
+def plan_to_json(plan: CoursePlan) -> dict[str, Any]:
+    return {
+        "format": PLAN_JSON_VERSION,
+        "protocol": {"id": plan.protocol_id, "version": plan.protocol_version},
+        "centre": plan.centre_id,
+        "course": plan.course,
+        "timezone": plan.timezone,
+        "patient": _patient(plan.patient),
+        "options": dict(plan.options),
+        "warnings": list(plan.warnings),
+        "days": [_day(day) for day in plan.days],
+        "activities": [_activity(a) for a in plan.activities],
+    }
+
+
+def plan_from_json(data: dict[str, Any]) -> CoursePlan:
+    """Rebuild a plan from its JSON (as printed by ``infusionist plan --format json``)."""
+    return CoursePlan(
+        protocol_id=data["protocol"]["id"],
+        protocol_version=data["protocol"]["version"],
+        centre_id=data.get("centre", "default"),
+        course=data["course"],
+        timezone=data["timezone"],
+        patient=Patient.model_validate(data["patient"]),
+        options=data.get("options", {}),
+        days=tuple(PlannedDay.model_validate(day) for day in data["days"]),
+        activities=tuple(_activity_from(a) for a in data["activities"]),
+        warnings=tuple(data.get("warnings", ())),
+    )
+
+
+def _patient(patient: Patient) -> dict[str, Any]:
+    return {
+        "id": patient.id,
+        "sex": patient.sex,
+        "childbearing_potential": patient.childbearing_potential,
+        "weight_kg": _number(patient.weight_kg),
+    }
+
+
+def _day(day: PlannedDay) -> dict[str, Any]:
+    return {
+        "day": day.day,
+        "date": day.date.isoformat(),
+        "chair_start": day.chair_start.isoformat(),
+        "infusion_start": day.infusion_start.isoformat(),
+        "infusion_end": day.infusion_end.isoformat(),
+        "flush_end": day.flush_end.isoformat(),
+        "observation_end": day.observation_end.isoformat(),
+        "chair_minutes": day.chair_minutes,
+    }
+
+
+def _activity(a: Activity) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "element": a.element,
+        "day": a.day,
+        "kind": a.kind.value,
+        "name": a.name,
+        "start": a.start.isoformat(),
+        "end": a.end.isoformat() if a.end else None,
+        "all_day": a.all_day,
+        "dose": _quantity(a.dose),
+        "dose_display": a.dose_display,
+        "route": a.route,
+        "volume_ml": _number(a.volume_ml),
+        "rate_ml_per_h": _number(a.rate_ml_per_h),
+        "requirements": list(a.requirements),
+        "advisories": list(a.advisories),
+        "text": a.text,
+    }
+
+
+def _activity_from(data: dict[str, Any]) -> Activity:
+    fields = {k: v for k, v in data.items() if k in Activity.model_fields}
+    for key in ("volume_ml", "rate_ml_per_h"):
+        if fields.get(key) is not None:
+            fields[key] = Decimal(str(fields[key]))
+    return Activity.model_validate(fields)
+
+
+def _quantity(q: Quantity | None) -> dict[str, Any] | None:
+    return None if q is None else {"value": json_number(q.value), "unit": q.unit}
+
+
+def _number(value: Decimal | None) -> int | float | None:
+    return None if value is None else json_number(value)
+
+
+def parse_instant(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise ValueError(f"{text!r} has no UTC offset")
+    return moment
+
+
+def parse_date(text: str) -> date:
+    return date.fromisoformat(text)

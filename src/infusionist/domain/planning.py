@@ -1,0 +1,385 @@
+"""The course planner: protocol + patient + dates -> every activity at its date and clock time.
+
+Pure: the caller passes the time zone object and the centre configuration; nothing here reads
+a clock, a file or the environment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, tzinfo
+from decimal import Decimal
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from infusionist.domain.centre import CentreConfig, ConfiguredProtocol, configure
+from infusionist.domain.course_days import infusion_dates
+from infusionist.domain.dates import add_period, at_wall_clock, plus_minutes
+from infusionist.domain.protocol import (
+    Anchor,
+    Condition,
+    DateRule,
+    Element,
+    Medication,
+    Protocol,
+)
+from infusionist.domain.units import Quantity
+
+
+class Patient(BaseModel):
+    """What the planner needs to know about the patient."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(min_length=1)
+    sex: Literal["female", "male"]
+    childbearing_potential: bool = False
+    weight_kg: Decimal | None = Field(default=None, gt=0)
+
+    def meets(self, condition: Condition) -> bool:
+        if condition is Condition.CHILDBEARING_POTENTIAL:
+            return self.sex == "female" and self.childbearing_potential
+        return True
+
+
+class ActivityKind(StrEnum):
+    MEDICATION = "medication"
+    PREMEDICATION = "premedication"
+    INFUSION = "infusion"
+    FLUSH = "flush"
+    VITAL_SIGNS = "vital_signs"
+    PROCEDURE = "procedure"
+    TEST = "test"
+    OBSERVATION = "observation"
+    INSTRUCTION = "instruction"
+    FOLLOW_UP = "follow_up"
+
+
+class Activity(BaseModel):
+    """One planned item; ``day`` 0 is the evening before day 1, None is after the course."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    element: str
+    day: int | None
+    kind: ActivityKind
+    name: str
+    start: datetime
+    end: datetime | None = None
+    all_day: bool = False
+    dose: Quantity | None = None
+    dose_display: str | None = None
+    route: str | None = None
+    volume_ml: Decimal | None = None
+    rate_ml_per_h: Decimal | None = None
+    requirements: tuple[str, ...]
+    advisories: tuple[str, ...] = ()
+    text: str | None = None
+
+
+class PlannedDay(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    day: int
+    date: date
+    chair_start: datetime
+    infusion_start: datetime
+    infusion_end: datetime
+    flush_end: datetime
+    observation_end: datetime
+
+    @property
+    def chair_minutes(self) -> int:
+        return int((self.observation_end - self.chair_start).total_seconds() // 60)
+
+
+class CoursePlan(BaseModel):
+    """The whole plan of one course for one patient."""
+
+    model_config = ConfigDict(frozen=True)
+
+    protocol_id: str
+    protocol_version: str
+    centre_id: str
+    course: int
+    timezone: str
+    patient: Patient
+    options: dict[str, str]
+    days: tuple[PlannedDay, ...]
+    activities: tuple[Activity, ...]
+    warnings: tuple[str, ...]
+
+    @property
+    def first_day(self) -> date:
+        return self.days[0].date
+
+    @property
+    def last_day(self) -> date:
+        return self.days[-1].date
+
+    def day(self, number: int) -> PlannedDay:
+        return next(d for d in self.days if d.day == number)
+
+    def activities_on(self, day: int | None) -> list[Activity]:
+        return [a for a in self.activities if a.day == day]
+
+
+@dataclass(frozen=True)
+class PlanRequest:
+    """Everything the planner is asked: the patient, which course, when and where."""
+
+    patient: Patient
+    course: int
+    first_day: date
+    infusion_start: time
+    zone: tzinfo
+    zone_name: str
+    previous_course_end: date | None = None
+
+
+def plan_course(protocol: Protocol, request: PlanRequest, config: CentreConfig) -> CoursePlan:
+    """Plan ``request.course`` for ``request.patient`` under ``protocol`` and ``config``."""
+    configured = configure(protocol, config)
+    dates = infusion_dates(configured, request.course, request.first_day,
+                           request.previous_course_end)
+    builder = _Builder(configured, request, dates)
+    return builder.build()
+
+
+class _Builder:
+    """Collects the activities of one course plan."""
+
+    def __init__(self, configured: ConfiguredProtocol, request: PlanRequest,
+                 dates: list[date]) -> None:
+        self.configured = configured
+        self.protocol = configured.protocol
+        self.request = request
+        self.dates = dates
+        self.prefix = f"c{request.course}"
+
+    def build(self) -> CoursePlan:
+        days = tuple(self._planned_day(n, d) for n, d in enumerate(self.dates, start=1))
+        activities = [
+            *self._evening_before(),
+            *(a for day in days for a in self._infusion_day(day)),
+            *self._after_course(days[-1]),
+        ]
+        activities.sort(key=_sort_key)
+        return CoursePlan(
+            protocol_id=self.protocol.id,
+            protocol_version=self.protocol.version,
+            centre_id=self.configured.config.centre_id,
+            course=self.request.course,
+            timezone=self.request.zone_name,
+            patient=self.request.patient,
+            options=dict(self.configured.options),
+            days=days,
+            activities=tuple(activities),
+            warnings=tuple(self._warnings()),
+        )
+
+    # -- the shape of each day -------------------------------------------------------------
+
+    def _planned_day(self, number: int, day: date) -> PlannedDay:
+        start = at_wall_clock(day, self.request.infusion_start, self.request.zone)
+        infusion_end = plus_minutes(start, self.protocol.infusion.duration_minutes())
+        flush = self.protocol.flush
+        flush_end = plus_minutes(infusion_end, flush.duration_minutes()) if flush else infusion_end
+        observation_end = plus_minutes(flush_end, self.protocol.observation.duration_minutes())
+        earliest = min(
+            [self.protocol.vital_signs.baseline_offset_minutes]
+            + [p.offset_minutes for p in self.protocol.premedications if p.applies_on(number)]
+            + [a.offset_minutes for a in self.protocol.day_activities if a.applies_on(number)]
+        )
+        return PlannedDay(
+            day=number, date=day, chair_start=plus_minutes(start, earliest),
+            infusion_start=start, infusion_end=infusion_end, flush_end=flush_end,
+            observation_end=observation_end,
+        )
+
+    def _evening_before(self) -> Iterator[Activity]:
+        evening = self._evening(self.dates[0] - timedelta(days=1))
+        for med in self._medications():
+            end_rule = self._end_rule(med)
+            yield self._activity(
+                med, 0, ActivityKind.MEDICATION, med.name, evening,
+                end=self._evening(self._resolve(end_rule)) if end_rule else None,
+                dose=med.unit_dose, dose_display=med.display_dose(), route=med.route,
+                extra_advisories=(med.stop_condition,) if self._shows_stop_condition(med) else (),
+            )
+        for instruction in self.protocol.instructions:
+            if instruction.when == "evening_before":
+                yield self._activity(instruction, 0, ActivityKind.INSTRUCTION, instruction.name,
+                                     evening, text=instruction.text)
+
+    def _infusion_day(self, day: PlannedDay) -> Iterator[Activity]:
+        protocol, n, start = self.protocol, day.day, day.infusion_start
+        for item in protocol.day_activities:
+            if item.applies_on(n) and self.request.patient.meets(item.condition):
+                kind = ActivityKind.TEST if item.kind == "test" else ActivityKind.PROCEDURE
+                yield self._activity(item, n, kind, item.name,
+                                     plus_minutes(start, item.offset_minutes))
+        for premed in protocol.premedications:
+            if premed.applies_on(n):
+                yield self._activity(
+                    premed, n, ActivityKind.PREMEDICATION, premed.name,
+                    plus_minutes(start, premed.offset_minutes), dose=premed.dose,
+                    route=premed.route, text=f"{premed.dose.display()} {premed.route} "
+                    f"{premed.form}, {-premed.offset_minutes} min before the infusion",
+                )
+        yield from self._infusion_and_flush(day)
+        yield from self._vital_signs(day)
+        yield self._activity(protocol.observation, n, ActivityKind.OBSERVATION, "observation",
+                             day.flush_end, end=day.observation_end)
+        for instruction in protocol.instructions:
+            if instruction.when == "infusion_days":
+                yield self._activity(instruction, n, ActivityKind.INSTRUCTION, instruction.name,
+                                     day.chair_start, end=day.observation_end,
+                                     text=instruction.text)
+
+    def _infusion_and_flush(self, day: PlannedDay) -> Iterator[Activity]:
+        infusion, flush = self.protocol.infusion, self.protocol.flush
+        yield self._activity(
+            infusion, day.day, ActivityKind.INFUSION, infusion.name, day.infusion_start,
+            end=day.infusion_end, dose=infusion.dose, route=infusion.route,
+            volume_ml=infusion.prepared_volume.value, rate_ml_per_h=infusion.rate_ml_per_h(),
+            text=f"Use within {infusion.storage_limit.display()} of preparation",
+        )
+        if flush is not None:
+            yield self._activity(
+                flush, day.day, ActivityKind.FLUSH, flush.name, day.infusion_end,
+                end=day.flush_end, route=flush.route, volume_ml=flush.volume.value,
+                rate_ml_per_h=flush.rate_ml_per_h(),
+            )
+
+    def _vital_signs(self, day: PlannedDay) -> Iterator[Activity]:
+        schedule = self.protocol.vital_signs
+        baseline = plus_minutes(day.infusion_start, schedule.baseline_offset_minutes)
+        yield self._activity(schedule, day.day, ActivityKind.VITAL_SIGNS, "vital signs",
+                             baseline, suffix="baseline", text="Baseline before the infusion")
+        moment, index = day.infusion_start, 0
+        while moment <= day.observation_end:
+            yield self._activity(schedule, day.day, ActivityKind.VITAL_SIGNS, "vital signs",
+                                 moment, suffix=f"{index:02d}")
+            moment, index = plus_minutes(moment, schedule.interval_minutes), index + 1
+        if plus_minutes(moment, -schedule.interval_minutes) < day.observation_end:
+            yield self._activity(schedule, day.day, ActivityKind.VITAL_SIGNS, "vital signs",
+                                 day.observation_end, suffix="discharge")
+
+    def _after_course(self, last: PlannedDay) -> Iterator[Activity]:
+        for item in self.protocol.follow_up:
+            if not self.request.patient.meets(item.condition):
+                continue
+            if item.id == "next-course" and not self._another_course_allowed():
+                continue
+            kind = ActivityKind(item.kind)
+            yield self._activity(
+                item, None, kind, item.name, self._midnight(self._resolve(item.due)),
+                end=self._midnight(self._resolve(item.end)) if item.end else None,
+                all_day=True, dose=item.dose, route=item.route, text=item.text,
+            )
+        for med in self._medications():
+            end_rule = self._end_rule(med)
+            if end_rule is not None:
+                yield self._activity(
+                    med, None, ActivityKind.FOLLOW_UP, f"end of {med.name}",
+                    self._midnight(self._resolve(end_rule)), all_day=True, suffix="end",
+                    text=f"Last dose of {med.name} ({med.display_dose()}) on this day",
+                    extra_advisories=(med.stop_condition,)
+                    if self._shows_stop_condition(med) else (),
+                )
+        for instruction in self.protocol.instructions:
+            if instruction.when == "after_course":
+                yield self._activity(instruction, None, ActivityKind.INSTRUCTION,
+                                     instruction.name, last.observation_end,
+                                     text=instruction.text)
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _medications(self) -> list[Medication]:
+        return [
+            med for med in self.protocol.evening_before
+            if med.when is None or self.configured.option(med.when.option) == med.when.value
+        ]
+
+    def _end_rule(self, med: Medication) -> DateRule | None:
+        if med.end_option is not None:
+            return med.end_by_option[self.configured.option(med.end_option)]
+        return med.end
+
+    def _shows_stop_condition(self, med: Medication) -> bool:
+        return med.stop_condition is not None and med.end_option is not None and (
+            self.configured.option(med.end_option) == "us-label"
+        )
+
+    def _resolve(self, rule: DateRule) -> date:
+        anchors = {
+            Anchor.EVENING_BEFORE: self.dates[0] - timedelta(days=1),
+            Anchor.FIRST_INFUSION_DAY: self.dates[0],
+            Anchor.LAST_INFUSION_DAY: self.dates[-1],
+        }
+        return add_period(anchors[rule.anchor], rule.offset)
+
+    def _another_course_allowed(self) -> bool:
+        limit = self.protocol.courses.max_courses
+        return limit is None or self.request.course < limit
+
+    def _evening(self, day: date) -> datetime:
+        return at_wall_clock(day, self.configured.config.evening_medication_time,
+                             self.request.zone)
+
+    def _midnight(self, day: date) -> datetime:
+        return at_wall_clock(day, time(0, 0), self.request.zone)
+
+    def _activity(
+        self, element: Element, day: int | None, kind: ActivityKind, name: str,
+        start: datetime, *, suffix: str | None = None, extra_advisories: tuple[str | None, ...] = (),
+        **fields: object,
+    ) -> Activity:
+        place = "after" if day is None else f"d{day}"
+        ident = f"{self.prefix}-{place}-{element.id}" + (f"-{suffix}" if suffix else "")
+        advisories = tuple(_advisory_text(a.conflict, a.text) for a in element.advisories)
+        advisories += tuple(text for text in extra_advisories if text)
+        return Activity.model_validate({
+            "id": ident, "element": element.id, "day": day, "kind": kind, "name": name,
+            "start": start, "requirements": element.requirements, "advisories": advisories,
+            **fields,
+        })
+
+    def _warnings(self) -> Iterator[str]:
+        for element in self.protocol.course_warnings:
+            for advisory in element.advisories:
+                yield _advisory_text(advisory.conflict, advisory.text)
+        weight = self.request.patient.weight_kg
+        for premed in self.protocol.premedications:
+            minimum = premed.full_dose_min_weight_kg
+            if weight is not None and minimum is not None and weight < minimum:
+                yield (f"Weight {weight} kg is under {minimum} kg: {premed.name} "
+                       f"{premed.dose.display()} is the dose for {minimum} kg or more; the "
+                       f"physician sets the dose ({', '.join(premed.requirements)}).")
+        for item in self.protocol.day_activities:
+            if item.blocks_start_unless and self.request.patient.meets(item.condition):
+                yield (f"Day {', '.join(map(str, item.days)) if item.days != 'all' else 'each'}: "
+                       f"{item.name} must be {item.blocks_start_unless} before the infusion "
+                       f"starts ({', '.join(item.requirements)}).")
+
+
+def _advisory_text(conflict: str | None, text: str) -> str:
+    return f"{conflict}: {text}" if conflict else text
+
+
+_KIND_ORDER = {kind: i for i, kind in enumerate([
+    ActivityKind.TEST, ActivityKind.PROCEDURE, ActivityKind.VITAL_SIGNS,
+    ActivityKind.PREMEDICATION, ActivityKind.MEDICATION, ActivityKind.INFUSION,
+    ActivityKind.FLUSH, ActivityKind.OBSERVATION, ActivityKind.INSTRUCTION,
+    ActivityKind.FOLLOW_UP,
+])}
+
+
+def _sort_key(activity: Activity) -> tuple[int, datetime, int, str]:
+    day = 10_000 if activity.day is None else activity.day
+    return (day, activity.start, _KIND_ORDER[activity.kind], activity.id)

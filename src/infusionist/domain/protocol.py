@@ -1,0 +1,519 @@
+"""The protocol model: a clinical infusion protocol as validated, frozen data.
+
+A protocol file (YAML, see ``docs/protocol-format.md``) is parsed into these models. Every
+element carries the requirement IDs it implements and the key of its source document, and any
+conflict between sources sits beside the element as an :class:`Advisory`. No clinical number
+lives in Python code: the planner and the bedside logic read every dose, time and threshold
+from here.
+
+The format is general enough for other infusion therapies: courses are rules over course
+numbers (any count of infusion days, Monday-to-Friday or consecutive or given day offsets,
+a minimum interval after the previous course), and an infusion may run at one rate derived
+from volume and duration or through a stepped rate table.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from infusionist.domain.units import Quantity, format_decimal
+
+RequirementId = Annotated[str, StringConstraints(pattern=r"^(PROT|IAR)-\d{2}$")]
+ConflictId = Annotated[str, StringConstraints(pattern=r"^C-\d{1,2}$")]
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$")]
+Route = Literal["iv", "oral"]
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Source(Frozen):
+    """A document the protocol cites."""
+
+    title: str
+    citation: str
+    url: str | None = None
+
+
+class Advisory(Frozen):
+    """A conflict or dated statement shown beside the element it touches."""
+
+    conflict: ConflictId | None = None
+    text: str
+    source: str
+
+
+class Element(Frozen):
+    """Anything in the protocol: it has an id, requirement IDs and a source."""
+
+    id: Slug
+    requirements: tuple[RequirementId, ...] = Field(min_length=1)
+    source: str
+    advisories: tuple[Advisory, ...] = ()
+
+
+class Period(Frozen):
+    """A calendar period: months are calendar months, clamped to the month's end."""
+
+    months: int = Field(default=0, ge=0)
+    weeks: int = Field(default=0, ge=0)
+    days: int = Field(default=0, ge=0)
+
+    def total_days_hint(self) -> int:
+        return self.months * 30 + self.weeks * 7 + self.days
+
+    def describe(self) -> str:
+        parts = [
+            f"{n} {word}{'s' if n != 1 else ''}"
+            for n, word in ((self.months, "month"), (self.weeks, "week"), (self.days, "day"))
+            if n
+        ]
+        return " ".join(parts) or "0 days"
+
+
+class Anchor(StrEnum):
+    """A day of the course that other dates are counted from."""
+
+    EVENING_BEFORE = "evening_before_day_1"
+    FIRST_INFUSION_DAY = "first_infusion_day"
+    LAST_INFUSION_DAY = "last_infusion_day"
+
+
+class DateRule(Frozen):
+    """A date counted from an anchor: ``last_infusion_day + 4 months``."""
+
+    anchor: Anchor
+    offset: Period = Period()
+
+
+class Condition(StrEnum):
+    """Who an element applies to."""
+
+    ALWAYS = "always"
+    CHILDBEARING_POTENTIAL = "female_with_childbearing_potential"
+
+
+class OptionChoice(Frozen):
+    """One selectable variant of a centre option."""
+
+    value: Slug
+    label: str
+    refused: str | None = None  # why a centre may not choose it (e.g. a withdrawn drug)
+    requirements: tuple[str, ...] = ()
+
+
+class Option(Frozen):
+    """A choice the protocol leaves to the centre, with its safe variants."""
+
+    id: Slug
+    label: str
+    default: str
+    choices: tuple[OptionChoice, ...] = Field(min_length=1)
+    requirements: tuple[str, ...] = ()
+    source: str
+
+    @model_validator(mode="after")
+    def _default_is_a_choice(self) -> Option:
+        if self.default not in {c.value for c in self.choices}:
+            raise ValueError(f"option {self.id}: default {self.default!r} is not a choice")
+        return self
+
+    def choice(self, value: str) -> OptionChoice | None:
+        return next((c for c in self.choices if c.value == value), None)
+
+
+class WhenOption(Frozen):
+    """An element present only when the centre chose this option value."""
+
+    option: Slug
+    value: Slug
+
+
+class DailyTiming(Frozen):
+    """How many units are taken morning, noon and evening: "1-0-1" is only this display."""
+
+    morning: int = Field(ge=0)
+    noon: int = Field(ge=0)
+    evening: int = Field(ge=0)
+
+    def display(self) -> str:
+        return f"{self.morning}-{self.noon}-{self.evening}"
+
+    def intakes_per_day(self) -> int:
+        return self.morning + self.noon + self.evening
+
+
+class Medication(Element):
+    """A medication taken over a period (evening-before and follow-up medication)."""
+
+    name: str
+    role: str
+    unit_dose: Quantity
+    route: Route
+    timing: DailyTiming
+    start: DateRule
+    end: DateRule | None = None
+    end_by_option: dict[str, DateRule] = Field(default_factory=dict)
+    end_option: Slug | None = None
+    stop_condition: str | None = None
+    when: WhenOption | None = None
+
+    def daily_dose(self) -> Quantity:
+        return Quantity(value=self.unit_dose.value * self.timing.intakes_per_day(),
+                        unit=self.unit_dose.unit)
+
+    def display_dose(self) -> str:
+        return f"{self.unit_dose.display()} {self.timing.display()}"
+
+
+DaySelector = Literal["all"] | tuple[int, ...]
+
+
+class Premedication(Element):
+    """A drug given before each infusion on the selected days of a course."""
+
+    name: str
+    dose: Quantity
+    route: Route
+    form: str
+    offset_minutes: int = Field(lt=0)
+    days: DaySelector
+    hard_limit_days: tuple[int, ...] | None = None
+    required_before_start: bool = True
+    full_dose_min_weight_kg: Decimal | None = None
+
+    def applies_on(self, day: int) -> bool:
+        return self.days == "all" or day in self.days
+
+
+class RateStep(Frozen):
+    """One step of a stepped rate table; the last step runs until the bag is empty."""
+
+    rate: Quantity
+    minutes: int | None = Field(default=None, gt=0)
+
+
+class Infusion(Element):
+    """The therapeutic infusion of one day."""
+
+    name: str
+    dose: Quantity
+    route: Route = "iv"
+    prepared_volume: Quantity
+    target_duration: Quantity
+    storage_limit: Quantity
+    rate_steps: tuple[RateStep, ...] = ()
+    reduced_rate_factor: Decimal = Field(gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _units(self) -> Infusion:
+        if self.prepared_volume.unit != "mL":
+            raise ValueError("prepared_volume must be in mL")
+        if self.target_duration.unit != "min" or self.storage_limit.unit != "h":
+            raise ValueError("target_duration must be in min and storage_limit in h")
+        return self
+
+    def duration_minutes(self) -> int:
+        return int(self.target_duration.value)
+
+    def rate_ml_per_h(self) -> Decimal:
+        """The constant rate that delivers the prepared volume in the target time (C-11)."""
+        return self.prepared_volume.value * 60 / self.target_duration.value
+
+    def max_rate_ml_per_h(self) -> Decimal:
+        if self.rate_steps:
+            return max(step.rate.value for step in self.rate_steps)
+        return self.rate_ml_per_h()
+
+    def storage_limit_minutes(self) -> int:
+        return int(self.storage_limit.value * 60)
+
+
+class Flush(Element):
+    """The line flush after the infusion."""
+
+    name: str
+    volume: Quantity
+    duration: Quantity
+    route: Route = "iv"
+
+    def rate_ml_per_h(self) -> Decimal:
+        return self.volume.value * 60 / self.duration.value
+
+    def duration_minutes(self) -> int:
+        return int(self.duration.value)
+
+
+class VitalSignsSchedule(Element):
+    """Checks from before the infusion to the end of observation."""
+
+    interval_minutes: int = Field(gt=0)
+    max_interval_minutes: int = Field(gt=0)
+    parameters: tuple[str, ...]
+    baseline_offset_minutes: int = Field(le=0)
+
+    @model_validator(mode="after")
+    def _interval_within_limit(self) -> VitalSignsSchedule:
+        if self.interval_minutes > self.max_interval_minutes:
+            raise ValueError("interval_minutes exceeds max_interval_minutes")
+        return self
+
+
+class Observation(Element):
+    """Observation after the end of the flush (C-6)."""
+
+    duration: Quantity
+
+    def duration_minutes(self) -> int:
+        return int(self.duration.value)
+
+
+class DayActivity(Element):
+    """A procedure or test on given infusion days, for the patients it applies to."""
+
+    kind: Literal["procedure", "test"]
+    name: str
+    days: DaySelector
+    offset_minutes: int
+    condition: Condition = Condition.ALWAYS
+    blocks_start_unless: str | None = None  # e.g. "negative": required result before start
+
+    def applies_on(self, day: int) -> bool:
+        return self.days == "all" or day in self.days
+
+
+class Instruction(Element):
+    """Something the patient or the staff must know or do."""
+
+    name: str
+    text: str
+    audience: Literal["patient", "staff"]
+    when: Literal["evening_before", "infusion_days", "after_course"]
+
+
+class FollowUp(Element):
+    """A dated item after the course: a check-up, a contraception date, the next course."""
+
+    kind: Literal["follow_up", "medication", "instruction"] = "follow_up"
+    name: str
+    due: DateRule
+    end: DateRule | None = None
+    condition: Condition = Condition.ALWAYS
+    dose: Quantity | None = None
+    route: Route | None = None
+    text: str
+
+
+class CourseRule(Element):
+    """The shape of courses ``first_course`` .. ``last_course`` (None: all later ones)."""
+
+    first_course: int = Field(ge=1)
+    last_course: int | None = None
+    infusion_days: int = Field(ge=1)
+    pattern: Literal["monday_to_friday", "consecutive", "day_offsets"]
+    day_offsets: tuple[int, ...] = ()
+    min_interval_after_previous: Period | None = None
+
+    def covers(self, course: int) -> bool:
+        return course >= self.first_course and (
+            self.last_course is None or course <= self.last_course
+        )
+
+    @model_validator(mode="after")
+    def _pattern_is_complete(self) -> CourseRule:
+        if self.pattern == "monday_to_friday" and self.infusion_days > 5:
+            raise ValueError("a Monday-to-Friday course has at most 5 days")
+        if self.pattern == "day_offsets" and len(self.day_offsets) != self.infusion_days:
+            raise ValueError("day_offsets must list one offset per infusion day")
+        if self.first_course > 1 and self.min_interval_after_previous is None:
+            raise ValueError("a later course needs min_interval_after_previous")
+        return self
+
+
+class Symptom(Element):
+    """A sign or symptom a nurse can tick when a reaction starts."""
+
+    label: str
+    category: Literal[
+        "skin", "systemic", "neurological", "anaphylaxis", "cardiovascular", "respiratory",
+        "gastrointestinal",
+    ]
+    anaphylaxis_sign: bool = False
+
+
+class GradeText(Frozen):
+    grade: int = Field(ge=1, le=5)
+    text: str
+
+
+class CtcaeTerm(Frozen):
+    term: str
+    grades: tuple[GradeText, ...]
+
+    def wording(self, grade: int) -> str | None:
+        return next((g.text for g in self.grades if g.grade == grade), None)
+
+
+class Medicine(Frozen):
+    name: str
+    dose: Quantity | None = None
+    route: Route | Literal["im", "inhaled"] | None = None
+
+
+class ManagementAction(Element):
+    """One step of reaction management; ``done_by`` names the event that ticks it."""
+
+    code: Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9-]+$")]
+    text: str
+    severity: Literal["any", "mild_moderate", "severe", "neurological"]
+    when: Literal[
+        "always", "anaphylaxis", "hypotension", "respiratory_distress", "fever_or_headache",
+        "insufficient_effect",
+    ] = "always"
+    medicine: Medicine | None = None
+    done_by: Literal[
+        "infusion_paused", "physician_informed", "medication_given", "infusion_stopped",
+        "vital_signs", "resumed", "emergency_called", "procedure_done",
+    ]
+    order: int
+
+    @model_validator(mode="before")
+    @classmethod
+    def _id_from_code(cls, data: object) -> object:
+        if isinstance(data, dict) and "id" not in data and isinstance(data.get("code"), str):
+            return {**data, "id": data["code"].lower()}
+        return data
+
+
+class ReactionRules(Element):
+    """What an infusion reaction is, how it is graded and how it is managed."""
+
+    window_after_infusion_hours: int = Field(gt=0)
+    ctcae_version: str
+    severe_from_grade: int = Field(ge=1, le=5)
+    restart_rate_factor: Decimal = Field(gt=0, le=1)
+    symptoms: tuple[Symptom, ...]
+    terms: tuple[CtcaeTerm, ...]
+    actions: tuple[ManagementAction, ...]
+
+    def symptom(self, code: str) -> Symptom | None:
+        return next((s for s in self.symptoms if s.id == code), None)
+
+    def term(self, name: str) -> CtcaeTerm:
+        return next(t for t in self.terms if t.term == name)
+
+
+class Limit(Frozen):
+    """Plausible range of one vital-sign field; outside it the entry is refused."""
+
+    min: Decimal
+    max: Decimal
+    unit: str
+    message: str
+    source: str
+
+
+class AlertRule(Element):
+    """A threshold on a vital sign that raises an alert."""
+
+    code: Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9-]+$")]
+    parameter: str
+    comparison: Literal["<", "<=", ">", ">=", "drop_percent_from_baseline"]
+    threshold: Decimal
+    severity: Literal["warning", "critical"]
+    message: str
+
+
+class VitalSignRules(Element):
+    plausibility: dict[str, Limit]
+    fahrenheit_in_celsius_field_above: Decimal
+    alerts: tuple[AlertRule, ...]
+
+
+class Courses(Frozen):
+    rules: tuple[CourseRule, ...] = Field(min_length=1)
+    max_courses: int | None = None
+
+    def rule_for(self, course: int) -> CourseRule | None:
+        return next((rule for rule in self.rules if rule.covers(course)), None)
+
+
+class Protocol(Frozen):
+    """A whole versioned protocol."""
+
+    id: Slug
+    version: Annotated[str, StringConstraints(pattern=r"^\d+\.\d+\.\d+$")]
+    title: str
+    status: Literal["draft", "approved", "retired"]
+    sources: dict[str, Source]
+    options: tuple[Option, ...] = ()
+    courses: Courses
+    evening_before: tuple[Medication, ...] = ()
+    premedications: tuple[Premedication, ...] = ()
+    infusion: Infusion
+    flush: Flush | None = None
+    vital_signs: VitalSignsSchedule
+    observation: Observation
+    day_activities: tuple[DayActivity, ...] = ()
+    instructions: tuple[Instruction, ...] = ()
+    follow_up: tuple[FollowUp, ...] = ()
+    course_warnings: tuple[Element, ...] = ()
+    reactions: ReactionRules | None = None
+    vital_sign_rules: VitalSignRules | None = None
+
+    @model_validator(mode="after")
+    def _sources_and_references_exist(self) -> Protocol:
+        problems = [
+            f"{element.id}: unknown source {element.source!r}"
+            for element in self.all_elements()
+            if element.source not in self.sources
+        ]
+        problems += [
+            f"{element.id}: advisory cites unknown source {advisory.source!r}"
+            for element in self.all_elements()
+            for advisory in element.advisories
+            if advisory.source not in self.sources
+        ]
+        option_ids = {o.id for o in self.options}
+        for med in self.evening_before:
+            if med.when is not None and med.when.option not in option_ids:
+                problems.append(f"{med.id}: unknown option {med.when.option!r}")
+            if med.end_option is not None and med.end_option not in option_ids:
+                problems.append(f"{med.id}: unknown option {med.end_option!r}")
+        ids = [e.id for e in self.all_elements()]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            problems.append(f"duplicate element ids: {', '.join(duplicates)}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def all_elements(self) -> list[Element]:
+        singles: list[Element | None] = [
+            self.infusion, self.flush, self.vital_signs, self.observation, self.reactions,
+            self.vital_sign_rules, *self.courses.rules,
+        ]
+        many: list[Element] = [
+            *self.evening_before, *self.premedications, *self.day_activities,
+            *self.instructions, *self.follow_up, *self.course_warnings,
+        ]
+        if self.reactions is not None:
+            many += [*self.reactions.symptoms, *self.reactions.actions]
+        if self.vital_sign_rules is not None:
+            many += list(self.vital_sign_rules.alerts)
+        return [e for e in singles if e is not None] + many
+
+    def option(self, option_id: str) -> Option | None:
+        return next((o for o in self.options if o.id == option_id), None)
+
+    def requirement_ids(self) -> set[str]:
+        return {rid for element in self.all_elements() for rid in element.requirements}
+
+
+def describe_rate(value: Decimal) -> str:
+    return f"{format_decimal(value.quantize(Decimal('0.1')))} mL/h"

@@ -1,0 +1,1 @@
+"""Entrypoints: the CLI, the web app and the HL7 listener."""

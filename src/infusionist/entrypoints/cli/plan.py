@@ -1,0 +1,132 @@
+"""``infusionist plan``: plan a course and print it as a table, JSON or iCalendar."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date, datetime, time
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from infusionist.entrypoints.cli.errors import fail, reported_errors
+
+
+class Sex(StrEnum):
+    female = "female"
+    male = "male"
+
+
+class YesNo(StrEnum):
+    yes = "yes"
+    no = "no"
+
+
+class PlanFormat(StrEnum):
+    table = "table"
+    json = "json"
+    ics = "ics"
+
+
+def plan_command(
+    first_day: Annotated[str, typer.Option("--first-day", help="First infusion day, YYYY-MM-DD.")],
+    sex: Annotated[Sex, typer.Option("--sex", help="The patient's sex.")],
+    course: Annotated[int, typer.Option("--course", min=1, help="Course number (1, 2, ...).")] = 1,
+    start: Annotated[
+        str, typer.Option("--start", help="Clock time the alemtuzumab infusion starts, HH:MM.")
+    ] = "09:00",
+    timezone: Annotated[
+        str | None, typer.Option("--timezone", help="IANA time zone, e.g. Europe/Berlin.")
+    ] = None,
+    childbearing_potential: Annotated[
+        YesNo, typer.Option("--childbearing-potential", help="Female of childbearing potential.")
+    ] = YesNo.no,
+    previous_course_end: Annotated[
+        str | None,
+        typer.Option("--previous-course-end", help="Last infusion day of the previous course."),
+    ] = None,
+    patient_id: Annotated[str, typer.Option("--patient-id", help="Patient identifier.")] = "example",
+    weight_kg: Annotated[
+        float | None, typer.Option("--weight-kg", help="Body weight, for dose checks.")
+    ] = None,
+    config: Annotated[Path | None, typer.Option("--config", help="Centre configuration YAML.")] = None,
+    protocol_file: Annotated[
+        Path | None, typer.Option("--protocol", help="Protocol YAML (default: the bundled one).")
+    ] = None,
+    output_format: Annotated[PlanFormat, typer.Option("--format", help="Output format.")] = (
+        PlanFormat.table
+    ),
+    output: Annotated[Path | None, typer.Option("--output", help="Write to this file.")] = None,
+) -> None:
+    """Plan an alemtuzumab course: every medication, infusion, flush and check at its time."""
+    from decimal import Decimal
+
+    from infusionist.adapters.protocol_files import load_centre_config, load_protocol
+    from infusionist.domain.planning import Patient
+    from infusionist.services.planning import PlanCourseCommand, plan_course_for
+
+    command_input = PlanCourseCommand(
+        patient=Patient(
+            id=patient_id, sex=sex.value,
+            childbearing_potential=childbearing_potential is YesNo.yes,
+            weight_kg=Decimal(str(weight_kg)) if weight_kg is not None else None,
+        ),
+        course=course,
+        first_day=_date("--first-day", first_day),
+        infusion_start=_clock("--start", start),
+        timezone=timezone,
+        previous_course_end=_date("--previous-course-end", previous_course_end)
+        if previous_course_end else None,
+    )
+    with reported_errors():
+        if sex is Sex.male and childbearing_potential is YesNo.yes:
+            fail("INPUT-CHILDBEARING", "--childbearing-potential yes applies to female patients.")
+        plan = plan_course_for(load_protocol(protocol_file), load_centre_config(config),
+                               command_input)
+    _emit(plan, output_format, output)
+
+
+def _emit(plan: object, output_format: PlanFormat, output: Path | None) -> None:
+    from infusionist.domain.planning import CoursePlan
+
+    assert isinstance(plan, CoursePlan)
+    if output_format is PlanFormat.table:
+        from infusionist.entrypoints.cli.render import print_plan
+
+        print_plan(plan)
+        return
+    if output_format is PlanFormat.json:
+        from infusionist.domain.plan_json import plan_to_json
+
+        data = (json.dumps(plan_to_json(plan), indent=2, ensure_ascii=False) + "\n").encode()
+    else:
+        from datetime import UTC
+
+        from infusionist.adapters.calendar import plan_to_ics
+
+        # DTSTAMP must be the export time (RFC 5545); UIDs stay stable across exports.
+        data = plan_to_ics(plan, stamp=datetime.now(UTC))
+    if output is None:
+        sys.stdout.buffer.write(data)
+    else:
+        output.write_bytes(data)
+        typer.echo(f"Wrote {output}", err=True)
+
+
+def _date(option: str, text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        fail("INPUT-DATE", f"{option}: {text!r} is not a date; use YYYY-MM-DD.")
+
+
+def _clock(option: str, text: str) -> time:
+    try:
+        parsed = time.fromisoformat(text)
+    except ValueError:
+        fail("INPUT-TIME", f"{option}: {text!r} is not a clock time; use HH:MM.")
+    if parsed.tzinfo is not None:
+        fail("INPUT-TIME", f"{option}: give a local clock time without an offset.")
+    return parsed

@@ -1,0 +1,133 @@
+"""Rich rendering of plans and protocols for the terminal."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from infusionist.domain.planning import Activity, ActivityKind, CoursePlan
+from infusionist.domain.protocol import Protocol
+from infusionist.domain.units import format_decimal
+
+
+def print_plan(plan: CoursePlan, console: Console | None = None) -> None:
+    console = console or Console()
+    patient = plan.patient
+    console.print(
+        f"[bold]Course {plan.course}[/] for patient [bold]{patient.id}[/] "
+        f"({patient.sex}{', childbearing potential' if patient.childbearing_potential else ''}) "
+        f"- protocol {plan.protocol_id} {plan.protocol_version} - times in {plan.timezone}"
+    )
+    for warning in plan.warnings:
+        console.print(Text(f"! {warning}", style="bold yellow"))
+    day_numbers: list[int | None] = [0, *(d.day for d in plan.days), None]
+    for number in day_numbers:
+        activities = plan.activities_on(number)
+        if activities:
+            console.print(_day_table(plan, number, activities))
+
+
+def _day_table(plan: CoursePlan, number: int | None, activities: list[Activity]) -> Table:
+    table = Table(title=_day_title(plan, number, activities), title_justify="left",
+                  expand=False, show_lines=False)
+    table.add_column("Time" if number is not None else "Date", no_wrap=True)
+    table.add_column("Until", no_wrap=True)
+    table.add_column("What")
+    table.add_column("Dose / rate")
+    table.add_column("Refs", style="dim")
+    for row in _rows(activities, after_course=number is None):
+        table.add_row(*row)
+    return table
+
+
+def _day_title(plan: CoursePlan, number: int | None, activities: list[Activity]) -> str:
+    if number == 0:
+        return f"Evening before day 1 - {activities[0].start.date().isoformat()}"
+    if number is None:
+        return "After the course"
+    day = plan.day(number)
+    return (f"Day {number} - {day.date.strftime('%a %Y-%m-%d')} - chair "
+            f"{day.chair_start:%H:%M}-{day.observation_end:%H:%M} ({day.chair_minutes} min)")
+
+
+def _rows(activities: list[Activity], *, after_course: bool) -> Iterable[tuple[str, ...]]:
+    checks = [a for a in activities if a.kind is ActivityKind.VITAL_SIGNS]
+    for activity in activities:
+        if activity.kind is ActivityKind.VITAL_SIGNS and activity is not checks[0]:
+            continue
+        yield (
+            _when(activity.start, after_course or activity.all_day),
+            _until(activity, after_course),
+            _what(activity, checks),
+            _dose(activity),
+            ", ".join(activity.requirements),
+        )
+
+
+def _what(activity: Activity, checks: list[Activity]) -> str:
+    if activity.kind is ActivityKind.VITAL_SIGNS:
+        times = ", ".join(f"{c.start:%H:%M}" for c in checks)
+        return f"vital signs (BP, HR, temperature, RR, SpO2) at {times}"
+    label = f"{activity.name} ({activity.kind.value.replace('_', ' ')})"
+    return f"{label}: {activity.text}" if activity.text and activity.kind in {
+        ActivityKind.INSTRUCTION, ActivityKind.FOLLOW_UP} else label
+
+
+def _dose(activity: Activity) -> str:
+    parts = []
+    if activity.dose_display:
+        parts.append(activity.dose_display)
+    elif activity.dose is not None:
+        parts.append(activity.dose.display())
+    if activity.route:
+        parts.append(activity.route)
+    if activity.volume_ml is not None:
+        parts.append(f"{format_decimal(activity.volume_ml)} mL")
+    if activity.rate_ml_per_h is not None:
+        parts.append(f"{format_decimal(activity.rate_ml_per_h)} mL/h")
+    return " ".join(parts)
+
+
+def _when(moment: datetime, date_only: bool) -> str:
+    return moment.strftime("%Y-%m-%d") if date_only else moment.strftime("%H:%M")
+
+
+def _until(activity: Activity, after_course: bool) -> str:
+    end = activity.end
+    if end is None:
+        return ""
+    if after_course or activity.all_day:
+        return end.strftime("%Y-%m-%d")
+    if end.date() != activity.start.date():
+        return end.strftime("%Y-%m-%d %H:%M")
+    return end.strftime("%H:%M")
+
+
+def print_protocol(protocol: Protocol, console: Console | None = None) -> None:
+    console = console or Console()
+    console.print(f"[bold]{protocol.title}[/] ({protocol.id} {protocol.version}, {protocol.status})")
+    table = Table(show_lines=False)
+    table.add_column("Element")
+    table.add_column("What")
+    table.add_column("Refs", style="dim")
+    table.add_column("Source", style="dim")
+    for element in protocol.all_elements():
+        table.add_row(element.id, _describe(element), ", ".join(element.requirements),
+                      element.source)
+        for advisory in element.advisories:
+            label = f"{advisory.conflict}: " if advisory.conflict else ""
+            table.add_row("", Text(f"advisory {label}{advisory.text}", style="yellow"), "",
+                          advisory.source)
+    console.print(table)
+
+
+def _describe(element: object) -> str:
+    for attribute in ("text", "label", "name"):
+        value = getattr(element, attribute, None)
+        if isinstance(value, str):
+            return value
+    return type(element).__name__

@@ -1,0 +1,3 @@
+"""Protocol data files shipped with the package (YAML, schema in docs/protocol-schema.json)."""
+
+DEFAULT_PROTOCOL = "alemtuzumab-ms"
