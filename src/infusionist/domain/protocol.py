@@ -435,6 +435,27 @@ class VitalSignRules(Element):
     alerts: tuple[AlertRule, ...]
 
 
+class ReferenceFigure(Frozen):
+    """A published trial figure, kept with its source (C-13)."""
+
+    measure: Literal["any_iar", "serious_iar", "symptom"]
+    arm: str
+    course: int | None = None
+    symptom: str | None = None
+    percent: Decimal | None = None
+    frequency: str | None = None
+    patients_with: int | None = None
+    patients_exposed: int | None = None
+    note: str | None = None
+    source: str
+
+
+class ReferenceFigures(Element):
+    """Reference figures for trial analytics; never used to schedule anything."""
+
+    figures: tuple[ReferenceFigure, ...]
+
+
 class Courses(Frozen):
     rules: tuple[CourseRule, ...] = Field(min_length=1)
     max_courses: int | None = None
@@ -465,6 +486,7 @@ class Protocol(Frozen):
     course_warnings: tuple[Element, ...] = ()
     reactions: ReactionRules | None = None
     vital_sign_rules: VitalSignRules | None = None
+    reference_figures: ReferenceFigures | None = None
 
     @model_validator(mode="after")
     def _sources_and_references_exist(self) -> Protocol:
@@ -485,6 +507,12 @@ class Protocol(Frozen):
                 problems.append(f"{med.id}: unknown option {med.when.option!r}")
             if med.end_option is not None and med.end_option not in option_ids:
                 problems.append(f"{med.id}: unknown option {med.end_option!r}")
+        if self.reference_figures is not None:
+            problems += [
+                f"reference figure cites unknown source {figure.source!r}"
+                for figure in self.reference_figures.figures
+                if figure.source not in self.sources
+            ]
         ids = [e.id for e in self.all_elements()]
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
@@ -496,7 +524,7 @@ class Protocol(Frozen):
     def all_elements(self) -> list[Element]:
         singles: list[Element | None] = [
             self.infusion, self.flush, self.vital_signs, self.observation, self.reactions,
-            self.vital_sign_rules, *self.courses.rules,
+            self.vital_sign_rules, self.reference_figures, *self.courses.rules,
         ]
         many: list[Element] = [
             *self.evening_before, *self.premedications, *self.day_activities,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
 
 from rich.console import Console
 from rich.table import Table
@@ -29,16 +28,20 @@ def print_plan(plan: CoursePlan, console: Console | None = None) -> None:
         activities = plan.activities_on(number)
         if activities:
             console.print(_day_table(plan, number, activities))
+    console.print("[bold]Instructions[/]")
+    seen: set[str] = set()
+    for activity in plan.activities:
+        if activity.kind is ActivityKind.INSTRUCTION and activity.element not in seen and activity.text:
+            seen.add(activity.element)
+            console.print(f"- [bold]{activity.name}[/]: {activity.text}")
 
 
 def _day_table(plan: CoursePlan, number: int | None, activities: list[Activity]) -> Table:
-    table = Table(title=_day_title(plan, number, activities), title_justify="left",
-                  expand=False, show_lines=False)
-    table.add_column("Time" if number is not None else "Date", no_wrap=True)
-    table.add_column("Until", no_wrap=True)
-    table.add_column("What")
-    table.add_column("Dose / rate")
-    table.add_column("Refs", style="dim")
+    table = Table(title=_day_title(plan, number, activities), title_justify="left", expand=False)
+    table.add_column("Date" if number is None else "Time", no_wrap=True)
+    table.add_column("What", ratio=3)
+    table.add_column("Dose / rate", ratio=2)
+    table.add_column("Refs", style="dim", ratio=1, overflow="fold")
     for row in _rows(activities, after_course=number is None):
         table.add_row(*row)
     return table
@@ -60,21 +63,22 @@ def _rows(activities: list[Activity], *, after_course: bool) -> Iterable[tuple[s
         if activity.kind is ActivityKind.VITAL_SIGNS and activity is not checks[0]:
             continue
         yield (
-            _when(activity.start, after_course or activity.all_day),
-            _until(activity, after_course),
+            _span(activity, after_course),
             _what(activity, checks),
             _dose(activity),
-            ", ".join(activity.requirements),
+            " ".join(activity.requirements),
         )
 
 
 def _what(activity: Activity, checks: list[Activity]) -> str:
     if activity.kind is ActivityKind.VITAL_SIGNS:
-        times = ", ".join(f"{c.start:%H:%M}" for c in checks)
-        return f"vital signs (BP, HR, temperature, RR, SpO2) at {times}"
-    label = f"{activity.name} ({activity.kind.value.replace('_', ' ')})"
-    return f"{label}: {activity.text}" if activity.text and activity.kind in {
-        ActivityKind.INSTRUCTION, ActivityKind.FOLLOW_UP} else label
+        first, regular = checks[0], checks[1:]
+        gap = int((regular[1].start - regular[0].start).total_seconds() // 60) if len(regular) > 1 else 0
+        return (f"vital signs (BP, HR, temp, RR, SpO2): baseline {first.start:%H:%M}, then every "
+                f"{gap} min {regular[0].start:%H:%M}-{regular[-1].start:%H:%M} ({len(checks)} checks)")
+    if activity.kind in {ActivityKind.INSTRUCTION, ActivityKind.FOLLOW_UP, ActivityKind.OBSERVATION}:
+        return activity.name
+    return f"{activity.name} ({activity.kind.value.replace('_', ' ')})"
 
 
 def _dose(activity: Activity) -> str:
@@ -92,19 +96,17 @@ def _dose(activity: Activity) -> str:
     return " ".join(parts)
 
 
-def _when(moment: datetime, date_only: bool) -> str:
-    return moment.strftime("%Y-%m-%d") if date_only else moment.strftime("%H:%M")
-
-
-def _until(activity: Activity, after_course: bool) -> str:
+def _span(activity: Activity, after_course: bool) -> str:
+    date_only = after_course or activity.all_day
+    start = activity.start.strftime("%Y-%m-%d" if date_only else "%H:%M")
     end = activity.end
     if end is None:
-        return ""
-    if after_course or activity.all_day:
-        return end.strftime("%Y-%m-%d")
+        return start
+    if date_only:
+        return f"{start} to {end:%Y-%m-%d}"
     if end.date() != activity.start.date():
-        return end.strftime("%Y-%m-%d %H:%M")
-    return end.strftime("%H:%M")
+        return f"{start} to {end:%Y-%m-%d %H:%M}"
+    return f"{start}-{end:%H:%M}"
 
 
 def print_protocol(protocol: Protocol, console: Console | None = None) -> None:
