@@ -121,7 +121,7 @@ def test_course_2_over_a_weekend_is_refused_unless_allowed__PROT_05(make_plan):
     ("name", "dose_mg", "requirement"),
     [("cetirizine", 10, "PROT-01"), ("famotidine", 20, "PROT-02"), ("aciclovir", 200, "PROT-03")],
 )
-def test_evening_before_medications_start_the_evening_before_day_1__PROT_01_02_03(
+def test_evening_before_medications_start_the_evening_before_day_1__PROT_01_02_03_IAR_08(
     make_plan, name, dose_mg, requirement
 ):
     plan = make_plan()
@@ -133,6 +133,13 @@ def test_evening_before_medications_start_the_evening_before_day_1__PROT_01_02_0
     assert med.dose_display == f"{dose_mg} mg 1-0-1"
     assert med.route == "oral"
     assert requirement in med.requirements
+    if name in {"cetirizine", "famotidine"}:
+        assert "IAR-08" in med.requirements  # H1/H2 antihistamines (optional in the IAR guide)
+
+
+def test_antihistamine_conflict_between_the_sources_is_shown__C_3_IAR_08(make_plan):
+    (cetirizine,) = named(make_plan(), "cetirizine", ActivityKind.MEDICATION)
+    assert any(text.startswith("C-3:") and "30-60 min" in text for text in cetirizine.advisories)
 
 
 def test_one_zero_one_is_a_display_and_the_daily_dose_is_explicit__C_8(protocol):
@@ -182,7 +189,7 @@ def test_herpes_prophylaxis_ends_by_the_configured_rule__PROT_27_C_5(make_plan, 
 # -- each infusion day -------------------------------------------------------------------------
 
 
-def test_methylprednisolone_1_g_iv_only_on_days_1_to_3__PROT_09_IAR_21(make_plan):
+def test_methylprednisolone_1_g_iv_only_on_days_1_to_3__PROT_09_IAR_07_IAR_21(make_plan):
     plan = make_plan()
     steroid = named(plan, "methylprednisolone", ActivityKind.PREMEDICATION)
     assert [a.day for a in steroid] == [1, 2, 3]
@@ -202,12 +209,13 @@ def test_paracetamol_1_g_iv_every_infusion_day__PROT_10(make_plan):
     assert all(a.dose is not None and a.dose.in_mg() == 1000 and a.route == "iv" for a in paracetamol)
 
 
-def test_premedication_60_minutes_before_the_infusion__PROT_09_PROT_10_C_2(make_plan):
+def test_premedication_60_minutes_before_the_infusion__PROT_09_PROT_10_IAR_22_C_2(make_plan):
     plan = make_plan(start=time(9, 30))
     for day in plan.days:
         for premed in plan.activities_on(day.day):
             if premed.kind is ActivityKind.PREMEDICATION:
                 assert minutes(premed.start, day.infusion_start) == 60
+                assert 30 <= minutes(premed.start, day.infusion_start) <= 60  # IAR-22's window
 
 
 def test_alemtuzumab_12_mg_iv_112_ml_at_28_ml_per_hour_over_4_hours__PROT_11_12_14_C_11(make_plan):

@@ -85,11 +85,14 @@ def test_symptom_catalogue_covers_the_sources__PROT_20_21_22_IAR_04_IAR_26(proto
     assert any(s.anaphylaxis_sign for s in protocol.reactions.symptoms)
 
 
-def test_reference_figures_carry_their_sources__IAR_19_IAR_20_C_13(protocol: Protocol):
+def test_reference_figures_carry_their_sources__IAR_02_IAR_19_IAR_20_C_13(protocol: Protocol):
     figures = protocol.reference_figures
     assert figures is not None
     course_1 = [f for f in figures.figures if f.measure == "any_iar" and f.course == 1 and f.arm == "12 mg"]
     assert {(str(f.percent), f.source) for f in course_1} == {("84.7", "iar-guide"), ("84.7", "pooled-2021")}
+    overall = {f.source: f.percent for f in figures.figures
+               if f.measure == "any_iar" and f.course is None and f.arm == "12 mg"}
+    assert str(overall["iar-guide"]) == "90.1" and overall["us-label"] == 92  # IAR-02: about 90 %
     urticaria = {f.source: f for f in figures.figures if f.symptom == "urticaria"}
     assert urticaria["iar-guide"].frequency == "common (>20%)" and urticaria["us-label"].percent == 16
 

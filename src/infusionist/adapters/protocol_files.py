@@ -14,6 +14,8 @@ from infusionist.domain.errors import ConfigError, ProtocolError
 from infusionist.domain.protocol import Protocol
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
+# libyaml's safe loader is about 8x faster than the pure-Python one; both are safe loaders.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def bundled_protocol_path(protocol_id: str) -> Path:
@@ -43,7 +45,7 @@ def _load(
     what: str,
 ) -> ModelT:
     try:
-        raw: Any = yaml.safe_load(file.read_text(encoding="utf-8"))
+        raw: Any = yaml.load(file.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
     except FileNotFoundError:
         raise error(f"{code.split('-')[0]}-NOT-FOUND", f"The {what} file {file} does not exist.") from None
     except yaml.YAMLError as exc:

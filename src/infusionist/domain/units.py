@@ -34,6 +34,10 @@ Unit = Literal[
     "{tablet}",
 ]
 
+# Laboratory units (UCUM) accepted for safety-monitoring results: cell counts per litre or per
+# microlitre, concentrations, international units, cells per high-power field.
+LabUnit = Literal["10*9/L", "/uL", "umol/L", "mg/dL", "g/L", "m[IU]/L", "pmol/L", "/[HPF]"]
+
 _TO_MG: dict[str, Decimal] = {"g": Decimal(1000), "mg": Decimal(1), "ug": Decimal("0.001")}
 
 
