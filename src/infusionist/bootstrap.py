@@ -1,1 +1,48 @@
-"""The one place where adapters are wired to services (grows with storage and the web app)."""
+"""The one place where adapters are wired to services."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import Engine
+
+from infusionist.adapters.bedside import BedsideRules
+from infusionist.adapters.db.engine import make_engine
+from infusionist.adapters.db.migrate import upgrade
+from infusionist.adapters.db.uow import SqlUnitOfWorkFactory
+from infusionist.adapters.protocol_files import load_protocol
+from infusionist.adapters.security import Argon2Hasher, SystemClock
+from infusionist.config import Settings
+from infusionist.services.deps import Deps
+
+
+def engine_for(settings: Settings) -> Engine:
+    path = settings.sqlite_path()
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    return make_engine(settings.resolved_database_url)
+
+
+def migrate(settings: Settings) -> str | None:
+    engine = engine_for(settings)
+    try:
+        return upgrade(engine)
+    finally:
+        engine.dispose()
+
+
+def build(settings: Settings, *, engine: Engine | None = None, run_migrations: bool = True) -> Deps:
+    engine = engine if engine is not None else engine_for(settings)
+    if run_migrations:
+        upgrade(engine)
+    protocol = load_protocol(settings.protocol_file)
+    return Deps(
+        uow=SqlUnitOfWorkFactory(engine),
+        clock=SystemClock(),
+        hasher=Argon2Hasher(),
+        rules=BedsideRules(protocol),
+        protocol=protocol,
+        session_idle=timedelta(minutes=settings.session_idle_minutes),
+        secure_cookies=settings.secure_cookies,
+        database=engine.dialect.name,
+    )

@@ -10,7 +10,13 @@ enforces a rule of the protocol, ``requirements`` names the requirement IDs
     ├── ConfigError          a centre configuration breaks a protocol limit   CONFIG-*
     ├── PlanningError        a course cannot be planned as asked             PLAN-*
     ├── EventRefused         a bedside event is refused by a guard            DAY-*
-    └── ValidationFailed     an entry is impossible (per-field messages)     VITALS-*, INPUT-*
+    ├── FollowUpRefused      a follow-up task cannot change as asked          FOLLOWUP-*
+    ├── ValidationFailed     an entry is impossible (per-field messages)     VITALS-*, INPUT-*
+    ├── NotAuthenticated     no valid session or token                        AUTH-*
+    ├── AccessDenied         the role may not do this                         ACCESS-*
+    ├── NotFound             the record does not exist                        *-NOT-FOUND
+    ├── Conflict             stale sequence number or duplicate               *-STALE, *-EXISTS
+    └── Unavailable          a capability is not installed yet                *-UNAVAILABLE
 """
 
 from __future__ import annotations
@@ -56,5 +62,29 @@ class EventRefused(InfusionistError):
     """A guard refused a bedside event; nothing was recorded."""
 
 
+class FollowUpRefused(InfusionistError):
+    """A follow-up task cannot change as asked (already closed, or no reason given)."""
+
+
 class ValidationFailed(InfusionistError):
     """An entry is impossible; ``details`` maps each field to its message."""
+
+
+class NotAuthenticated(InfusionistError):
+    """No valid session or API token: log in first."""
+
+
+class AccessDenied(InfusionistError):
+    """The user's role does not allow this; nothing was done."""
+
+
+class NotFound(InfusionistError):
+    """The record asked for does not exist (or is not visible to this user)."""
+
+
+class Conflict(InfusionistError):
+    """Someone else wrote first (stale sequence number) or the record already exists."""
+
+
+class Unavailable(InfusionistError):
+    """The capability is not available in this build."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from infusionist.entrypoints.cli import plan, protocol
+from infusionist.entrypoints.cli import backup, day, plan, protocol, server
 
 app = typer.Typer(
     name="infusionist",
@@ -15,6 +15,13 @@ app = typer.Typer(
 )
 app.command("plan")(plan.plan_command)
 app.add_typer(protocol.app, name="protocol")
+app.add_typer(day.app, name="day")
+app.add_typer(server.db_app, name="db")
+app.add_typer(server.user_app, name="user")
+app.add_typer(server.audit_app, name="audit")
+app.command("serve")(server.serve)
+app.command("backup")(backup.backup_command)
+app.command("restore")(backup.restore_command)
 
 
 def main() -> None:

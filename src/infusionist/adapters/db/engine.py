@@ -1,0 +1,63 @@
+"""Engines: SQLite in WAL mode with synchronous=FULL and foreign keys; PostgreSQL via psycopg 3.
+
+Write transactions hold one writer's lock for their whole length (SQLite ``BEGIN IMMEDIATE``,
+a PostgreSQL transaction-level advisory lock), so sequence numbers and the audit hash chain
+are always computed from the latest committed row.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, text
+
+WRITE_OPTION = "infusionist_write"
+WRITE_LOCK_KEY = 7_361_204  # any constant; names the application's writer lock on PostgreSQL
+SQLITE_BUSY_SECONDS = 30
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        return _sqlite_engine(url)
+    if url.startswith("postgresql") and "+psycopg" not in url.split("://", 1)[0]:
+        url = url.replace("postgresql", "postgresql+psycopg", 1)
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def _sqlite_engine(url: str) -> Engine:
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_SECONDS},
+        pool_size=10,
+        max_overflow=20,
+        pool_timeout=SQLITE_BUSY_SECONDS,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take over transaction control from the sqlite3 module so BEGIN IMMEDIATE is possible.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")  # NORMAL may lose acknowledged commits on power loss
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        write = connection.get_execution_options().get(WRITE_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine
+
+
+def begin(engine: Engine, *, write: bool) -> Connection:
+    """A connection inside a transaction; a write transaction holds the writer's lock."""
+    connection = engine.connect()
+    if write:
+        connection.execution_options(**{WRITE_OPTION: True})
+    connection.begin()
+    if write and engine.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY})
+    return connection

@@ -1,0 +1,191 @@
+"""Repositories over one connection: rows in, frozen records out. No business rules here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Table, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from infusionist.adapters.db import tables as t
+from infusionist.domain.access import Role
+from infusionist.domain.audit_chain import AuditEntry
+from infusionist.domain.errors import Conflict
+from infusionist.domain.records import (
+    ApiToken,
+    CourseRecord,
+    FollowUpTask,
+    PatientRecord,
+    SessionRecord,
+    StoredEvent,
+    User,
+)
+
+
+def _fields(record: Any, *, skip: tuple[str, ...] = ("id",)) -> dict[str, Any]:
+    return {k: v for k, v in vars(record).items() if k not in skip}
+
+
+class _Repository:
+    def __init__(self, connection: Connection) -> None:
+        self.c = connection
+
+    def _insert(self, table: Table, values: dict[str, Any]) -> int:
+        return int(self.c.execute(insert(table).values(values).returning(table.c.id)).scalar_one())
+
+    def _first(self, table: Table, condition: Any) -> dict[str, Any] | None:
+        row = self.c.execute(select(table).where(condition)).mappings().first()
+        return dict(row) if row is not None else None
+
+    def _rows(self, query: Any) -> list[dict[str, Any]]:
+        return [dict(row) for row in self.c.execute(query).mappings()]
+
+
+class UserRepository(_Repository):
+    def add(self, user: User) -> User:
+        values = {**_fields(user), "role": user.role.value}
+        new_id = self.c.execute(insert(t.users).values(values).returning(t.users.c.id)).scalar_one()
+        return User(**{**vars(user), "id": new_id})
+
+    def get(self, user_id: int) -> User | None:
+        return self._one(t.users.c.id == user_id)
+
+    def by_username(self, username: str) -> User | None:
+        return self._one(t.users.c.username == username)
+
+    def list(self) -> list[User]:
+        rows = self.c.execute(select(t.users).order_by(t.users.c.id)).mappings()
+        return [_user(row) for row in rows]
+
+    def count(self) -> int:
+        return int(self.c.execute(select(func.count()).select_from(t.users)).scalar_one())
+
+    def _one(self, condition: Any) -> User | None:
+        row = self.c.execute(select(t.users).where(condition)).mappings().first()
+        return _user(row) if row is not None else None
+
+
+def _user(row: Any) -> User:
+    return User(**{**dict(row), "role": Role(row["role"])})
+
+
+class SessionRepository(_Repository):
+    def add(self, session: SessionRecord) -> None:
+        self.c.execute(insert(t.sessions).values(vars(session)))
+
+    def get(self, token_hash: str) -> SessionRecord | None:
+        row = self._first(t.sessions, t.sessions.c.token_hash == token_hash)
+        return SessionRecord(**row) if row is not None else None
+
+    def touch(self, token_hash: str, at: datetime) -> None:
+        query = update(t.sessions).where(t.sessions.c.token_hash == token_hash)
+        self.c.execute(query.values(last_seen_at=at))
+
+    def delete(self, token_hash: str) -> None:
+        self.c.execute(t.sessions.delete().where(t.sessions.c.token_hash == token_hash))
+
+
+class TokenRepository(_Repository):
+    def add(self, token: ApiToken) -> ApiToken:
+        return ApiToken(**{**vars(token), "id": self._insert(t.api_tokens, _fields(token))})
+
+    def by_hash(self, token_hash: str) -> ApiToken | None:
+        row = self._first(t.api_tokens, t.api_tokens.c.token_hash == token_hash)
+        return ApiToken(**row) if row is not None else None
+
+
+class CentreRepository(_Repository):
+    def get(self, centre_id: str) -> dict[str, Any] | None:
+        row = self.c.execute(select(t.centres.c.config).where(t.centres.c.id == centre_id)).first()
+        return dict(row[0]) if row is not None and row[0] else None
+
+    def put(self, centre_id: str, config: dict[str, Any]) -> None:
+        changed = self.c.execute(
+            update(t.centres).where(t.centres.c.id == centre_id).values(config=config)
+        )
+        if changed.rowcount == 0:
+            name = str(config.get("name", centre_id))
+            self.c.execute(insert(t.centres).values(id=centre_id, name=name, config=config))
+
+
+class PatientRepository(_Repository):
+    def add(self, patient: PatientRecord) -> PatientRecord:
+        return PatientRecord(**{**vars(patient), "id": self._insert(t.patients, _fields(patient))})
+
+    def get(self, patient_id: int) -> PatientRecord | None:
+        row = self._first(t.patients, t.patients.c.id == patient_id)
+        return PatientRecord(**row) if row is not None else None
+
+    def list(self) -> list[PatientRecord]:
+        return [PatientRecord(**r) for r in self._rows(select(t.patients).order_by(t.patients.c.id))]
+
+
+class CourseRepository(_Repository):
+    def add(self, course: CourseRecord) -> CourseRecord:
+        return CourseRecord(**{**vars(course), "id": self._insert(t.courses, _fields(course))})
+
+    def get(self, course_id: int) -> CourseRecord | None:
+        row = self._first(t.courses, t.courses.c.id == course_id)
+        return CourseRecord(**row) if row is not None else None
+
+    def for_patient(self, patient_id: int) -> list[CourseRecord]:
+        query = select(t.courses).where(t.courses.c.patient_id == patient_id).order_by(t.courses.c.number)
+        return [CourseRecord(**r) for r in self._rows(query)]
+
+
+class EventRepository(_Repository):
+    def last_seq(self, course_id: int, day: int) -> int:
+        query = select(func.max(t.day_events.c.seq)).where(
+            t.day_events.c.course_id == course_id, t.day_events.c.day == day
+        )
+        return int(self.c.execute(query).scalar_one() or 0)
+
+    def add(self, event: StoredEvent) -> StoredEvent:
+        statement = insert(t.day_events).values(_fields(event)).returning(t.day_events.c.id)
+        try:
+            with self.c.begin_nested():
+                new_id = self.c.execute(statement).scalar_one()
+        except IntegrityError:
+            raise Conflict(
+                "EVENT-SEQ-STALE",
+                f"expected_seq: sequence number {event.seq} of day {event.day} is already taken.",
+                details={"expected_seq": "already taken"},
+            ) from None
+        return StoredEvent(**{**vars(event), "id": new_id})
+
+    def for_day(self, course_id: int, day: int) -> list[StoredEvent]:
+        query = (
+            select(t.day_events)
+            .where(t.day_events.c.course_id == course_id, t.day_events.c.day == day)
+            .order_by(t.day_events.c.seq)
+        )
+        return [StoredEvent(**r) for r in self._rows(query)]
+
+
+class TaskRepository(_Repository):
+    def add(self, task: FollowUpTask) -> FollowUpTask:
+        return FollowUpTask(**{**vars(task), "id": self._insert(t.follow_up_tasks, _fields(task))})
+
+    def for_course(self, course_id: int) -> list[FollowUpTask]:
+        query = select(t.follow_up_tasks).where(t.follow_up_tasks.c.course_id == course_id).order_by(
+            t.follow_up_tasks.c.due, t.follow_up_tasks.c.id)
+        return [FollowUpTask(**r) for r in self._rows(query)]
+
+
+class AuditRepository(_Repository):
+    def last(self) -> AuditEntry | None:
+        rows = self._rows(select(t.audit_log).order_by(t.audit_log.c.seq.desc()).limit(1))
+        return AuditEntry(**rows[0]) if rows else None
+
+    def add(self, entry: AuditEntry) -> None:
+        self.c.execute(insert(t.audit_log).values(vars(entry)))
+
+    def all(self) -> Iterator[AuditEntry]:
+        for row in self.c.execute(select(t.audit_log).order_by(t.audit_log.c.seq)).mappings():
+            yield AuditEntry(**dict(row))
+
+    def page(self, after_seq: int, limit: int) -> list[AuditEntry]:
+        query = select(t.audit_log).where(t.audit_log.c.seq > after_seq).order_by(t.audit_log.c.seq)
+        return [AuditEntry(**r) for r in self._rows(query.limit(limit))]

@@ -1,0 +1,126 @@
+"""The current schema as SQLAlchemy Core tables (the migrations create it; repositories use it)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from infusionist.adapters.db.types import UTCDateTime
+
+metadata = MetaData()
+
+centres = Table(
+    "centres", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("config", JSON, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=True),
+)
+
+users = Table(
+    "users", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("full_name", String(200), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("password_hash", String(200), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+sessions = Table(
+    "sessions", metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=True),
+)
+
+patients = Table(
+    "patients", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("centre_id", String(64), ForeignKey("centres.id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("birth_date", Date, nullable=True),
+    Column("sex", String(10), nullable=False),
+    Column("childbearing_potential", Boolean, nullable=False),
+    Column("weight_kg", String(20), nullable=True),
+    Column("pseudonym", String(32), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+courses = Table(
+    "courses", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("patient_id", Integer, ForeignKey("patients.id"), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("protocol_id", String(100), nullable=False),
+    Column("protocol_version", String(40), nullable=False),
+    Column("plan", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(64), nullable=False),
+    UniqueConstraint("patient_id", "number", name="uq_courses_patient_number"),
+)
+
+day_events = Table(
+    "day_events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("course_id", Integer, ForeignKey("courses.id"), nullable=False),
+    Column("day", Integer, nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("type", String(40), nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Column("recorded_by", String(64), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("signature", JSON, nullable=True),
+    UniqueConstraint("course_id", "day", "seq", name="uq_day_events_course_day_seq"),
+)
+
+follow_up_tasks = Table(
+    "follow_up_tasks", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("course_id", Integer, ForeignKey("courses.id"), nullable=False),
+    Column("activity_id", String(100), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("due", Date, nullable=False),
+    Column("status", String(20), nullable=False),
+)
+
+audit_log = Table(
+    "audit_log", metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("action", String(60), nullable=False),
+    Column("entity", String(60), nullable=False),
+    Column("entity_id", String(100), nullable=False),
+    Column("old_value", JSON(none_as_null=True), nullable=True),
+    Column("new_value", JSON(none_as_null=True), nullable=True),
+    Column("reason", Text, nullable=True),
+    Column("request_id", String(64), nullable=True),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+APPEND_ONLY_TABLES = ("day_events", "audit_log")

@@ -1,0 +1,27 @@
+"""Password hashing with argon2id (RFC 9106 parameters of argon2-cffi) and the system clock."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from argon2 import PasswordHasher as _Argon2
+from argon2.exceptions import InvalidHashError, VerificationError
+
+
+class Argon2Hasher:
+    def __init__(self) -> None:
+        self._argon2 = _Argon2()  # argon2id, RFC 9106 low-memory profile
+
+    def hash(self, password: str) -> str:
+        return self._argon2.hash(password)
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        try:
+            return self._argon2.verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)

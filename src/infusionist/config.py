@@ -1,0 +1,40 @@
+"""Typed settings from the environment (``INFUSIONIST_*``), validated at start-up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_data_dir() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("infusionist", appauthor=False))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="INFUSIONIST_", extra="ignore")
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    # Default: an SQLite file in the data directory. PostgreSQL: postgresql+psycopg://user@host/db
+    database_url: str | None = None
+    session_idle_minutes: int = Field(default=30, gt=0, le=24 * 60)
+    # Send the session cookie over HTTPS only; switch off only for plain-HTTP development.
+    secure_cookies: bool = False
+    protocol_file: Path | None = None
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'infusionist.db'}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+    def sqlite_path(self) -> Path | None:
+        url = self.resolved_database_url
+        return Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None

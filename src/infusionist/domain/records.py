@@ -1,0 +1,102 @@
+"""Records the services store and read: plain frozen values (the tables live in adapters/db)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from infusionist.domain.access import Role
+
+
+@dataclass(frozen=True, kw_only=True)
+class User:
+    id: int = 0
+    username: str
+    full_name: str
+    role: Role
+    password_hash: str
+    active: bool = True
+    created_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class SessionRecord:
+    token_hash: str
+    user_id: int
+    created_at: datetime
+    last_seen_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApiToken:
+    id: int = 0
+    user_id: int
+    name: str
+    token_hash: str
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class PatientRecord:
+    id: int = 0
+    centre_id: str
+    name: str
+    birth_date: date | None
+    sex: str
+    childbearing_potential: bool
+    weight_kg: str | None
+    pseudonym: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class CourseRecord:
+    id: int = 0
+    patient_id: int
+    number: int
+    protocol_id: str
+    protocol_version: str
+    plan: dict[str, Any]
+    created_at: datetime
+    created_by: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoredEvent:
+    id: int = 0
+    course_id: int
+    day: int
+    seq: int
+    type: str
+    recorded_at: datetime
+    recorded_by: str
+    payload: dict[str, Any]
+    signature: dict[str, str] | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class FollowUpTask:
+    id: int = 0
+    course_id: int
+    activity_id: str
+    name: str
+    due: date
+    status: str = "open"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The person (or the device acting for them) behind a request."""
+
+    user_id: int
+    username: str
+    full_name: str
+    role: Role
+
+
+@dataclass(frozen=True)
+class Context:
+    actor: Actor
+    request_id: str | None = None

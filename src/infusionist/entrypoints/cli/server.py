@@ -1,0 +1,146 @@
+"""``infusionist db upgrade``, ``infusionist serve``, ``infusionist user add``, ``infusionist audit verify``.
+
+Heavy imports (SQLAlchemy, FastAPI, uvicorn) happen inside the commands, so ``infusionist --help``
+stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from infusionist.entrypoints.cli.errors import fail, reported_errors
+
+if TYPE_CHECKING:
+    from infusionist.config import Settings
+    from infusionist.services.deps import Deps
+
+db_app = typer.Typer(help="The database: migrations.", no_args_is_help=True)
+user_app = typer.Typer(help="Users and device tokens.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
+
+FIRST_ADMIN_HINT = (
+    "The database has no users yet: create the first admin with "
+    "`infusionist user add NAME --role admin --full-name 'Full Name'` (password from stdin)."
+)
+
+
+def settings() -> Settings:
+    from pydantic import ValidationError
+
+    from infusionist.config import Settings
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        fail("CONFIG-ENV", f"INFUSIONIST_* environment: {exc.errors()[0]['msg']}")
+
+
+def deps_for(current: Settings, *, migrate: bool = True) -> Deps:
+    from infusionist.bootstrap import build
+
+    return build(current, run_migrations=migrate)
+
+
+def hint_first_admin(deps: Deps) -> None:
+    from infusionist.services.auth import count_users
+
+    if count_users(deps) == 0:
+        typer.echo(FIRST_ADMIN_HINT, err=True)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the database schema to the newest revision."""
+    from infusionist.bootstrap import migrate
+
+    current = settings()
+    with reported_errors():
+        revision = migrate(current)
+        typer.echo(f"Database at revision {revision}: {_shown(current.resolved_database_url)}")
+        hint_first_admin(deps_for(current))
+
+
+@user_app.command("add")
+def user_add(
+    name: Annotated[str, typer.Argument(help="Login name (lower case letters, digits, . _ -).")],
+    role: Annotated[str, typer.Option("--role", help="nurse, physician, investigator or admin.")],
+    full_name: Annotated[str | None, typer.Option("--full-name", help="Printed name.")] = None,
+) -> None:
+    """Add a user. The password is read from standard input when it is not a terminal."""
+    from infusionist.domain.access import Role
+    from infusionist.services.auth import create_user
+
+    try:
+        chosen = Role(role)
+    except ValueError:
+        fail("INPUT-ROLE", f"--role: {role!r} is not one of {', '.join(r.value for r in Role)}.")
+    password = _read_password()
+    with reported_errors():
+        user = create_user(deps_for(settings()), None, name, full_name or name, chosen, password)
+    typer.echo(f"Added {user.username} ({user.role.value}).")
+
+
+@user_app.command("token")
+def user_token(
+    name: Annotated[str, typer.Argument(help="The user the device acts as.")],
+    label: Annotated[str, typer.Option("--label", help="What the device is.")] = "device",
+) -> None:
+    """Issue an API token for a device; printed once."""
+    from infusionist.services.auth import create_token
+
+    with reported_errors():
+        token = create_token(deps_for(settings()), None, name, label)
+    typer.echo(token)
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the audit trail's hash chain; names the first changed, inserted or removed row."""
+    from infusionist.services.audit import verify
+
+    with reported_errors():
+        rows, broken = verify(deps_for(settings()))
+    if broken is not None:
+        typer.echo(f"AUDIT BROKEN after checking {rows} row(s): {broken.describe()}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"Audit trail intact: {rows} row(s), hash chain verified.")
+
+
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Worker processes.")] = 1,
+) -> None:
+    """Run the web server (migrates the database first)."""
+    import uvicorn
+
+    current = settings()
+    with reported_errors():
+        deps = deps_for(current)
+        hint_first_admin(deps)
+    typer.echo(f"Serving on http://{host}:{port} ({_shown(current.resolved_database_url)})", err=True)
+    uvicorn.run("infusionist.entrypoints.web.asgi:app", host=host, port=port, workers=workers,
+                log_level="warning")
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        import getpass
+
+        first = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != first:
+            fail("INPUT-PASSWORD-MISMATCH", "password: the two entries differ.")
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def _shown(url: str) -> str:
+    """The database URL without a password."""
+    if "://" in url and "@" in url:
+        scheme, rest = url.split("://", 1)
+        credentials, host = rest.rsplit("@", 1)
+        return f"{scheme}://{credentials.split(':', 1)[0]}@{host}"
+    return url

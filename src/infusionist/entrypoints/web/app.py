@@ -1,0 +1,36 @@
+"""``create_app(settings)``: the FastAPI application (JSON API under /api/v1)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+
+from infusionist import __version__
+from infusionist.config import Settings
+from infusionist.entrypoints.web import errors
+from infusionist.entrypoints.web.routes import audit, centres, courses, health, patients, session, users
+from infusionist.services.deps import Deps
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings | None = None, *, deps: Deps | None = None) -> FastAPI:
+    settings = settings if settings is not None else Settings()
+    if deps is None:
+        from infusionist.bootstrap import build
+
+        deps = build(settings)
+    app = FastAPI(
+        title="infusionist",
+        version=__version__,
+        summary="Alemtuzumab infusion planning and bedside records for MS infusion units.",
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.deps = deps
+    errors.install(app)
+    api = APIRouter(prefix=API_PREFIX)
+    for module in (health, session, users, centres, patients, courses, audit):
+        api.include_router(module.router)
+    app.include_router(api)
+    return app

@@ -1,0 +1,92 @@
+"""Every refusal as JSON: ``{"error": {"code", "message", "field", "details"}}`` with a stable code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from infusionist.domain.errors import (
+    AccessDenied,
+    ConfigError,
+    Conflict,
+    EventRefused,
+    InfusionistError,
+    NotAuthenticated,
+    NotFound,
+    PlanningError,
+    Unavailable,
+    ValidationFailed,
+)
+
+STATUS: tuple[tuple[type[InfusionistError], int], ...] = (
+    (NotAuthenticated, 401),
+    (AccessDenied, 403),
+    (NotFound, 404),
+    (Conflict, 409),
+    (ValidationFailed, 422),
+    (EventRefused, 422),
+    (PlanningError, 422),
+    (ConfigError, 422),
+    (Unavailable, 501),
+)
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    field: str | None = None
+    details: dict[str, str] = {}
+    requirements: list[str] = []
+
+
+class ErrorOut(BaseModel):
+    error: ErrorBody
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorOut} for status in (401, 403, 404, 409, 422)
+}
+
+
+def _response(status: int, body: ErrorBody) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"error": body.model_dump()})
+
+
+def status_of(error: InfusionistError) -> int:
+    return next((status for kind, status in STATUS if isinstance(error, kind)), 400)
+
+
+async def _domain_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, InfusionistError)
+    field = next(iter(error.details), None)
+    return _response(status_of(error), ErrorBody(code=error.code, message=error.message, field=field,
+                                                 details=error.details,
+                                                 requirements=list(error.requirements)))
+
+
+async def _invalid_request(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    details: dict[str, str] = {}
+    for item in error.errors():
+        location = ".".join(str(part) for part in item.get("loc", ()) if part != "body") or "body"
+        details.setdefault(location, str(item.get("msg", "invalid")))
+    message = "; ".join(f"{field}: {msg}" for field, msg in details.items())
+    return _response(422, ErrorBody(code="INPUT-INVALID", message=message,
+                                    field=next(iter(details), None), details=details))
+
+
+async def _http_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, StarletteHTTPException)
+    return _response(error.status_code,
+                     ErrorBody(code=f"HTTP-{error.status_code}", message=str(error.detail)))
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(InfusionistError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(StarletteHTTPException, _http_error)

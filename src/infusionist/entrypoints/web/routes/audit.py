@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Query
+
+from infusionist.domain.audit_chain import AuditEntry
+from infusionist.entrypoints.web.dependencies import ContextDep, ServicesDep
+from infusionist.entrypoints.web.errors import ERROR_RESPONSES
+from infusionist.entrypoints.web.schemas import AuditOut, VerifyOut
+from infusionist.services import audit
+
+router = APIRouter(tags=["audit"], responses=ERROR_RESPONSES)
+
+
+def _out(entry: AuditEntry) -> AuditOut:
+    return AuditOut(**{**vars(entry), "at": entry.at.isoformat()})
+
+
+@router.get("/audit", response_model=list[AuditOut])
+def list_audit(ctx: ContextDep, deps: ServicesDep,
+               after: int = Query(default=0, ge=0, le=2**31 - 1),
+               limit: int = Query(default=100, ge=1, le=1000)) -> list[AuditOut]:
+    """The audit trail in order, ``limit`` rows after row ``after``."""
+    return [_out(e) for e in audit.list_audit(deps, ctx, after, limit)]
+
+
+@router.get("/audit/verify", response_model=VerifyOut)
+def verify(ctx: ContextDep, deps: ServicesDep) -> VerifyOut:
+    """Check the hash chain: the first row changed, inserted or removed, if any."""
+    rows, broken = audit.verify_as(deps, ctx)
+    return VerifyOut(ok=broken is None, rows=rows,
+                     first_break=broken.describe() if broken is not None else None)

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Path
+
+from infusionist.entrypoints.web.dependencies import ContextDep, ServicesDep
+from infusionist.entrypoints.web.errors import ERROR_RESPONSES
+from infusionist.entrypoints.web.schemas import CourseOut, EventIn, EventOut, TaskOut
+from infusionist.services import courses, events
+
+router = APIRouter(tags=["courses"], responses=ERROR_RESPONSES)
+CourseId = Path(ge=1, le=2**31 - 1)
+Day = Path(ge=1, le=31)
+
+
+@router.get("/courses/{course_id}", response_model=CourseOut)
+def get_course(ctx: ContextDep, deps: ServicesDep, course_id: int = CourseId) -> dict[str, Any]:
+    return courses.get_course(deps, ctx, course_id)
+
+
+@router.get("/courses/{course_id}/tasks", response_model=list[TaskOut])
+def list_tasks(ctx: ContextDep, deps: ServicesDep, course_id: int = CourseId) -> list[dict[str, Any]]:
+    return courses.list_tasks(deps, ctx, course_id)
+
+
+@router.get("/courses/{course_id}/days/{day}/events", response_model=list[EventOut])
+def list_events(ctx: ContextDep, deps: ServicesDep, course_id: int = CourseId,
+                day: int = Day) -> list[dict[str, Any]]:
+    return events.list_events(deps, ctx, course_id, day)
+
+
+@router.post("/courses/{course_id}/days/{day}/events", response_model=EventOut, status_code=201)
+def append_event(body: EventIn, ctx: ContextDep, deps: ServicesDep, course_id: int = CourseId,
+                 day: int = Day) -> dict[str, Any]:
+    """Append one event; ``expected_seq`` must be the next sequence number, else 409."""
+    signature = (events.Signature(body.signature.password, body.signature.meaning)
+                 if body.signature is not None else None)
+    return events.append_event(deps, ctx, events.AppendEvent(
+        course_id=course_id, day=day, expected_seq=body.expected_seq, payload=body.event,
+        signature=signature))
+
+
+@router.get("/courses/{course_id}/days/{day}/state", response_model=dict[str, Any],
+            responses={501: {"description": "The bedside replay is not installed"}})
+def day_state(ctx: ContextDep, deps: ServicesDep, course_id: int = CourseId,
+              day: int = Day) -> dict[str, Any]:
+    """The replay of the day's events now: phase, pump, alerts, what to do next."""
+    return events.day_state(deps, ctx, course_id, day)

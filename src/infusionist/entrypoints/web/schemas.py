@@ -1,0 +1,154 @@
+"""Request and response shapes at the web edge (the services take and return plain values)."""
+
+from __future__ import annotations
+
+from datetime import date, time
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from infusionist.domain.access import Role
+
+Name = Field(min_length=1, max_length=200)
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LoginIn(_In):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=200)
+
+
+class WhoAmI(BaseModel):
+    username: str
+    full_name: str
+    role: Role
+
+
+class UserIn(_In):
+    username: str = Field(pattern=r"^[a-z0-9_.-]{1,64}$")
+    full_name: str = Name
+    role: Role
+    password: str = Field(min_length=8, max_length=200)
+
+
+class UserOut(BaseModel):
+    id: int
+    username: str
+    full_name: str
+    role: Role
+    active: bool
+
+
+class TokenIn(_In):
+    username: str = Field(min_length=1, max_length=64)
+    name: str = Name
+
+
+class TokenOut(BaseModel):
+    token: str
+    username: str
+    name: str
+
+
+class CentreIn(_In):
+    config: dict[str, Any]
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+class PatientIn(_In):
+    name: str = Name
+    birth_date: date | None = None
+    sex: Literal["female", "male"]
+    childbearing_potential: bool = False
+    weight_kg: Decimal | None = Field(default=None, gt=0, le=500, max_digits=6, decimal_places=2)
+
+
+class PatientOut(BaseModel):
+    id: int
+    pseudonym: str
+    centre_id: str
+    sex: str
+    childbearing_potential: bool
+    weight_kg: str | None
+    name: str | None = None
+    birth_date: str | None = None
+
+
+class CourseIn(_In):
+    course: int = Field(ge=1, le=20)
+    first_day: date
+    infusion_start: time = time(9, 0)
+    timezone: str | None = Field(default=None, max_length=64)
+    previous_course_end: date | None = None
+
+
+class CourseOut(BaseModel):
+    id: int
+    patient_id: int
+    course: int
+    protocol: dict[str, str]
+    created_at: str
+    created_by: str
+    plan: dict[str, Any]
+
+
+class TaskOut(BaseModel):
+    id: int
+    activity_id: str
+    name: str
+    due: str
+    status: str
+
+
+class SignatureIn(_In):
+    password: str = Field(min_length=1, max_length=200)
+    meaning: str = Field(min_length=1, max_length=200)
+
+
+class EventIn(_In):
+    expected_seq: int = Field(ge=1, le=1_000_000, description="The sequence number this event takes: "
+                              "the number of events the client has seen for the day, plus one.")
+    event: dict[str, Any]
+    signature: SignatureIn | None = None
+
+
+class EventOut(BaseModel):
+    course_id: int
+    day: int
+    seq: int
+    type: str
+    recorded_at: str
+    recorded_by: str
+    payload: dict[str, Any]
+    signature: dict[str, str] | None = None
+
+
+class AuditOut(BaseModel):
+    seq: int
+    at: str
+    actor: str
+    action: str
+    entity: str
+    entity_id: str
+    old_value: Any = None
+    new_value: Any = None
+    reason: str | None = None
+    request_id: str | None = None
+    prev_hash: str
+    hash: str
+
+
+class VerifyOut(BaseModel):
+    ok: bool
+    rows: int
+    first_break: str | None = None
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    version: str
+    database: str

@@ -1,0 +1,120 @@
+"""Use cases of courses: plan and store one with its follow-up tasks; read the plan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, time
+from decimal import Decimal
+from typing import Any
+
+from pydantic import ValidationError
+
+from infusionist.domain.access import Permission, pseudonymise_plan, require, sees_identity
+from infusionist.domain.centre import CentreConfig
+from infusionist.domain.errors import Conflict, NotFound, ValidationFailed
+from infusionist.domain.plan_json import plan_to_json
+from infusionist.domain.planning import ActivityKind, Patient
+from infusionist.domain.records import Context, CourseRecord, FollowUpTask
+from infusionist.services import audit
+from infusionist.services.deps import Deps
+from infusionist.services.patients import load_patient
+from infusionist.services.planning import PlanCourseCommand, plan_course_for
+from infusionist.services.ports import UnitOfWork
+
+
+@dataclass(frozen=True)
+class CreateCourse:
+    patient_id: int
+    course: int
+    first_day: date
+    infusion_start: time = time(9, 0)
+    timezone: str | None = None
+    previous_course_end: date | None = None
+
+
+def centre_config(uow: UnitOfWork, centre_id: str) -> CentreConfig:
+    stored = uow.centres.get(centre_id)
+    if stored is None:
+        return CentreConfig(centre_id=centre_id)
+    try:
+        return CentreConfig.model_validate(stored)
+    except ValidationError as exc:  # stored configs are validated on write; this is a safety net
+        raise ValidationFailed("CONFIG-INVALID", f"centre {centre_id}: {exc.errors()[0]['msg']}") from None
+
+
+def create_course(deps: Deps, ctx: Context, command: CreateCourse) -> dict[str, Any]:
+    require(ctx.actor.role, Permission.PLAN_COURSE)
+    with deps.uow(write=True) as uow:
+        patient = load_patient(uow, command.patient_id)
+        if any(c.number == command.course for c in uow.courses.for_patient(patient.id)):
+            raise Conflict("COURSE-EXISTS", f"course: course {command.course} is already planned.",
+                           details={"course": "already planned"})
+        plan = plan_course_for(deps.protocol, centre_config(uow, patient.centre_id), PlanCourseCommand(
+            patient=Patient(
+                id=patient.pseudonym, sex="female" if patient.sex == "female" else "male",
+                childbearing_potential=patient.childbearing_potential,
+                weight_kg=Decimal(patient.weight_kg) if patient.weight_kg is not None else None,
+            ),
+            course=command.course, first_day=command.first_day,
+            infusion_start=command.infusion_start, timezone=command.timezone,
+            previous_course_end=command.previous_course_end,
+        ))
+        course = uow.courses.add(CourseRecord(
+            patient_id=patient.id, number=command.course, protocol_id=plan.protocol_id,
+            protocol_version=plan.protocol_version, plan=plan_to_json(plan),
+            created_at=deps.clock.now(), created_by=ctx.actor.username,
+        ))
+        for activity in plan.activities:
+            if activity.kind is ActivityKind.FOLLOW_UP:
+                uow.tasks.add(FollowUpTask(course_id=course.id, activity_id=activity.id,
+                                           name=activity.name, due=activity.start.date()))
+        audit.record_for(uow, deps, ctx, "course.create", "course", course.id,
+                         new={"patient_id": patient.id, "course": command.course,
+                              "protocol": f"{plan.protocol_id} {plan.protocol_version}",
+                              "first_day": command.first_day.isoformat()})
+        uow.commit()
+    return course_view(course, ctx)
+
+
+def get_course(deps: Deps, ctx: Context, course_id: int) -> dict[str, Any]:
+    require(ctx.actor.role, Permission.READ_PSEUDONYMISED)
+    with deps.uow() as uow:
+        return course_view(load_course(uow, course_id), ctx)
+
+
+def list_tasks(deps: Deps, ctx: Context, course_id: int) -> list[dict[str, Any]]:
+    require(ctx.actor.role, Permission.READ_PSEUDONYMISED)
+    with deps.uow() as uow:
+        load_course(uow, course_id)
+        return [{"id": t.id, "activity_id": t.activity_id, "name": t.name,
+                 "due": t.due.isoformat(), "status": t.status} for t in uow.tasks.for_course(course_id)]
+
+
+def load_course(uow: UnitOfWork, course_id: int) -> CourseRecord:
+    course = uow.courses.get(course_id)
+    if course is None:
+        raise NotFound("COURSE-NOT-FOUND", f"course_id: no course {course_id}.",
+                       details={"course_id": "unknown"})
+    return course
+
+
+def course_view(course: CourseRecord, ctx: Context) -> dict[str, Any]:
+    plan = course.plan
+    if not sees_identity(ctx.actor.role):
+        plan = pseudonymise_plan(plan, str(plan.get("patient", {}).get("id", "")))
+    return {
+        "id": course.id,
+        "patient_id": course.patient_id,
+        "course": course.number,
+        "protocol": {"id": course.protocol_id, "version": course.protocol_version},
+        "created_at": course.created_at.isoformat(),
+        "created_by": course.created_by,
+        "plan": plan,
+    }
+
+
+def list_courses(deps: Deps, ctx: Context, patient_id: int) -> list[dict[str, Any]]:
+    require(ctx.actor.role, Permission.READ_PSEUDONYMISED)
+    with deps.uow() as uow:
+        load_patient(uow, patient_id)
+        return [course_view(c, ctx) for c in uow.courses.for_patient(patient_id)]

@@ -1,0 +1,136 @@
+"""Use cases of the infusion day: append an event at an expected sequence number; replay it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from infusionist.domain.access import Permission, require, sees_identity, strip_free_text
+from infusionist.domain.errors import Conflict, NotFound, ValidationFailed
+from infusionist.domain.plan_json import plan_from_json
+from infusionist.domain.planning import CoursePlan
+from infusionist.domain.records import Context, CourseRecord, StoredEvent
+from infusionist.services import audit
+from infusionist.services.auth import check_password
+from infusionist.services.courses import load_course
+from infusionist.services.deps import Deps
+
+# Event types that are a physician's electronic signature (21 CFR 11.50): the password again.
+SIGNED_EVENT_TYPES = frozenset({"physician_override"})
+
+
+@dataclass(frozen=True)
+class Signature:
+    password: str
+    meaning: str
+
+
+@dataclass(frozen=True)
+class AppendEvent:
+    course_id: int
+    day: int
+    expected_seq: int
+    payload: dict[str, Any]
+    signature: Signature | None = None
+
+
+def needs_signature(event_type: str) -> bool:
+    return event_type in SIGNED_EVENT_TYPES or event_type.endswith("_override")
+
+
+def append_event(deps: Deps, ctx: Context, command: AppendEvent) -> dict[str, Any]:
+    """Record one event if nobody wrote since the client read (``expected_seq``), else 409."""
+    require(ctx.actor.role, Permission.RECORD_EVENT)
+    # The server knows who is recording: the author is the logged-in user, never what was sent.
+    payload = deps.rules.parse({**command.payload, "by": ctx.actor.username})
+    event_type = str(payload.get("type", ""))
+    _check_correction(payload)
+    signature = _sign(deps, ctx, command.signature) if needs_signature(event_type) else None
+    with deps.uow(write=True) as uow:
+        course = load_course(uow, command.course_id)
+        plan = _plan_day(course, command.day)
+        last = uow.events.last_seq(course.id, command.day)
+        if command.expected_seq != last + 1:
+            raise Conflict(
+                "EVENT-SEQ-STALE",
+                f"expected_seq: the day has {last} event(s), so the next is {last + 1}, "
+                f"not {command.expected_seq}; reload and try again.",
+                details={"expected_seq": f"stale, next is {last + 1}"},
+            )
+        prior = [e.payload for e in uow.events.for_day(course.id, command.day)]
+        deps.rules.check_append(plan, command.day, prior, payload)
+        stored = uow.events.add(StoredEvent(
+            course_id=course.id, day=command.day, seq=command.expected_seq, type=event_type,
+            recorded_at=deps.clock.now(), recorded_by=ctx.actor.username, payload=payload,
+            signature=signature,
+        ))
+        audit.record_for(uow, deps, ctx, "event.append", "day_event",
+                         f"{course.id}/{command.day}/{stored.seq}",
+                         new={"payload": payload, "signature": signature},
+                         reason=_reason(payload))
+        uow.commit()
+    return event_view(stored, ctx)
+
+
+def list_events(deps: Deps, ctx: Context, course_id: int, day: int) -> list[dict[str, Any]]:
+    require(ctx.actor.role, Permission.READ_PSEUDONYMISED)
+    with deps.uow() as uow:
+        course = load_course(uow, course_id)
+        _plan_day(course, day)
+        return [event_view(e, ctx) for e in uow.events.for_day(course_id, day)]
+
+
+def day_state(deps: Deps, ctx: Context, course_id: int, day: int) -> dict[str, Any]:
+    require(ctx.actor.role, Permission.READ_PSEUDONYMISED)
+    with deps.uow() as uow:
+        course = load_course(uow, course_id)
+        events = uow.events.for_day(course_id, day)
+    plan = _plan_day(course, day)
+    state = deps.rules.state(plan, day, [e.payload for e in events], deps.clock.now())
+    state = {**state, "seq": len(events), "next_seq": len(events) + 1}
+    return state if sees_identity(ctx.actor.role) else strip_free_text(state)
+
+
+def event_view(event: StoredEvent, ctx: Context) -> dict[str, Any]:
+    payload = event.payload if sees_identity(ctx.actor.role) else strip_free_text(event.payload)
+    return {
+        "course_id": event.course_id,
+        "day": event.day,
+        "seq": event.seq,
+        "type": event.type,
+        "recorded_at": event.recorded_at.isoformat(),
+        "recorded_by": event.recorded_by,
+        "payload": payload,
+        "signature": event.signature,
+    }
+
+
+def _plan_day(course: CourseRecord, day: int) -> CoursePlan:
+    plan = plan_from_json(course.plan)
+    if day not in {d.day for d in plan.days}:
+        raise NotFound("DAY-NOT-FOUND", f"day: course {course.id} has no infusion day {day}.",
+                       details={"day": f"not an infusion day (1..{len(plan.days)})"})
+    return plan
+
+
+def _sign(deps: Deps, ctx: Context, signature: Signature | None) -> dict[str, str]:
+    require(ctx.actor.role, Permission.SIGN)
+    if signature is None or not signature.meaning.strip():
+        raise ValidationFailed("INPUT-SIGNATURE-REQUIRED",
+                               "signature: this entry needs your password again and its meaning.",
+                               details={"signature": "required"})
+    user = check_password(deps, ctx.actor.username, signature.password)
+    return {"printed_name": user.full_name, "username": user.username,
+            "signed_at": deps.clock.now().isoformat(), "meaning": signature.meaning.strip()}
+
+
+def _check_correction(payload: dict[str, Any]) -> None:
+    is_correction = payload.get("type") == "correction" or payload.get("corrects") is not None
+    if is_correction and not str(payload.get("reason") or "").strip():
+        raise ValidationFailed("INPUT-REASON-REQUIRED", "reason: a correction needs a reason.",
+                               details={"reason": "required for a correction"})
+
+
+def _reason(payload: dict[str, Any]) -> str | None:
+    reason = payload.get("reason")
+    return str(reason) if reason is not None else None

@@ -1,0 +1,175 @@
+"""What the services need from the outside world. Adapters implement these; tests use fakes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Protocol
+
+from infusionist.domain.audit_chain import AuditEntry
+from infusionist.domain.planning import CoursePlan
+from infusionist.domain.records import (
+    ApiToken,
+    CourseRecord,
+    FollowUpTask,
+    PatientRecord,
+    SessionRecord,
+    StoredEvent,
+    User,
+)
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class PasswordHasher(Protocol):
+    def hash(self, password: str) -> str: ...
+
+    def verify(self, password_hash: str, password: str) -> bool: ...
+
+
+class UserRepository(Protocol):
+    def add(self, user: User) -> User: ...
+
+    def get(self, user_id: int) -> User | None: ...
+
+    def by_username(self, username: str) -> User | None: ...
+
+    def list(self) -> list[User]: ...
+
+    def count(self) -> int: ...
+
+
+class SessionRepository(Protocol):
+    def add(self, session: SessionRecord) -> None: ...
+
+    def get(self, token_hash: str) -> SessionRecord | None: ...
+
+    def touch(self, token_hash: str, at: datetime) -> None: ...
+
+    def delete(self, token_hash: str) -> None: ...
+
+
+class TokenRepository(Protocol):
+    def add(self, token: ApiToken) -> ApiToken: ...
+
+    def by_hash(self, token_hash: str) -> ApiToken | None: ...
+
+
+class CentreRepository(Protocol):
+    def get(self, centre_id: str) -> dict[str, Any] | None: ...
+
+    def put(self, centre_id: str, config: dict[str, Any]) -> None: ...
+
+
+class PatientRepository(Protocol):
+    def add(self, patient: PatientRecord) -> PatientRecord: ...
+
+    def get(self, patient_id: int) -> PatientRecord | None: ...
+
+    def list(self) -> list[PatientRecord]: ...
+
+
+class CourseRepository(Protocol):
+    def add(self, course: CourseRecord) -> CourseRecord: ...
+
+    def get(self, course_id: int) -> CourseRecord | None: ...
+
+    def for_patient(self, patient_id: int) -> list[CourseRecord]: ...
+
+
+class EventRepository(Protocol):
+    def last_seq(self, course_id: int, day: int) -> int: ...
+
+    def add(self, event: StoredEvent) -> StoredEvent:
+        """Append; raises ``Conflict`` when ``(course_id, day, seq)`` is already taken."""
+        ...
+
+    def for_day(self, course_id: int, day: int) -> list[StoredEvent]: ...
+
+
+class TaskRepository(Protocol):
+    def add(self, task: FollowUpTask) -> FollowUpTask: ...
+
+    def for_course(self, course_id: int) -> list[FollowUpTask]: ...
+
+
+class AuditRepository(Protocol):
+    def last(self) -> AuditEntry | None: ...
+
+    def add(self, entry: AuditEntry) -> None: ...
+
+    def all(self) -> Iterator[AuditEntry]: ...
+
+    def page(self, after_seq: int, limit: int) -> list[AuditEntry]: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction. ``commit`` makes every change durable; leaving without it rolls back."""
+
+    @property
+    def users(self) -> UserRepository: ...
+
+    @property
+    def sessions(self) -> SessionRepository: ...
+
+    @property
+    def tokens(self) -> TokenRepository: ...
+
+    @property
+    def centres(self) -> CentreRepository: ...
+
+    @property
+    def patients(self) -> PatientRepository: ...
+
+    @property
+    def courses(self) -> CourseRepository: ...
+
+    @property
+    def events(self) -> EventRepository: ...
+
+    @property
+    def tasks(self) -> TaskRepository: ...
+
+    @property
+    def audit(self) -> AuditRepository: ...
+
+
+    def __enter__(self) -> UnitOfWork: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def commit(self) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self, *, write: bool = False) -> UnitOfWork:
+        """A read transaction, or a write transaction that holds the writer's lock."""
+        ...
+
+
+class DayRules(Protocol):
+    """The bedside domain: event parsing, the guards and the replay into a day state."""
+
+    def parse(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """The validated, normalised payload; raises ``ValidationFailed``."""
+        ...
+
+    def check_append(
+        self, plan: CoursePlan, day: int, events: list[dict[str, Any]], new: dict[str, Any]
+    ) -> None:
+        """Raises ``EventRefused`` when a guard refuses the new event."""
+        ...
+
+    def state(
+        self, plan: CoursePlan, day: int, events: list[dict[str, Any]], at: datetime
+    ) -> dict[str, Any]:
+        """The day state as JSON; raises ``Unavailable`` when the bedside domain is absent."""
+        ...
