@@ -1,0 +1,323 @@
+"""The infusion day: its state is a pure fold (replay) of the append-only event record.
+
+``replay(plan, day, events, at, protocol)`` applies the events recorded up to ``at`` in order,
+each first checked by the guards of :mod:`day_guards`, and computes the state at ``at``: the
+phase, the pump arithmetic, the projected ends (pauses and rate changes included; observation
+until its duration after the actual end of the flush, C-6), the solution's expiry, the vital
+signs due, the alerts, the reactions with their CTCAE grade, the protocol's checklist and the
+events allowed next. ``append`` checks one new event against the record: it returns the new
+state or raises, and a refused event changes nothing.
+
+Corrections never overwrite: a ``correction`` names an earlier event (index or id) and gives a
+reason; the replay uses its replacement (or drops the event when there is none), and the
+corrected history must pass the guards like any other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from fractions import Fraction
+
+from infusionist.domain import pump
+from infusionist.domain.day_events import ClinicalEvent, Correction, DayEvent
+from infusionist.domain.day_facts import DayContext, DayFacts, Phase, apply_event
+from infusionist.domain.day_guards import (
+    allowed_actions,
+    check_event,
+    clock,
+    start_blockers,
+)
+from infusionist.domain.errors import EventRefused, InfusionistError, ValidationFailed
+from infusionist.domain.planning import CoursePlan
+from infusionist.domain.protocol import Protocol
+from infusionist.domain.reactions import Reaction, RecommendedAction, recommended_actions
+from infusionist.domain.vitals import Alert, evaluate_alerts, latest_values
+
+__all__ = ["DayState", "Phase", "append", "replay"]
+
+_VOLUME_PLACES = Decimal("0.01")
+_DOSE_PLACES = Decimal("0.001")
+
+
+@dataclass(frozen=True)
+class DayState:
+    """Everything the bedside needs to know at ``at``."""
+
+    day: int
+    at: datetime
+    phase: Phase
+    rate_ml_per_h: Decimal
+    max_rate_ml_per_h: Decimal
+    prepared_volume_ml: Decimal | None
+    volume_infused_ml: Decimal
+    dose_delivered_mg: Decimal
+    remaining_ml: Decimal | None
+    infusion_started_at: datetime | None
+    infusion_ended_at: datetime | None
+    projected_infusion_end: datetime | None
+    projected_flush_end: datetime | None
+    projected_observation_end: datetime | None
+    solution_expires_at: datetime | None
+    expiry_margin_min: int | None
+    next_vital_signs_due: datetime | None
+    vital_signs_overdue: bool
+    alerts: tuple[Alert, ...]
+    reactions: tuple[Reaction, ...]
+    recommended_actions: tuple[RecommendedAction, ...]
+    suggested_resume_rate_ml_per_h: Decimal | None
+    allowed_actions: tuple[str, ...]
+    events_applied: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    index: int
+    event: ClinicalEvent
+    corrected_by: int | None = None
+
+
+def replay(
+    plan: CoursePlan, day: int, events: Sequence[DayEvent], at: datetime, protocol: Protocol
+) -> DayState:
+    """The state of ``day`` at ``at`` from the events recorded up to then."""
+    if at.tzinfo is None:
+        raise ValidationFailed("INPUT-AT", "Give the moment with its UTC offset.",
+                               details={"at": "timezone required"})
+    ctx = _context(plan, day, protocol)
+    _check_order(events)
+    facts = DayFacts()
+    for entry in _effective(events, at):
+        _apply(facts, entry, ctx)
+    return _state(facts, ctx, at)
+
+
+def append(
+    plan: CoursePlan, day: int, events: Sequence[DayEvent], new_event: DayEvent, protocol: Protocol
+) -> DayState:
+    """Check ``new_event`` against the record; the state after it, or the refusal."""
+    return replay(plan, day, [*events, new_event], new_event.at, protocol)
+
+
+def _context(plan: CoursePlan, day: int, protocol: Protocol) -> DayContext:
+    planned = next((d for d in plan.days if d.day == day), None)
+    if planned is None:
+        raise ValidationFailed(
+            "INPUT-DAY", f"The course plan has no infusion day {day} (days 1-{len(plan.days)}).",
+            details={"day": "not in the plan"},
+        )
+    if plan.protocol_id != protocol.id:
+        raise ValidationFailed(
+            "INPUT-PROTOCOL", f"The plan follows protocol {plan.protocol_id}, not {protocol.id}.",
+            details={"protocol": "does not match the plan"},
+        )
+    return DayContext.build(planned, plan.patient, protocol)
+
+
+def _check_order(events: Sequence[DayEvent]) -> None:
+    for index in range(1, len(events)):
+        before, event = events[index - 1], events[index]
+        if event.at < before.at:
+            raise EventRefused(
+                "DAY-EVENT-OUT-OF-ORDER",
+                f"Event {index} ({event.type}) at {clock(event.at)} is earlier than the event "
+                f"before it ({before.type} at {clock(before.at)}); the record only grows forward. "
+                "To fix an earlier entry, record a correction.",
+                details={"event_index": str(index), "event_type": event.type},
+            )
+
+
+def _effective(events: Sequence[DayEvent], at: datetime) -> list[_Entry]:
+    """The clinical events in force at ``at``: corrections applied, ordered by time."""
+    current: dict[int, _Entry | None] = {}
+    ids: dict[str, int] = {}
+    for index, event in enumerate(events):
+        if event.at > at:
+            break
+        if isinstance(event, Correction):
+            target = _correction_target(event, index, ids, events)
+            replacement = event.replacement
+            current[target] = None if replacement is None else _Entry(target, replacement, index)
+            continue
+        current[index] = _Entry(index, event)
+        if event.id is not None:
+            ids[event.id] = index
+    entries = [e for e in current.values() if e is not None and e.event.at <= at]
+    entries.sort(key=lambda e: (e.event.at, e.index))
+    return entries
+
+
+def _correction_target(
+    correction: Correction, index: int, ids: dict[str, int], events: Sequence[DayEvent]
+) -> int:
+    ref = correction.corrects
+    target = ids.get(ref) if isinstance(ref, str) else ref
+    if target is None or target >= index or isinstance(events[target], Correction):
+        raise EventRefused(
+            "DAY-CORRECTION-TARGET",
+            f"Event {index} (correction) refers to {ref!r}, which is not an earlier clinical event "
+            "of this day.",
+            details={"event_index": str(index), "event_type": "correction"},
+        )
+    return target
+
+
+def _apply(facts: DayFacts, entry: _Entry, ctx: DayContext) -> None:
+    event = entry.event
+    try:
+        check_event(facts, event, ctx)
+    except InfusionistError as error:
+        name = f"Event {entry.index} ({event.type} at {clock(event.at)}"
+        name += f", as corrected by event {entry.corrected_by})" if entry.corrected_by is not None else ")"
+        details = {**error.details, "event_index": str(entry.index), "event_type": event.type}
+        raise type(error)(error.code, f"{name}: {error.message}", requirements=error.requirements,
+                          details=details) from None
+    apply_event(facts, event, ctx)
+    if facts.phase in (Phase.PLANNED, Phase.READY):
+        facts.phase = Phase.PLANNED if start_blockers(facts, ctx) else Phase.READY
+
+
+# -- the state at a moment -----------------------------------------------------------------------
+
+
+def _state(facts: DayFacts, ctx: DayContext, at: datetime) -> DayState:
+    prepared = None if facts.solution is None else facts.solution.volume_ml
+    infused = Fraction(0) if prepared is None else pump.volume_infused(facts.segments, at, prepared)
+    dose = ctx.protocol.infusion.dose.in_mg() if facts.solution is None else facts.solution.dose_mg
+    infusion_end = _projected_infusion_end(facts, ctx, at)
+    flush_end = _projected_flush_end(facts, ctx, infusion_end)
+    observation_end = _projected_observation_end(facts, ctx, flush_end)
+    expires = facts.solution_expires_at(ctx)
+    margin = None if expires is None or infusion_end is None else pump.margin_minutes(expires, infusion_end)
+    due = _next_vitals_due(facts, ctx, observation_end)
+    overdue = due is not None and at > due
+    alerts = _alerts(facts, ctx, at, infusion_end, expires, due if overdue else None)
+    return DayState(
+        day=ctx.day, at=at, phase=facts.phase,
+        rate_ml_per_h=pump.current_rate(facts.segments, at) if _pump_may_run(facts) else Decimal(0),
+        max_rate_ml_per_h=facts.max_rate(ctx),
+        prepared_volume_ml=prepared,
+        volume_infused_ml=pump.to_decimal(infused, _VOLUME_PLACES),
+        dose_delivered_mg=pump.to_decimal(
+            Fraction(0) if prepared is None else pump.dose_delivered(dose, infused, prepared),
+            _DOSE_PLACES),
+        remaining_ml=None if prepared is None else prepared - pump.to_decimal(infused, _VOLUME_PLACES),
+        infusion_started_at=facts.started_at, infusion_ended_at=facts.infusion_end(),
+        projected_infusion_end=infusion_end, projected_flush_end=flush_end,
+        projected_observation_end=observation_end,
+        solution_expires_at=expires, expiry_margin_min=margin,
+        next_vital_signs_due=due, vital_signs_overdue=overdue, alerts=tuple(alerts),
+        reactions=tuple(facts.reactions),
+        recommended_actions=tuple(_checklist(facts, ctx, alerts)),
+        suggested_resume_rate_ml_per_h=(
+            facts.suggested_resume_rate(ctx) if facts.phase is Phase.PAUSED else None),
+        allowed_actions=allowed_actions(facts, ctx, at),
+        events_applied=len(facts.events),
+    )
+
+
+def _pump_may_run(facts: DayFacts) -> bool:
+    return facts.phase in (Phase.RUNNING, Phase.PAUSED)
+
+
+def _projected_infusion_end(facts: DayFacts, ctx: DayContext, at: datetime) -> datetime | None:
+    if facts.started_at is None:
+        if facts.phase is not Phase.READY and facts.phase is not Phase.PLANNED:
+            return None
+        volume = ctx.protocol.infusion.prepared_volume.value if facts.solution is None else (
+            facts.solution.volume_ml)
+        start = max(at, ctx.planned.infusion_start)
+        return pump.projected_end([], volume, start, facts.max_rate(ctx))
+    if facts.ended_at is not None:
+        return facts.infusion_end()
+    assert facts.solution is not None
+    suggested = facts.suggested_resume_rate(ctx)
+    resume = facts.max_rate(ctx) if suggested is None else suggested
+    return pump.projected_end(facts.segments, facts.solution.volume_ml, at, resume)
+
+
+def _projected_flush_end(facts: DayFacts, ctx: DayContext, infusion_end: datetime | None) -> datetime | None:
+    flush = ctx.flush()
+    if facts.flush_completed_at is not None:
+        return facts.flush_completed_at
+    if facts.flush_started_at is not None and flush is not None:
+        return facts.flush_started_at + flush
+    if infusion_end is None or facts.ended_at is not None:
+        return None
+    return infusion_end if flush is None else infusion_end + flush
+
+
+def _projected_observation_end(
+    facts: DayFacts, ctx: DayContext, flush_end: datetime | None
+) -> datetime | None:
+    actual = facts.observation_end(ctx)
+    if actual is not None:
+        return actual
+    return None if flush_end is None else flush_end + ctx.observation()
+
+
+def _next_vitals_due(facts: DayFacts, ctx: DayContext, observation_end: datetime | None) -> datetime | None:
+    schedule = ctx.protocol.vital_signs
+    if facts.phase is Phase.DISCHARGED:
+        return None
+    if facts.started_at is None:
+        if facts.readings or facts.ended_at is not None:
+            return None
+        return pump.plus_hours(ctx.planned.infusion_start, Fraction(schedule.baseline_offset_minutes, 60))
+    last = facts.readings[-1].at if facts.readings else None
+    if last is None or last < facts.started_at:
+        due = facts.started_at
+    else:
+        due = pump.plus_hours(last, Fraction(schedule.interval_minutes, 60))
+    if observation_end is not None and due > observation_end:
+        return None if last is not None and last >= observation_end else observation_end
+    return due
+
+
+def _alerts(
+    facts: DayFacts, ctx: DayContext, at: datetime, infusion_end: datetime | None,
+    expires: datetime | None, overdue_since: datetime | None,
+) -> list[Alert]:
+    latest = latest_values(r.values() for r in facts.readings)
+    alerts = evaluate_alerts(latest, facts.baseline, ctx.vital_rules)
+    for blocker in start_blockers(facts, ctx) if facts.started_at is None else []:
+        if blocker.code.endswith("-POSITIVE"):
+            alerts.append(Alert(blocker.code.removeprefix("DAY-"), "critical", blocker.message,
+                                blocker.requirements))
+    if expires is not None and infusion_end is not None and facts.ended_at is None and infusion_end > expires:
+        alerts.append(_expiry_alert(at, infusion_end, expires, ctx))
+    if overdue_since is not None:
+        alerts.append(Alert(
+            "VITALS-OVERDUE", "warning",
+            f"Vital signs were due at {clock(overdue_since)} (every "
+            f"{ctx.protocol.vital_signs.interval_minutes} min).",
+            ctx.protocol.vital_signs.requirements,
+        ))
+    if facts.resumed_above_suggestion is not None and facts.phase is Phase.RUNNING:
+        rate, suggested = facts.resumed_above_suggestion
+        alerts.append(Alert(
+            "RESUMED-ABOVE-SUGGESTED-RATE", "warning",
+            f"Restarted at {rate} mL/h after a reaction; the protocol suggests {suggested} mL/h.",
+            ("PROT-26", "IAR-28", "C-10"),
+        ))
+    return alerts
+
+
+def _expiry_alert(at: datetime, end: datetime, expires: datetime, ctx: DayContext) -> Alert:
+    limit = ctx.protocol.infusion.storage_limit.display()
+    if at > expires:
+        text = f"The prepared solution expired at {clock(expires)} ({limit} after preparation)."
+    else:
+        text = (f"The prepared solution expires at {clock(expires)} ({limit} after preparation), "
+                f"before the projected end of the infusion at {clock(end)}.")
+    return Alert("SOLUTION-EXPIRY", "critical", text + " Inform the physician.", ("PROT-13",))
+
+
+def _checklist(facts: DayFacts, ctx: DayContext, alerts: list[Alert]) -> list[RecommendedAction]:
+    reaction = facts.latest_reaction()
+    if reaction is None:
+        return []
+    since = [e for e in facts.events if e.at >= reaction.onset]
+    return recommended_actions(reaction, ctx.reactions, since, (a.code for a in alerts))
