@@ -35,6 +35,7 @@ class CentreConfig(BaseModel):
     min_months_between_courses: int | None = None
     premedication_days: dict[str, tuple[int, ...]] = Field(default_factory=dict)
     alert_thresholds: dict[str, Decimal] = Field(default_factory=dict)
+    lab_alert_thresholds: dict[str, Decimal] = Field(default_factory=dict)  # monitoring.lab_alerts
     contact_phone: str | None = None
 
 
