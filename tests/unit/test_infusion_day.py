@@ -213,3 +213,24 @@ def test_the_maximum_rate_follows_the_volume_actually_prepared__C_11():
 def test_replay_is_pure_the_same_record_gives_the_same_state():
     assert state(WORKED, "10:00") == state(WORKED, "10:00")
     assert PLAN.days[0].day == 1
+
+
+def test_bedside_example_part_way_at_11_00__PROT_11_IAR_28():
+    s = state(WORKED, "11:00")  # 28 mL + 14 mL/h x 1 h 40 min = 51 1/3 mL
+    assert s.volume_infused_ml == Decimal("51.33")
+    assert s.dose_delivered_mg == Decimal("5.5")
+    assert s.remaining_ml == Decimal("60.67")
+
+
+def test_bedside_example_a_40_minute_pause_runs_past_the_expiry__PROT_13():
+    pause_40 = [*WORKED[:-1], ev("resumed", "09:40", rate_ml_per_h=14)]
+    at_0930 = state(pause_40[:-1], "09:30")
+    assert at_0930.projected_infusion_end == at("15:30")
+    assert at_0930.expiry_margin_min == 0
+    assert "SOLUTION-EXPIRY" not in [a.code for a in at_0930.alerts]
+    at_0931 = state(pause_40[:-1], "09:31")
+    assert "SOLUTION-EXPIRY" in [a.code for a in at_0931.alerts]
+    s = state(pause_40, "09:40")
+    assert s.projected_infusion_end == at("15:40")
+    assert s.expiry_margin_min == -10
+    assert "SOLUTION-EXPIRY" in [a.code for a in s.alerts]
