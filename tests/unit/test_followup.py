@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from infusionist.domain.centre import CentreConfig
 from infusionist.domain.errors import FollowUpRefused, ValidationFailed
 from infusionist.domain.followup import (
     TRANSITIONS,
@@ -21,10 +24,13 @@ from infusionist.domain.followup import (
     most_urgent_first,
     refresh,
     task_from_occurrence,
+    tasks_from_plan,
 )
+from infusionist.domain.planning import ActivityKind, CoursePlan
 from infusionist.domain.protocol import Monitoring, Protocol
 
 BERLIN = ZoneInfo("Europe/Berlin")
+PlanFactory = Callable[..., CoursePlan]
 COURSE_1 = [date(2026, 12, 7) + timedelta(days=i) for i in range(5)]
 OPTIONS = {"liver-monitoring": "eu-label"}
 
@@ -146,3 +152,63 @@ def test_only_a_call_takes_an_answer(protocol: Protocol) -> None:
     with pytest.raises(FollowUpRefused) as caught:
         answer_call(protocol, _blood_count(protocol), datetime(2027, 7, 11, 9, tzinfo=BERLIN), [])
     assert caught.value.code == "FOLLOWUP-NOT-A-CALL"
+
+
+# -- in the plan ----------------------------------------------------------------------------------
+
+
+def test_the_plan_lists_every_monitoring_occurrence_as_a_follow_up__PROT_34(make_plan: PlanFactory) -> None:
+    plan = make_plan()
+    follow_ups = [a for a in plan.activities if a.kind is ActivityKind.FOLLOW_UP]
+    by_name = Counter(a.name for a in follow_ups)
+    assert by_name["full blood count"] == by_name["serum creatinine"] == by_name["urinalysis"] == 48
+    assert by_name["thyroid function"] == 16
+    assert by_name["skin examination"] == 4
+    assert by_name["delayed reaction call"] == 5
+    blood = next(a for a in plan.activities if a.id == "c1-after-full-blood-count-m07")
+    assert blood.day is None and blood.all_day
+    assert blood.start.date() == date(2027, 7, 11) and blood.start.tzinfo is not None
+    assert {"PROT-34", "PROT-36"} <= set(blood.requirements)
+    assert any("us-label" in text for text in blood.advisories)
+
+
+def test_every_follow_up_occurrence_cites_its_requirements_and_source(make_plan: PlanFactory) -> None:
+    for activity in make_plan().activities:
+        if activity.kind is ActivityKind.FOLLOW_UP:
+            assert activity.requirements, activity.id
+
+
+def test_plan_activity_ids_are_stable_and_unique(make_plan: PlanFactory) -> None:
+    first, again = make_plan(), make_plan()
+    assert [a.id for a in first.activities] == [a.id for a in again.activities]
+    assert len({a.id for a in first.activities}) == len(first.activities)
+
+
+def test_course_2_counts_its_series_from_its_own_last_infusion__us_label(make_plan: PlanFactory) -> None:
+    plan = make_plan(course=2, first_day=date(2027, 12, 13), previous_course_end=date(2026, 12, 11))
+    blood = [a for a in plan.activities if a.element == "full-blood-count"]
+    assert blood[0].id == "c2-after-full-blood-count-m01" and blood[0].start.date() == date(2028, 1, 15)
+    assert blood[-1].start.date() == date(2031, 12, 15)
+    assert sum(a.element == "delayed-reaction-call" for a in plan.activities) == 3
+
+
+def test_the_plan_follows_the_liver_test_option__eu_label(make_plan: PlanFactory) -> None:
+    us = make_plan(config=CentreConfig(options={"liver-monitoring": "us-label"}))
+    assert not any(a.element == "liver-function" for a in us.activities)
+    assert sum(a.element == "liver-function" for a in make_plan().activities) == 48
+
+
+def test_a_plan_becomes_follow_up_tasks_with_one_status__PROT_27_PROT_28_PROT_29_PROT_30_PROT_33(
+    make_plan: PlanFactory, protocol: Protocol
+) -> None:
+    plan = make_plan()
+    tasks = {t.id: t for t in tasks_from_plan(plan.activities, plan.course, protocol)}
+    assert tasks["c1-after-aciclovir-end"].due == date(2027, 1, 4)
+    assert tasks["c1-after-cetirizine-end"].due == date(2026, 12, 18)
+    assert tasks["c1-after-paracetamol-standby"].due == date(2026, 12, 12)
+    assert tasks["c1-after-check-up"].due == date(2027, 1, 8)
+    assert tasks["c1-after-contraception"].element == "contraception"
+    assert tasks["c1-after-next-course"].due == date(2027, 12, 11)
+    assert tasks["c1-after-delayed-reaction-call-d1"].kind is TaskKind.CALL
+    assert tasks["c1-after-full-blood-count-m07"].kind is TaskKind.LAB
+    assert all(t.status is TaskStatus.DUE for t in tasks.values())

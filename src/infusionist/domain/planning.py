@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from infusionist.domain.centre import CentreConfig, ConfiguredProtocol, configure
 from infusionist.domain.course_days import infusion_dates
 from infusionist.domain.dates import add_period, at_wall_clock, plus_minutes
+from infusionist.domain.followup import course_occurrences
 from infusionist.domain.protocol import (
     Anchor,
     Condition,
@@ -297,6 +298,11 @@ class _Builder:
                 yield self._activity(instruction, None, ActivityKind.INSTRUCTION,
                                      instruction.name, last.observation_end,
                                      text=instruction.text)
+        for due in course_occurrences(self.protocol, self.request.course, self.dates,
+                                      self.configured.options):  # calls and 48-month monitoring
+            yield self._activity(due.element, None, ActivityKind.FOLLOW_UP, due.name,
+                                 self._midnight(due.due), all_day=True, suffix=due.suffix,
+                                 text=due.text, extra_advisories=(due.source_note,))
 
     # -- helpers -------------------------------------------------------------------------------
 
