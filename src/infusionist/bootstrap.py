@@ -39,7 +39,7 @@ def build(settings: Settings, *, engine: Engine | None = None, run_migrations: b
     return Deps(
         uow=SqlUnitOfWorkFactory(engine),
         clock=SystemClock(),
-        hasher=Argon2Hasher(),
+        hasher=Argon2Hasher(settings.argon2_time_cost, settings.argon2_memory_kib),
         rules=BedsideRules(protocol),
         protocol=protocol,
         session_idle=timedelta(minutes=settings.session_idle_minutes),

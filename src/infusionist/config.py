@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     # Send the session cookie over HTTPS only; switch off only for plain-HTTP development.
     secure_cookies: bool = False
     protocol_file: Path | None = None
+    # argon2id cost; the defaults are argon2-cffi's RFC 9106 low-memory profile.
+    argon2_time_cost: int = Field(default=3, ge=1)
+    argon2_memory_kib: int = Field(default=65536, ge=8192)
 
     @property
     def resolved_database_url(self) -> str:

@@ -9,8 +9,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 
 class Argon2Hasher:
-    def __init__(self) -> None:
-        self._argon2 = _Argon2()  # argon2id, RFC 9106 low-memory profile
+    def __init__(self, time_cost: int = 3, memory_kib: int = 65536) -> None:
+        self._argon2 = _Argon2(time_cost=time_cost, memory_cost=memory_kib)  # argon2id
 
     def hash(self, password: str) -> str:
         return self._argon2.hash(password)

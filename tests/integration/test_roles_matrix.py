@@ -1,0 +1,90 @@
+"""Every route with every role, checked against the matrix in docs/security.md (deny by default)."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from api_support import ClientFactory, Role, vital_signs
+
+MATRIX = Path(__file__).parents[2] / "docs" / "security.md"
+ROLES: list[Role | None] = [None, Role.NURSE, Role.PHYSICIAN, Role.INVESTIGATOR, Role.ADMIN]
+ROW = re.compile(r"^\| (GET|POST|PUT|DELETE) (/api/v1/\S*) \|(.*)\|$")
+
+
+def documented_matrix() -> dict[tuple[str, str], dict[Role | None, bool]]:
+    matrix = {}
+    for line in MATRIX.read_text(encoding="utf-8").splitlines():
+        match = ROW.match(line.strip())
+        if match:
+            cells = [c.strip() for c in match.group(3).split("|")]
+            matrix[(match.group(1), match.group(2))] = {
+                role: cell != "no" for role, cell in zip(ROLES, cells, strict=True)
+            }
+    return matrix
+
+
+def test_the_matrix_names_every_route_of_the_api() -> None:
+    from infusionist.entrypoints.web.app import API_PREFIX
+    from infusionist.entrypoints.web.routes import audit, centres, courses, health, patients, session, users
+
+    routes = {
+        (method, API_PREFIX + route.path)  # type: ignore[attr-defined]
+        for module in (health, session, users, centres, patients, courses, audit)
+        for route in module.router.routes
+        for method in route.methods  # type: ignore[attr-defined]
+    }
+    assert routes == set(documented_matrix())
+
+
+def request_for(
+    method: str, path: str, role: Role | None, ids: dict[str, int], counter: itertools.count[int]
+) -> dict[str, Any]:
+    n = next(counter)
+    login = (role or Role.NURSE).value
+    url = path.removeprefix("/api/v1").format(centre_id="default", day=1, **ids)
+    bodies: dict[tuple[str, str], Any] = {
+        ("POST", "/session"): {"username": login, "password": f"password-{login}"},
+        ("POST", "/users"): {"username": f"user{n}", "full_name": "New User", "role": "nurse",
+                             "password": "a-long-password"},
+        ("POST", "/tokens"): {"username": "nurse", "name": f"pump {n}"},
+        ("PUT", "/centres/default"): {"config": {"name": f"Unit {n}"}, "reason": "matrix test"},
+        ("POST", "/patients"): {"name": f"Patient {n}", "sex": "male"},
+        ("POST", f"/patients/{ids['patient_id']}/courses"): {
+            "course": 1, "first_day": "2026-03-02", "timezone": "Europe/Berlin"},
+        ("POST", f"/courses/{ids['course_id']}/days/1/events"): {
+            "expected_seq": n + 1, "event": vital_signs(n)},
+    }
+    return {"method": method, "url": url, "json": bodies.get((method, url))}
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_every_route_answers_every_role_as_docs_security_md_says(
+    client_as: ClientFactory, course_id: int
+) -> None:
+    ids = {"course_id": course_id, "patient_id": 1}
+    counter = itertools.count(100)
+    matrix = documented_matrix()
+    # Log out last, so each role keeps its session for the other routes.
+    ordered = sorted(matrix, key=lambda route: route == ("DELETE", "/api/v1/session"))
+    clients: dict[Role | None, httpx.Client] = {role: client_as(role) for role in ROLES}
+    wrong = []
+    for route in ordered:
+        for role, allowed in matrix[route].items():
+            response = clients[role].request(**request_for(*route, role, ids, counter))
+            if role is None:
+                clients[role].cookies.clear()  # stay anonymous after POST /session
+            assert response.status_code < 500, (route, role, response.text)
+            if role is None and not allowed:
+                ok = response.status_code == 401 and response.json()["error"]["code"] == "AUTH-REQUIRED"
+            elif not allowed:
+                ok = response.status_code == 403 and response.json()["error"]["code"] == "ACCESS-DENIED"
+            else:
+                ok = response.status_code not in (401, 403)
+            if not ok:
+                wrong.append((route, role.value if role else "anonymous", response.status_code))
+    assert wrong == []
