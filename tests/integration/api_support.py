@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -59,9 +60,10 @@ def serving(app: Any) -> Iterator[str]:
 ClientFactory = Callable[[Role | None], httpx.Client]
 
 
-def vital_signs(minute: int, heart_rate: int = 72) -> dict[str, Any]:
-    return {"type": "vital_signs", "at": f"2026-03-02T07:{minute % 60:02d}:00+00:00",
-            "heart_rate_bpm": heart_rate}
+def vital_signs(n: int, heart_rate: int = 72) -> dict[str, Any]:
+    """Vital signs ``n`` seconds after 07:00 UTC on 2 March 2026 (day 1 of the test course)."""
+    at = datetime(2026, 3, 2, 7, 0, tzinfo=UTC) + timedelta(seconds=n)
+    return {"type": "vital_signs", "at": at.isoformat(), "heart_rate_bpm": heart_rate}
 
 
 def snapshot(deps: Deps) -> dict[str, list[tuple[Any, ...]]]:

@@ -1,4 +1,4 @@
-"""``infusionist plan``: plan a course and print it as a table, JSON or iCalendar."""
+"""``infusionist plan``: plan a course and print it as a table, JSON, iCalendar or a PDF handout."""
 
 from __future__ import annotations
 
@@ -7,11 +7,16 @@ import sys
 from datetime import date, datetime, time
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from infusionist.entrypoints.cli.errors import fail, reported_errors
+
+if TYPE_CHECKING:
+    from infusionist.domain.centre import CentreConfig
+    from infusionist.domain.planning import CoursePlan
+    from infusionist.domain.protocol import Protocol
 
 
 class Sex(StrEnum):
@@ -28,6 +33,7 @@ class PlanFormat(StrEnum):
     table = "table"
     json = "json"
     ics = "ics"
+    pdf = "pdf"
 
 
 def plan_command(
@@ -83,9 +89,24 @@ def plan_command(
     with reported_errors():
         if sex is Sex.male and childbearing_potential is YesNo.yes:
             fail("INPUT-CHILDBEARING", "--childbearing-potential yes applies to female patients.")
-        plan = plan_course_for(load_protocol(protocol_file), load_centre_config(config),
-                               command_input)
+        protocol, centre = load_protocol(protocol_file), load_centre_config(config)
+        plan = plan_course_for(protocol, centre, command_input)
+    if output_format is PlanFormat.pdf:
+        _write_handout(plan, protocol, centre, output)
+        return
     _emit(plan, output_format, output)
+
+
+def _write_handout(
+    plan: CoursePlan, protocol: Protocol, centre: CentreConfig, output: Path | None
+) -> None:
+    """The patient's handout as PDF (WeasyPrint is loaded only here)."""
+    from infusionist.adapters.documents.handout import render_handout_pdf
+
+    if output is None:
+        fail("INPUT-OUTPUT-REQUIRED", "--format pdf writes a file: give --output FILE.pdf.")
+    output.write_bytes(render_handout_pdf(plan, protocol, centre))
+    typer.echo(f"Wrote {output}", err=True)
 
 
 def _emit(plan: object, output_format: PlanFormat, output: Path | None) -> None:

@@ -1,0 +1,1 @@
+"""Documents for people: the patient's handout (HTML template -> PDF with WeasyPrint)."""
