@@ -1,0 +1,199 @@
+"""In-memory fakes of every storage port, and a clock the test drives (no mocks)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from infusionist.adapters.bedside import BedsideRules
+from infusionist.adapters.protocol_files import load_protocol
+from infusionist.domain.audit_chain import AuditEntry
+from infusionist.domain.errors import Conflict
+from infusionist.domain.records import (
+    ApiToken,
+    CourseRecord,
+    FollowUpTask,
+    PatientRecord,
+    SessionRecord,
+    StoredEvent,
+    User,
+)
+from infusionist.services.deps import Deps
+
+
+class FakeClock:
+    def __init__(self, now: datetime = datetime(2026, 3, 2, 7, 0, tzinfo=UTC)) -> None:
+        self.current = now
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> None:
+        self.current += timedelta(**delta)
+
+
+class PlainHasher:
+    """Not a hash at all: lets service tests run without argon2's cost. Never used in production."""
+
+    def hash(self, password: str) -> str:
+        return "plain$" + password
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        return password_hash == "plain$" + password
+
+
+class FakeStore:
+    """The committed state; each unit of work works on a copy and writes it back on commit."""
+
+    def __init__(self) -> None:
+        self.tables: dict[str, Any] = {name: {} for name in
+                                       ("users", "sessions", "tokens", "centres", "patients",
+                                        "courses", "events", "tasks", "audit")}
+
+
+class FakeUnitOfWork:
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+        self.committed = False
+
+    def __enter__(self) -> FakeUnitOfWork:
+        self.t = {name: dict(rows) for name, rows in self.store.tables.items()}
+        self.users = _Users(self.t["users"])
+        self.sessions = _Sessions(self.t["sessions"])
+        self.tokens = _Tokens(self.t["tokens"])
+        self.centres = _Centres(self.t["centres"])
+        self.patients = _ById(self.t["patients"])
+        self.courses = _Courses(self.t["courses"])
+        self.events = _Events(self.t["events"])
+        self.tasks = _Tasks(self.t["tasks"])
+        self.audit = _Audit(self.t["audit"])
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        pass
+
+    def commit(self) -> None:
+        self.store.tables = self.t
+        self.committed = True
+
+
+class FakeUnitOfWorkFactory:
+    def __init__(self) -> None:
+        self.store = FakeStore()
+
+    def __call__(self, *, write: bool = False) -> FakeUnitOfWork:
+        return FakeUnitOfWork(self.store)
+
+
+class _ById:
+    def __init__(self, rows: dict[Any, Any]) -> None:
+        self.rows = rows
+
+    def add(self, record: Any) -> Any:
+        stored = replace(record, id=len(self.rows) + 1)
+        self.rows[stored.id] = stored
+        return stored
+
+    def get(self, record_id: int) -> Any:
+        return self.rows.get(record_id)
+
+    def list(self) -> list[Any]:
+        return list(self.rows.values())
+
+
+class _Users(_ById):
+    def by_username(self, username: str) -> User | None:
+        return next((u for u in self.rows.values() if u.username == username), None)
+
+    def count(self) -> int:
+        return len(self.rows)
+
+
+class _Sessions:
+    def __init__(self, rows: dict[Any, Any]) -> None:
+        self.rows = rows
+
+    def add(self, session: SessionRecord) -> None:
+        self.rows[session.token_hash] = session
+
+    def get(self, token_hash: str) -> SessionRecord | None:
+        return self.rows.get(token_hash)
+
+    def touch(self, token_hash: str, at: datetime) -> None:
+        self.rows[token_hash] = replace(self.rows[token_hash], last_seen_at=at)
+
+    def delete(self, token_hash: str) -> None:
+        self.rows.pop(token_hash, None)
+
+
+class _Tokens(_ById):
+    def by_hash(self, token_hash: str) -> ApiToken | None:
+        return next((t for t in self.rows.values() if t.token_hash == token_hash), None)
+
+
+class _Centres:
+    def __init__(self, rows: dict[Any, Any]) -> None:
+        self.rows = rows
+
+    def get(self, centre_id: str) -> dict[str, Any] | None:
+        return self.rows.get(centre_id)
+
+    def put(self, centre_id: str, config: dict[str, Any]) -> None:
+        self.rows[centre_id] = config
+
+
+class _Courses(_ById):
+    def for_patient(self, patient_id: int) -> list[CourseRecord]:
+        return [c for c in self.rows.values() if c.patient_id == patient_id]
+
+
+class _Events(_ById):
+    def last_seq(self, course_id: int, day: int) -> int:
+        return max((e.seq for e in self.for_day(course_id, day)), default=0)
+
+    def add(self, event: StoredEvent) -> StoredEvent:
+        if any(e.seq == event.seq for e in self.for_day(event.course_id, event.day)):
+            raise Conflict("EVENT-SEQ-STALE", "expected_seq: already taken",
+                           details={"expected_seq": "already taken"})
+        stored: StoredEvent = super().add(event)
+        return stored
+
+    def for_day(self, course_id: int, day: int) -> list[StoredEvent]:
+        return sorted((e for e in self.rows.values() if (e.course_id, e.day) == (course_id, day)),
+                      key=lambda e: e.seq)
+
+
+class _Tasks(_ById):
+    def for_course(self, course_id: int) -> list[FollowUpTask]:
+        return [t for t in self.rows.values() if t.course_id == course_id]
+
+
+class _Audit:
+    def __init__(self, rows: dict[Any, Any]) -> None:
+        self.rows = rows
+
+    def last(self) -> AuditEntry | None:
+        return self.rows[max(self.rows)] if self.rows else None
+
+    def add(self, entry: AuditEntry) -> None:
+        self.rows[entry.seq] = entry
+
+    def all(self) -> Iterator[AuditEntry]:
+        return iter([self.rows[k] for k in sorted(self.rows)])
+
+    def page(self, after_seq: int, limit: int) -> list[AuditEntry]:
+        return [e for e in self.all() if e.seq > after_seq][:limit]
+
+
+def fake_deps() -> tuple[Deps, FakeClock, FakeUnitOfWorkFactory]:
+    protocol = load_protocol()
+    clock = FakeClock()
+    uow = FakeUnitOfWorkFactory()
+    deps = Deps(uow=uow, clock=clock, hasher=PlainHasher(), rules=BedsideRules(protocol),
+                protocol=protocol)
+    return deps, clock, uow
+
+
+__all__ = ["FakeClock", "PatientRecord", "fake_deps"]  # PatientRecord: for tests building rows
