@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
-# Sets up and runs the main job: for now, the planner on an example patient.
+# Sets up and opens the demo unit: a fresh database with patients in every state of a day,
+# served at http://127.0.0.1:8000/ (users nurse, physician, investigator, admin; password demo).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-exec .venv/bin/infusionist plan --course 1 --first-day 2026-12-07 --start 09:00 \
-  --timezone Europe/Berlin --sex female --childbearing-potential yes --patient-id EXAMPLE-001 \
-  --config examples/centre.yaml "$@"
+exec .venv/bin/infusionist demo "$@"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from infusionist.entrypoints.cli import backup, day, plan, protocol, server
+from infusionist.entrypoints.cli import backup, day, demo, plan, protocol, server
 
 app = typer.Typer(
     name="infusionist",
@@ -22,6 +22,7 @@ app.add_typer(server.audit_app, name="audit")
 app.command("serve")(server.serve)
 app.command("backup")(backup.backup_command)
 app.command("restore")(backup.restore_command)
+app.command("demo")(demo.demo_command)
 
 
 def main() -> None:

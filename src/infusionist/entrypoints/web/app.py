@@ -6,7 +6,7 @@ from fastapi import APIRouter, FastAPI
 
 from infusionist import __version__
 from infusionist.config import Settings
-from infusionist.entrypoints.web import errors
+from infusionist.entrypoints.web import errors, pages
 from infusionist.entrypoints.web.routes import audit, centres, courses, health, patients, session, users
 from infusionist.services.deps import Deps
 
@@ -33,4 +33,5 @@ def create_app(settings: Settings | None = None, *, deps: Deps | None = None) ->
     for module in (health, session, users, centres, patients, courses, audit):
         api.include_router(module.router)
     app.include_router(api)
+    pages.install(app)
     return app

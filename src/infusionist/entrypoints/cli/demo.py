@@ -1,0 +1,51 @@
+"""``infusionist demo``: a fresh demo unit in a temporary data directory, served at once.
+
+FastAPI, uvicorn and SQLAlchemy are imported inside the command so ``infusionist --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from infusionist.entrypoints.cli.errors import fail, reported_errors
+
+
+def demo_command(
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8000,
+    data_dir: Annotated[Path | None, typer.Option(
+        "--data-dir", help="An empty directory for the demo database (default: a new temporary one)."),
+    ] = None,
+    timezone: Annotated[str, typer.Option("--timezone", help="The demo centre's IANA time zone.")]
+    = "Europe/Berlin",
+    build_only: Annotated[bool, typer.Option("--build-only", help="Create the database, do not serve.")]
+    = False,
+) -> None:
+    """Create a demo unit (users nurse, physician, investigator, admin; password demo) and serve it."""
+    from infusionist.bootstrap import build
+    from infusionist.config import Settings
+    from infusionist.services.demo import DEMO_PASSWORD, DEMO_USERS, build_demo_unit
+
+    directory = data_dir if data_dir is not None else Path(tempfile.mkdtemp(prefix="infusionist-demo-"))
+    if (directory / "infusionist.db").exists():
+        fail("DEMO-DATA-DIR", f"--data-dir: {directory} already holds a database; give an empty one.")
+    settings = Settings(data_dir=directory, database_url=None)
+    with reported_errors():
+        deps = build(settings)
+        unit = build_demo_unit(deps, timezone)
+    typer.echo(f"Demo unit ready in {directory} ({len(unit.patients)} patients, time zone {timezone}).")
+    if build_only:
+        return
+    typer.echo(f"\n  Open http://{host}:{port}/ in a browser and log in as one of:")
+    for username, full_name, role in DEMO_USERS:
+        typer.echo(f"    {username:<13} ({role.value}, {full_name})")
+    typer.echo(f"  Password for every demo user: {DEMO_PASSWORD}\n  Stop with Ctrl+C.\n")
+    import uvicorn
+
+    from infusionist.entrypoints.web import create_app
+
+    uvicorn.run(create_app(settings, deps=deps), host=host, port=port, log_level="warning")

@@ -1,0 +1,87 @@
+"""What every page shares: the templates, the logged-in actor, time formatting and redirects.
+
+Pages use the API's session cookie (HttpOnly, SameSite=Strict, which also keeps other sites from
+posting the forms). A page without a session redirects to the login page; a refusal is shown
+with the domain's message.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from fastapi import Depends, Request
+from fastapi.responses import RedirectResponse
+from fastapi.templating import Jinja2Templates
+
+from infusionist.domain.access import Permission, allows, sees_identity
+from infusionist.domain.errors import NotAuthenticated
+from infusionist.domain.records import Context
+from infusionist.entrypoints.web.dependencies import SESSION_COOKIE, ServicesDep, request_id
+from infusionist.entrypoints.web.pages.day_view import describe
+from infusionist.services import auth
+
+HERE = Path(__file__).resolve().parent.parent
+templates = Jinja2Templates(directory=HERE / "templates")
+
+
+class LoginRequired(Exception):
+    """Raised by page dependencies; answered with a redirect to the login page."""
+
+    def __init__(self, next_path: str, message: str | None = None) -> None:
+        super().__init__(next_path)
+        self.next_path = next_path
+        self.message = message
+
+
+def page_context(request: Request, deps: ServicesDep) -> Context:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        raise LoginRequired(request.url.path)
+    try:
+        actor = auth.session_actor(deps, token)
+    except NotAuthenticated as error:
+        raise LoginRequired(request.url.path, error.message) from None
+    return Context(actor=actor, request_id=request_id(request))
+
+
+PageContext = Annotated[Context, Depends(page_context)]
+
+
+def local(value: str | datetime | None, zone: str, fmt: str = "%H:%M") -> str:
+    if value is None:
+        return ""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.astimezone(ZoneInfo(zone)).strftime(fmt)
+
+
+def render(request: Request, ctx: Context | None, name: str, status: int = 200, **values: Any) -> Any:
+    role = ctx.actor.role if ctx is not None else None
+    base = {
+        "actor": ctx.actor if ctx is not None else None,
+        "can": (lambda p: role is not None and allows(role, Permission(p))),
+        "sees_identity": role is not None and sees_identity(role),
+        "error": request.query_params.get("error"),
+        "notice": request.query_params.get("notice"),
+        "zone": values.pop("zone", "UTC"),
+    }
+    return templates.TemplateResponse(request, name, {**base, **values}, status_code=status)
+
+
+def back(path: str, *, error: str | None = None, notice: str | None = None, anchor: str = "") -> Any:
+    """Post/redirect/get: back to ``path`` with a message for the next page."""
+    query = f"?error={quote(error)}" if error else (f"?notice={quote(notice)}" if notice else "")
+    return RedirectResponse(path + query + (f"#{anchor}" if anchor else ""), status_code=303)
+
+
+def patient_label(patient: dict[str, Any]) -> str:
+    name = patient.get("name")
+    return f"{name} ({patient['pseudonym']})" if name else str(patient["pseudonym"])
+
+
+templates.env.filters["local"] = local
+templates.env.globals["patient_label"] = patient_label
+templates.env.globals["describe"] = describe

@@ -1,0 +1,98 @@
+"""Patients: the list, one patient's courses, planning a course (form, preview, confirm),
+the plan as iCalendar and as a printable page, and the audit trail per patient."""
+
+from __future__ import annotations
+
+from datetime import date, time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+
+from infusionist.adapters.calendar import plan_to_ics
+from infusionist.adapters.documents.handout import render_handout_html
+from infusionist.domain.access import Permission, require
+from infusionist.domain.errors import InfusionistError
+from infusionist.domain.plan_json import plan_from_json
+from infusionist.entrypoints.web.dependencies import ServicesDep
+from infusionist.entrypoints.web.pages.common import PageContext, back, render
+from infusionist.services import courses, patients, views
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/patients")
+def patient_list(request: Request, ctx: PageContext, deps: ServicesDep) -> Any:
+    return render(request, ctx, "patients.html", patients=patients.list_patients(deps, ctx),
+                  zone=views.centre_zone(deps))
+
+
+@router.get("/patients/{patient_id}")
+def patient_page(request: Request, ctx: PageContext, deps: ServicesDep, patient_id: int) -> Any:
+    overview = views.patient_overview(deps, ctx, patient_id)
+    return render(request, ctx, "patient.html", zone=views.centre_zone(deps), **overview)
+
+
+@router.get("/patients/{patient_id}/plan")
+def plan_form(request: Request, ctx: PageContext, deps: ServicesDep, patient_id: int) -> Any:
+    require(ctx.actor.role, Permission.PLAN_COURSE)
+    patient = patients.get_patient(deps, ctx, patient_id)
+    taken = [c["course"] for c in courses.list_courses(deps, ctx, patient_id)]
+    return render(request, ctx, "plan_form.html", patient=patient, zone=views.centre_zone(deps),
+                  course=max(taken, default=0) + 1, first_day=deps.clock.now().date().isoformat())
+
+
+def _command(patient_id: int, course: int, first_day: str, start: str) -> courses.CreateCourse:
+    try:
+        return courses.CreateCourse(patient_id=patient_id, course=course,
+                                    first_day=date.fromisoformat(first_day),
+                                    infusion_start=time.fromisoformat(start))
+    except ValueError as error:
+        from infusionist.domain.errors import ValidationFailed
+
+        raise ValidationFailed("INPUT-INVALID", f"first day or start time: {error}") from None
+
+
+@router.post("/patients/{patient_id}/plan/preview")
+def plan_preview(request: Request, ctx: PageContext, deps: ServicesDep, patient_id: int,
+                 course: Annotated[int, Form()], first_day: Annotated[str, Form()],
+                 start: Annotated[str, Form()] = "09:00") -> Any:
+    try:
+        plan = views.preview_course(deps, ctx, _command(patient_id, course, first_day, start))
+    except InfusionistError as error:
+        return back(f"/patients/{patient_id}/plan", error=error.message)
+    return render(request, ctx, "plan_preview.html", plan=plan, zone=plan["timezone"],
+                  patient=patients.get_patient(deps, ctx, patient_id),
+                  form={"course": course, "first_day": first_day, "start": start})
+
+
+@router.post("/patients/{patient_id}/plan/confirm")
+def plan_confirm(ctx: PageContext, deps: ServicesDep, patient_id: int,
+                 course: Annotated[int, Form()], first_day: Annotated[str, Form()],
+                 start: Annotated[str, Form()] = "09:00") -> Any:
+    try:
+        courses.create_course(deps, ctx, _command(patient_id, course, first_day, start))
+    except InfusionistError as error:
+        return back(f"/patients/{patient_id}/plan", error=error.message)
+    return back(f"/patients/{patient_id}", notice=f"Course {course} planned.")
+
+
+@router.get("/courses/{course_id}/plan.ics")
+def plan_ics(ctx: PageContext, deps: ServicesDep, course_id: int) -> Response:
+    plan = plan_from_json(courses.get_course(deps, ctx, course_id)["plan"])
+    body = plan_to_ics(plan, stamp=deps.clock.now())
+    return Response(body, media_type="text/calendar", headers={
+        "Content-Disposition": f'attachment; filename="course-{plan.course}-{plan.patient.id}.ics"'})
+
+
+@router.get("/courses/{course_id}/print", response_class=HTMLResponse)
+def plan_print(ctx: PageContext, deps: ServicesDep, course_id: int) -> str:
+    plan, config = views.course_for_print(deps, ctx, course_id)
+    return render_handout_html(plan_from_json(plan), deps.protocol, config)
+
+
+@router.get("/patients/{patient_id}/audit")
+def patient_audit(request: Request, ctx: PageContext, deps: ServicesDep, patient_id: int) -> Any:
+    rows = views.patient_audit(deps, ctx, patient_id)
+    return render(request, ctx, "audit.html", rows=rows, patient_id=patient_id,
+                  zone=views.centre_zone(deps))

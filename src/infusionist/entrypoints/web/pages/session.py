@@ -1,0 +1,47 @@
+"""Log in and out (the same server-side sessions as the API)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+
+from infusionist.domain.errors import NotAuthenticated
+from infusionist.entrypoints.web.dependencies import SESSION_COOKIE, ServicesDep, request_id
+from infusionist.entrypoints.web.pages.common import PageContext, back, render
+from infusionist.services import auth
+
+router = APIRouter(include_in_schema=False)
+
+
+def _safe_next(target: str) -> str:
+    return target if target.startswith("/") and not target.startswith("//") else "/"
+
+
+@router.get("/login")
+def login_page(request: Request, next: str = "/") -> Any:
+    return render(request, None, "login.html", next=_safe_next(next))
+
+
+@router.post("/login")
+def login(request: Request, deps: ServicesDep, username: Annotated[str, Form()],
+          password: Annotated[str, Form()], next: Annotated[str, Form()] = "/") -> Any:
+    try:
+        token, _actor = auth.login(deps, username.strip(), password, request_id(request))
+    except NotAuthenticated as error:
+        return render(request, None, "login.html", status=401, next=_safe_next(next),
+                      login_error=error.message, username=username)
+    response = back(_safe_next(next))
+    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict",
+                        secure=deps.secure_cookies, path="/")
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, ctx: PageContext, deps: ServicesDep) -> Any:
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        auth.logout(deps, ctx, token)
+    response = back("/login", notice="Logged out.")
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
+    return response

@@ -1,0 +1,43 @@
+// infusionist: countdowns, live board (server-sent events), immediate vital-sign checks.
+"use strict";
+(function () {
+  function pad(n) { return String(n).padStart(2, "0"); }
+  function tick() {
+    document.querySelectorAll("[data-due]").forEach(function (el) {
+      var due = Date.parse(el.getAttribute("data-due"));
+      if (isNaN(due)) { return; }
+      var s = Math.round((due - Date.now()) / 1000), a = Math.abs(s);
+      var text = (a >= 3600 ? Math.floor(a / 3600) + " h " : "") + pad(Math.floor(a % 3600 / 60)) + ":" + pad(a % 60);
+      el.textContent = s < 0 ? "overdue " + text : "in " + text;
+      el.classList.toggle("overdue", s < 0);
+    });
+  }
+  function liveBoard() {
+    var board = document.getElementById("board");
+    if (!board || !window.EventSource) { return; }
+    var source = new EventSource(board.getAttribute("data-stream"));
+    source.addEventListener("change", function () {
+      fetch(board.getAttribute("data-rows"), { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.text() : null; })
+        .then(function (html) { if (html !== null) { board.innerHTML = html; tick(); } });
+    });
+    source.onerror = function () { var l = document.getElementById("live"); if (l) { l.textContent = "Reconnecting…"; } };
+    source.onopen = function () { var l = document.getElementById("live"); if (l) { l.textContent = "Live: updates by itself"; } };
+  }
+  function vitalChecks() {
+    document.querySelectorAll(".vitals-form").forEach(function (form) {
+      var hint = form.querySelector(".field-hint");
+      form.addEventListener("input", function (e) {
+        var el = e.target, v = parseFloat(el.value), min = parseFloat(el.dataset.min), max = parseFloat(el.dataset.max);
+        var bad = el.value.trim() !== "" && (isNaN(v) || v < min || v > max);
+        el.setAttribute("aria-invalid", bad ? "true" : "false");
+        if (hint) { hint.textContent = bad ? el.parentNode.firstChild.textContent.trim() + " must be between " + min + " and " + max + "." : ""; }
+      });
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    tick(); setInterval(tick, 1000); liveBoard(); vitalChecks();
+    var hash = window.location.hash && document.querySelector(window.location.hash);
+    if (hash) { hash.scrollIntoView(); }
+  });
+})();

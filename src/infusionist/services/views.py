@@ -1,0 +1,143 @@
+"""Read models for the web pages: today's board, a patient's overview, a course preview, audit.
+
+Each is one use case that reads through the unit of work and replays days with the bedside rules;
+the pages only render what these return.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from infusionist.domain.access import Permission, require, sees_identity, strip_free_text
+from infusionist.domain.plan_json import plan_from_json, plan_to_json
+from infusionist.domain.planning import Patient
+from infusionist.domain.records import Context, CourseRecord, PatientRecord
+from infusionist.services.courses import CreateCourse, centre_config, course_view, load_course
+from infusionist.services.deps import Deps
+from infusionist.services.patients import load_patient, patient_view
+from infusionist.services.planning import PlanCourseCommand, plan_course_for
+
+
+def centre_zone(deps: Deps, centre_id: str = "default") -> str:
+    with deps.uow() as uow:
+        zone = centre_config(uow, centre_id).timezone
+    return zone or "UTC"
+
+
+def change_marker(deps: Deps) -> int:
+    """A number that grows with every recorded change (the audit trail's last row), any worker."""
+    with deps.uow() as uow:
+        last = uow.audit.last()
+    return last.seq if last is not None else 0
+
+
+def _today_in(plan: dict[str, Any], now: datetime) -> date:
+    return now.astimezone(ZoneInfo(str(plan.get("timezone") or "UTC"))).date()
+
+
+def today_board(deps: Deps, ctx: Context) -> list[dict[str, Any]]:
+    """Every patient with an infusion day today: who, which day, and the replayed day state."""
+    require(ctx.actor.role, Permission.READ_PSEUDONYMISED)
+    now = deps.clock.now()
+    rows: list[tuple[PatientRecord, CourseRecord, int, list[dict[str, Any]]]] = []
+    with deps.uow() as uow:
+        for patient in uow.patients.list():
+            for course in uow.courses.for_patient(patient.id):
+                today = _today_in(course.plan, now).isoformat()
+                for day in course.plan.get("days", []):
+                    if day["date"] == today:
+                        events = [e.payload for e in uow.events.for_day(course.id, day["day"])]
+                        rows.append((patient, course, day["day"], events))
+    board = []
+    for patient, course, day, events in rows:
+        plan = plan_from_json(course.plan)
+        state = deps.rules.state(plan, day, events, now)
+        if not sees_identity(ctx.actor.role):
+            state = strip_free_text(state)
+        board.append({"patient": patient_view(patient, ctx.actor.role), "course_id": course.id,
+                      "course": course.number, "day": day, "days": len(plan.days),
+                      "planned": course.plan["days"][day - 1], "state": state})
+    board.sort(key=lambda row: (row["planned"]["chair_start"], row["patient"]["id"]))
+    return board
+
+
+def patient_overview(deps: Deps, ctx: Context, patient_id: int) -> dict[str, Any]:
+    """The patient, each course with its plan, every day's reactions so far, and follow-up tasks."""
+    require(ctx.actor.role, Permission.READ_PSEUDONYMISED)
+    now = deps.clock.now()
+    with deps.uow() as uow:
+        patient = load_patient(uow, patient_id)
+        courses = uow.courses.for_patient(patient_id)
+        days = {(c.id, d["day"]): [e.payload for e in uow.events.for_day(c.id, d["day"])]
+                for c in courses for d in c.plan.get("days", [])}
+        tasks = {c.id: uow.tasks.for_course(c.id) for c in courses}
+    out = []
+    for course in courses:
+        plan = plan_from_json(course.plan)
+        reactions, phases = [], {}
+        for planned in plan.days:
+            events = days[(course.id, planned.day)]
+            state = deps.rules.state(plan, planned.day, events, now) if events else None
+            phases[planned.day] = state["phase"] if state is not None else "planned"
+            for reaction in (state or {}).get("reactions", []):
+                reactions.append({**reaction, "day": planned.day})
+        today = _today_in(course.plan, now)
+        out.append({**course_view(course, ctx), "phases": phases, "reactions": reactions,
+                    "tasks": [{"name": t.name, "due": t.due.isoformat(), "status": t.status,
+                               "overdue": t.status == "open" and t.due <= today}
+                              for t in tasks[course.id]]})
+    return {"patient": patient_view(patient, ctx.actor.role), "courses": out}
+
+
+def preview_course(deps: Deps, ctx: Context, command: CreateCourse) -> dict[str, Any]:
+    """The plan a ``create_course`` with the same command would store, without storing it."""
+    require(ctx.actor.role, Permission.PLAN_COURSE)
+    with deps.uow() as uow:
+        patient = load_patient(uow, command.patient_id)
+        config = centre_config(uow, patient.centre_id)
+    plan = plan_course_for(deps.protocol, config, PlanCourseCommand(
+        patient=Patient(id=patient.pseudonym, sex="female" if patient.sex == "female" else "male",
+                        childbearing_potential=patient.childbearing_potential,
+                        weight_kg=Decimal(patient.weight_kg) if patient.weight_kg is not None else None),
+        course=command.course, first_day=command.first_day, infusion_start=command.infusion_start,
+        timezone=command.timezone, previous_course_end=command.previous_course_end))
+    return plan_to_json(plan)
+
+
+def patient_audit(deps: Deps, ctx: Context, patient_id: int) -> list[dict[str, Any]]:
+    """The audit rows about one patient: the patient, their courses and their days' events."""
+    require(ctx.actor.role, Permission.READ_AUDIT)
+    with deps.uow() as uow:
+        course_ids = {str(c.id) for c in uow.courses.for_patient(patient_id)}
+        rows = []
+        for entry in uow.audit.all():
+            about = (
+                (entry.entity == "patient" and entry.entity_id == str(patient_id))
+                or (entry.entity == "course" and entry.entity_id in course_ids)
+                or (entry.entity == "day_event" and entry.entity_id.split("/")[0] in course_ids)
+            )
+            if about:
+                rows.append({"seq": entry.seq, "at": entry.at.isoformat(), "actor": entry.actor,
+                             "action": entry.action, "entity": f"{entry.entity} {entry.entity_id}",
+                             "new": entry.new_value, "reason": entry.reason})
+    return rows
+
+
+def course_for_print(deps: Deps, ctx: Context, course_id: int) -> tuple[dict[str, Any], Any]:
+    """The course's stored plan (pseudonymised for investigators) and its centre's configuration."""
+    require(ctx.actor.role, Permission.READ_PSEUDONYMISED)
+    with deps.uow() as uow:
+        course = load_course(uow, course_id)
+        patient = load_patient(uow, course.patient_id)
+        config = centre_config(uow, patient.centre_id)
+    return course_view(course, ctx)["plan"], config
+
+
+def centre_contact(deps: Deps, centre_id: str = "default") -> dict[str, str | None]:
+    """The unit's name and telephone for the patient's discharge instructions."""
+    with deps.uow() as uow:
+        config = centre_config(uow, centre_id)
+    return {"name": config.name, "phone": config.contact_phone}
