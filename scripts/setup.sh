@@ -17,3 +17,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e '.[dev]'
+# The browser tests drive Debian's chromium (never `playwright install`); install it when missing.
+if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  apt-get update && apt-get install -y chromium
+fi
