@@ -12,8 +12,8 @@ from pydantic import ValidationError
 from infusionist.domain.access import Permission, pseudonymise_plan, require, sees_identity
 from infusionist.domain.centre import CentreConfig
 from infusionist.domain.errors import Conflict, NotFound, ValidationFailed
-from infusionist.domain.plan_json import plan_to_json
-from infusionist.domain.planning import ActivityKind, Patient
+from infusionist.domain.plan_json import plan_from_json, plan_to_json
+from infusionist.domain.planning import ActivityKind, CoursePlan, Patient
 from infusionist.domain.records import Context, CourseRecord, FollowUpTask
 from infusionist.services import audit
 from infusionist.services.deps import Deps
@@ -118,3 +118,19 @@ def list_courses(deps: Deps, ctx: Context, patient_id: int) -> list[dict[str, An
     with deps.uow() as uow:
         load_patient(uow, patient_id)
         return [course_view(c, ctx) for c in uow.courses.for_patient(patient_id)]
+
+
+_PLANS: dict[tuple[int, str, str], CoursePlan] = {}
+_PLAN_CACHE_SIZE = 256
+
+
+def parsed_plan(course: CourseRecord) -> CoursePlan:
+    """The course's plan as a domain object. A stored plan never changes, so parsing it (a few
+    hundred activities) once per course is enough."""
+    key = (course.id, course.created_at.isoformat(), course.protocol_version)
+    plan = _PLANS.get(key)
+    if plan is None:
+        if len(_PLANS) >= _PLAN_CACHE_SIZE:
+            _PLANS.clear()
+        plan = _PLANS[key] = plan_from_json(course.plan)
+    return plan

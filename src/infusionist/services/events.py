@@ -7,12 +7,11 @@ from typing import Any
 
 from infusionist.domain.access import Permission, require, sees_identity, strip_free_text
 from infusionist.domain.errors import Conflict, NotFound, ValidationFailed
-from infusionist.domain.plan_json import plan_from_json
 from infusionist.domain.planning import CoursePlan
 from infusionist.domain.records import Context, CourseRecord, StoredEvent
 from infusionist.services import audit
 from infusionist.services.auth import check_password
-from infusionist.services.courses import load_course
+from infusionist.services.courses import load_course, parsed_plan
 from infusionist.services.deps import Deps
 
 # Event types that are a physician's electronic signature (21 CFR 11.50): the password again.
@@ -106,7 +105,7 @@ def event_view(event: StoredEvent, ctx: Context) -> dict[str, Any]:
 
 
 def _plan_day(course: CourseRecord, day: int) -> CoursePlan:
-    plan = plan_from_json(course.plan)
+    plan = parsed_plan(course)
     if day not in {d.day for d in plan.days}:
         raise NotFound("DAY-NOT-FOUND", f"day: course {course.id} has no infusion day {day}.",
                        details={"day": f"not an infusion day (1..{len(plan.days)})"})

@@ -7,6 +7,7 @@ are always computed from the latest committed row.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
@@ -44,11 +45,29 @@ def _sqlite_engine(url: str) -> Engine:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
         cursor.close()
 
+    # Writers of this process queue on a lock before BEGIN IMMEDIATE: SQLite's own busy handler
+    # polls with growing sleeps, which makes the tail latency of contended writes very long.
+    # (Several worker processes still serialise through SQLite's lock and busy_timeout.)
+    writers = threading.Lock()
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
         write = connection.get_execution_options().get(WRITE_OPTION, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        if write:
+            writers.acquire()
+            connection.info[WRITE_OPTION] = True
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        except BaseException:
+            _release(connection)
+            raise
 
+    def _release(connection: Connection) -> None:
+        if connection.info.pop(WRITE_OPTION, False):
+            writers.release()
+
+    event.listen(engine, "commit", _release)
+    event.listen(engine, "rollback", _release)
     return engine
 
 
