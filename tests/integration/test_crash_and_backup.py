@@ -92,7 +92,14 @@ def test_kill_9_while_writing_loses_no_acknowledged_write(deps: Deps, settings: 
     threads = [threading.Thread(target=writer, args=(day,)) for day in (1, 2, 3, 4)]
     for thread in threads:
         thread.start()
-    time.sleep(2.0)
+    # Kill once the clients have written for a while; wait on progress, not on a fixed time, so a
+    # loaded machine does not make the test flaky.
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with lock:
+            if len(acknowledged) > 20:
+                break
+        time.sleep(0.05)
     server.send_signal(signal.SIGKILL)
     server.wait(timeout=10)
     for thread in threads:
