@@ -22,6 +22,8 @@ app.add_typer(server.audit_app, name="audit")
 app.command("serve")(server.serve)
 app.command("backup")(backup.backup_command)
 app.command("restore")(backup.restore_command)
+app.command("synth")(synth_cli.synth_command)
+app.add_typer(report_cli.app, name="report")
 app.command("demo")(demo.demo_command)
 
 

@@ -1,0 +1,272 @@
+"""Bulk mode of the synthetic trial: the same rows as the service mode, inserted in batches.
+
+For benchmark sizes the use cases (one transaction, one guard replay and one audit row per
+event) are too slow, so this writer plans with the same domain planner, draws the same events
+from the same per-patient random streams and inserts patients, courses, follow-up tasks and
+day events straight through the database layer's tables. Differences from the service mode,
+by design: the pseudonym is ``S-`` + the patient's index (the service draws a random one), no
+audit rows are written, and the guards are not re-run (the service mode and the tests run them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, func, insert, select
+
+from infusionist.adapters.db import tables as t
+from infusionist.analytics.synth import (
+    SYNTH_USER,
+    TIMEZONE,
+    SynthPatient,
+    course_events,
+    draw_trial,
+    next_course_start,
+    patient_rng,
+    trial_calibration,
+)
+from infusionist.domain.centre import CentreConfig
+from infusionist.domain.plan_json import plan_to_json
+from infusionist.domain.planning import ActivityKind, CoursePlan, Patient
+from infusionist.domain.protocol import Protocol
+from infusionist.services.planning import PlanCourseCommand, plan_course_for
+
+BATCH = 500
+_PlanKey = tuple[Any, ...]
+
+
+def _next_id(engine: Engine | None, table: Any) -> int:
+    if engine is None:
+        return 1
+    with engine.connect() as connection:
+        return int(connection.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()) + 1
+
+
+class _Batch:
+    def __init__(self, engine: Engine | None) -> None:
+        self.engine = engine
+        self.calibration: Any = None
+        self.days_only = False
+        self.patients: list[dict[str, Any]] = []
+        self.courses: list[dict[str, Any]] = []
+        self.tasks: list[dict[str, Any]] = []
+        self.events: list[dict[str, Any]] = []
+        self.patient_id = _next_id(engine, t.patients)
+        self.course_id = _next_id(engine, t.courses)
+        # The planner is a pure function: patients with the same planning inputs share one plan,
+        # with their own patient block (id and weight, both of which only label the plan here).
+        self.plans: dict[_PlanKey, tuple[CoursePlan, dict[str, Any]]] = {}
+
+    def plan(
+        self, protocol: Protocol, config: CentreConfig, command: PlanCourseCommand
+    ) -> tuple[CoursePlan, dict[str, Any]]:
+        p = command.patient
+        key = (
+            command.course,
+            command.first_day,
+            command.infusion_start,
+            command.previous_course_end,
+            p.sex,
+            p.childbearing_potential,
+            p.weight_kg is not None and p.weight_kg < 50,
+        )
+        if key not in self.plans:
+            if self.days_only:
+                # Snapshot only: the infusion days are the same without the long-term follow-up series.
+                light = protocol.model_copy(update={"monitoring": None, "follow_up": ()})
+                plan = plan_course_for(light, config, command)
+                self.plans[key] = (plan, {"days": [{"date": plan.days[0].date.isoformat()}]})
+            else:
+                plan = plan_course_for(protocol, config, command)
+                self.plans[key] = (plan, plan_to_json(plan))
+        plan, document = self.plans[key]
+        plan = plan.model_copy(update={"patient": p})
+        if self.days_only:
+            return plan, document
+        return plan, {
+            **document,
+            "patient": plan_to_json(plan.model_copy(update={"activities": (), "days": ()}))["patient"],
+        }
+
+    def flush(self) -> None:
+        assert self.engine is not None
+        with self.engine.begin() as connection:
+            for table, rows in (
+                (t.patients, self.patients),
+                (t.courses, self.courses),
+                (t.follow_up_tasks, self.tasks),
+                (t.day_events, self.events),
+            ):
+                if rows:
+                    connection.execute(insert(table), rows)
+        self.patients, self.courses, self.tasks, self.events = [], [], [], []
+
+
+def write_bulk(
+    engine: Engine,
+    protocol: Protocol,
+    seed: int,
+    patients: int,
+    advance: Callable[[], None] = lambda: None,
+    config: CentreConfig | None = None,
+) -> int:
+    """Insert a synthetic trial of ``patients`` patients; returns the number of events."""
+    batch = _Batch(engine)
+    count = 0
+    for n, patient in enumerate(draw_trial(seed, patients, trial_calibration(protocol)), start=1):
+        for table, row in _patient_rows(
+            batch, protocol, config or CentreConfig(centre_id="default"), seed, patient
+        ):
+            getattr(batch, table).append(row)
+            count += table == "events"
+        advance()
+        if n % BATCH == 0:
+            batch.flush()
+    batch.flush()
+    return count
+
+
+def synthetic_rows(
+    protocol: Protocol, seed: int, patients: int, advance: Callable[[], None] = lambda: None
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The rows ``write_bulk`` would insert, as snapshot rows (``snapshot.py``), without a database."""
+    from infusionist.analytics.snapshot import flatten
+
+    batch = _Batch(None)
+    batch.days_only = True
+    config = CentreConfig(centre_id="default")
+    numbers: dict[int, tuple[int, int]] = {}
+    for patient in draw_trial(seed, patients, trial_calibration(protocol)):
+        for table, row in _patient_rows(batch, protocol, config, seed, patient, tasks=False):
+            if table == "patients":
+                yield (
+                    table,
+                    {
+                        "patient_id": row["id"],
+                        "pseudonym": row["pseudonym"],
+                        "sex": row["sex"],
+                        "birth_date": row["birth_date"],
+                        "weight_kg": float(row["weight_kg"]),
+                        "centre_id": row["centre_id"],
+                    },
+                )
+            elif table == "courses":
+                numbers[row["id"]] = (row["patient_id"], row["number"])
+                yield (
+                    table,
+                    {
+                        "course_id": row["id"],
+                        "patient_id": row["patient_id"],
+                        "course": row["number"],
+                        "first_day": date.fromisoformat(row["plan"]["days"][0]["date"]),
+                        "protocol": f"{row['protocol_id']} {row['protocol_version']}",
+                    },
+                )
+            else:
+                patient_id, number = numbers[row["course_id"]]
+                yield (
+                    table,
+                    flatten(
+                        protocol, row["course_id"], patient_id, number, row["day"], row["seq"], row["payload"]
+                    ),
+                )
+        advance()
+
+
+def _patient_rows(
+    batch: _Batch,
+    protocol: Protocol,
+    config: CentreConfig,
+    seed: int,
+    patient: SynthPatient,
+    *,
+    tasks: bool = True,
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    zone = ZoneInfo(TIMEZONE)
+    patient_id = batch.patient_id
+    batch.patient_id += 1
+    created = datetime.combine(patient.first_day - timedelta(days=14), time(9), zone)
+    yield (
+        "patients",
+        {
+            "id": patient_id,
+            "centre_id": config.centre_id,
+            "name": patient.name,
+            "birth_date": patient.birth_date,
+            "sex": patient.sex,
+            "childbearing_potential": patient.childbearing_potential,
+            "weight_kg": str(patient.weight_kg),
+            "pseudonym": patient.pseudonym,
+            "created_at": created,
+        },
+    )
+    planned_patient = Patient(
+        id=patient.pseudonym,
+        sex="female" if patient.sex == "female" else "male",
+        childbearing_potential=patient.childbearing_potential,
+        weight_kg=patient.weight_kg,
+    )
+    calibration = trial_calibration(protocol) if batch.calibration is None else batch.calibration
+    batch.calibration = calibration
+    first_day, previous_end = patient.first_day, None
+    for number in range(1, patient.courses + 1):
+        plan, document = batch.plan(
+            protocol,
+            config,
+            PlanCourseCommand(
+                patient=planned_patient,
+                course=number,
+                first_day=first_day,
+                infusion_start=patient.infusion_start,
+                timezone=TIMEZONE,
+                previous_course_end=previous_end,
+            ),
+        )
+        course_id = batch.course_id
+        batch.course_id += 1
+        yield (
+            "courses",
+            {
+                "id": course_id,
+                "patient_id": patient_id,
+                "number": number,
+                "protocol_id": plan.protocol_id,
+                "protocol_version": plan.protocol_version,
+                "plan": document,
+                "created_at": datetime.combine(first_day - timedelta(days=7), time(9), zone),
+                "created_by": SYNTH_USER,
+            },
+        )
+        if tasks:
+            for a in plan.activities:
+                if a.kind is ActivityKind.FOLLOW_UP:
+                    yield (
+                        "tasks",
+                        {
+                            "course_id": course_id,
+                            "activity_id": a.id,
+                            "name": a.name,
+                            "due": a.start.date(),
+                            "status": "open",
+                        },
+                    )
+        for day, events in course_events(protocol, plan, patient, seed, calibration).items():
+            for seq, event in enumerate(events, start=1):
+                yield (
+                    "events",
+                    {
+                        "course_id": course_id,
+                        "day": day,
+                        "seq": seq,
+                        "type": event["type"],
+                        "recorded_at": datetime.fromisoformat(event["at"]),
+                        "recorded_by": SYNTH_USER,
+                        "payload": {**event, "by": SYNTH_USER},
+                        "signature": None,
+                    },
+                )
+        previous_end = plan.last_day
+        first_day = next_course_start(plan.last_day, patient_rng(seed, patient.index, 100 + number))

@@ -1,0 +1,246 @@
+"""One synthetic infusion day as the bedside events a nurse would record (``docs/day-events.md``).
+
+The day follows the protocol: baseline vital signs, premedication at its offset, the bag, the
+start at prepared volume / target time, vital signs at the protocol's interval until the end of
+observation, flush, observation, discharge. A reaction is recorded with its onset, assessment
+and management: grade 1 is watched; grade 2 pauses the pump, gives dimetindene and restarts at
+the reduced rate, stepping back up an hour later; a serious reaction stops the infusion for the
+day (and, for anaphylaxis, for the course). Every event goes through the bedside guards in the
+service mode, so the generator cannot write a day the bedside would refuse.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from infusionist.domain.planning import CoursePlan
+from infusionist.domain.protocol import Protocol
+
+Event = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ReactionDraw:
+    """What happens on a day with a reaction; drawn by the course model."""
+
+    place: str  # infusion | observation | after_discharge
+    grade: int  # 1, 2 or 3 (serious)
+    anaphylaxis: bool
+    symptoms: tuple[str, ...]
+
+
+def _minutes(at: datetime, start: datetime) -> float:
+    return (at - start).total_seconds() / 60
+
+
+def _dose(protocol_dose: Any) -> dict[str, Any]:
+    value = protocol_dose.value
+    return {
+        "value": int(value) if value == value.to_integral_value() else str(value),
+        "unit": protocol_dose.unit,
+    }
+
+
+class DayBuilder:
+    def __init__(self, protocol: Protocol, plan: CoursePlan, day: int, rng: random.Random) -> None:
+        self.protocol, self.plan, self.day, self.rng = protocol, plan, day, rng
+        self.planned = plan.day(day)
+        if protocol.reactions is None:
+            raise ValueError("the synthetic trial needs a protocol with reaction rules")
+        self.reactions = protocol.reactions
+        self.flush_minutes = protocol.flush.duration_minutes() if protocol.flush is not None else 0
+        self.start = self.planned.infusion_start + timedelta(minutes=rng.choice((0, 0, 5, 10, 15, 20)))
+        self.events: list[tuple[datetime, int, Event]] = []
+        self.first_day_of_course = day == 1
+
+    def add(self, at: datetime, event: Event, order: int = 5) -> None:
+        self.events.append((at, order, {"type": event.pop("type"), "at": at.isoformat(), **event}))
+
+    def build(self, reaction: ReactionDraw | None, *, pregnancy_test: bool) -> tuple[list[Event], bool]:
+        """The day's events in time order, and whether the course is withdrawn after it."""
+        self._preparation(pregnancy_test)
+        rate = self.protocol.infusion.rate_ml_per_h()
+        self.add(self.start, {"type": "infusion_started", "rate_ml_per_h": int(rate)}, order=1)
+        onset = self._onset(reaction) if reaction is not None else None
+        stop_at, end = self._pump(rate, reaction, onset)
+        if stop_at is not None:
+            observation_end = stop_at + timedelta(minutes=self.protocol.observation.duration_minutes())
+        else:
+            flush_end = end + timedelta(minutes=self.flush_minutes)
+            self.add(end, {"type": "flush_started"}, order=1)
+            self.add(flush_end, {"type": "flush_completed"}, order=1)
+            observation_end = flush_end + timedelta(minutes=self.protocol.observation.duration_minutes())
+        if reaction is not None and reaction.place == "observation":
+            # During observation: a grade 1-2 reaction, treated in the chair, the pump already off.
+            onset = observation_end - timedelta(minutes=int(self.rng.uniform(15, 110)))
+            self._reaction_events(reaction, onset, paused=False)
+        self._vitals(observation_end, reaction, onset)
+        self.add(observation_end, {"type": "observation_completed"}, order=8)
+        self.add(observation_end + timedelta(minutes=5), {"type": "discharged"}, order=9)
+        if reaction is not None and reaction.place == "after_discharge":
+            infusion_end = stop_at or end
+            latest = infusion_end + timedelta(hours=self.reactions.window_after_infusion_hours)
+            spare = max(10.0, _minutes(latest, observation_end) - 60)
+            onset = observation_end + timedelta(minutes=10 + int(self.rng.uniform(0, spare)))
+            self._reaction_events(reaction, onset, paused=False)
+        ordered = sorted(self.events, key=lambda item: (item[0], item[1]))
+        return [event for _, _, event in ordered], bool(reaction and reaction.anaphylaxis)
+
+    def _preparation(self, pregnancy_test: bool) -> None:
+        if pregnancy_test:
+            self.add(
+                self.start - timedelta(minutes=75),
+                {"type": "test_result", "name": "pregnancy test", "result": "negative"},
+                order=0,
+            )
+        self.add(
+            self.start - timedelta(minutes=70), {"type": "vital_signs", **self._reading(0, None)}, order=0
+        )
+        for premed in self.protocol.premedications:
+            if premed.applies_on(self.day):
+                self.add(
+                    self.start + timedelta(minutes=premed.offset_minutes),
+                    {
+                        "type": "premedication_given",
+                        "name": premed.name,
+                        "dose": _dose(premed.dose),
+                        "route": premed.route,
+                    },
+                    order=1,
+                )
+        self.add(
+            self.start - timedelta(minutes=30),
+            {
+                "type": "solution_prepared",
+                "volume_ml": int(self.protocol.infusion.prepared_volume.value),
+                "dose_mg": 12,
+            },
+            order=2,
+        )
+
+    def _onset(self, reaction: ReactionDraw) -> datetime | None:
+        if reaction.place != "infusion":
+            return None
+        return self.start + timedelta(minutes=int(self.rng.triangular(5, 200, 45)))
+
+    def _pump(
+        self, rate: Decimal, reaction: ReactionDraw | None, onset: datetime | None
+    ) -> tuple[datetime | None, datetime]:
+        """Pump events; returns (stop time for a serious reaction, infusion end)."""
+        volume = float(self.protocol.infusion.prepared_volume.value)
+        full_rate = float(rate)
+        if reaction is None or onset is None:
+            return None, self.start + timedelta(minutes=int(60 * volume / full_rate) + 1)
+        infused = full_rate * _minutes(onset, self.start) / 60
+        if reaction.grade >= 3:
+            stop = onset + timedelta(minutes=2)
+            self._reaction_events(reaction, onset, paused=True, stop=stop)
+            return stop, stop
+        if reaction.grade == 1:
+            self._reaction_events(reaction, onset, paused=False)
+            return None, self.start + timedelta(minutes=int(60 * volume / full_rate) + 1)
+        pause = onset + timedelta(minutes=2)
+        infused += full_rate * 2 / 60
+        restart = pause + timedelta(minutes=self.rng.choice((20, 25, 30, 40)))
+        reduced = full_rate * float(self.reactions.restart_rate_factor)
+        self._reaction_events(reaction, onset, paused=True, pause=pause, restart=restart)
+        self.add(restart, {"type": "resumed", "rate_ml_per_h": int(reduced)}, order=4)
+        step_up = restart + timedelta(minutes=60)
+        after_reduced = infused + reduced
+        if after_reduced >= volume:
+            return None, restart + timedelta(minutes=int(60 * (volume - infused) / reduced) + 1)
+        self.add(step_up, {"type": "rate_changed", "rate_ml_per_h": int(full_rate)}, order=4)
+        return None, step_up + timedelta(minutes=int(60 * (volume - after_reduced) / full_rate) + 1)
+
+    def _reaction_events(
+        self,
+        reaction: ReactionDraw,
+        onset: datetime,
+        *,
+        paused: bool,
+        pause: datetime | None = None,
+        restart: datetime | None = None,
+        stop: datetime | None = None,
+    ) -> None:
+        self.add(onset, {"type": "reaction_onset", "symptoms": list(reaction.symptoms)}, order=3)
+        if pause is not None:
+            self.add(pause, {"type": "paused", "reason": "infusion reaction"}, order=3)
+        if stop is not None:
+            self.add(stop, {"type": "infusion_stopped", "reason": "serious infusion reaction"}, order=3)
+            self.add(stop + timedelta(minutes=1), {"type": "emergency_called"}, order=3)
+        self.add(onset + timedelta(minutes=3), {"type": "physician_informed"}, order=3)
+        assessed = onset + timedelta(minutes=10)
+        facts: Event = {"interruption_needed": reaction.grade >= 2, "responded_promptly": reaction.grade < 3}
+        if reaction.anaphylaxis:
+            facts = {"interruption_needed": True, "responded_promptly": False, "anaphylaxis": True}
+        elif reaction.grade >= 3:
+            facts = {**facts, "hospitalisation_indicated": self.rng.random() < 0.5}
+        self.add(assessed, {"type": "reaction_assessed", **facts}, order=3)
+        if reaction.grade >= 2:
+            self.add(
+                assessed + timedelta(minutes=2),
+                {
+                    "type": "medication_given",
+                    "name": "dimetindene",
+                    "dose": {"value": 4, "unit": "mg"},
+                    "route": "iv",
+                },
+                order=3,
+            )
+        if reaction.anaphylaxis:
+            self.add(
+                assessed + timedelta(minutes=1),
+                {
+                    "type": "medication_given",
+                    "name": "epinephrine",
+                    "dose": {"value": "0.5", "unit": "mg"},
+                    "route": "im",
+                },
+                order=3,
+            )
+        if reaction.grade >= 3:
+            self.add(
+                assessed + timedelta(minutes=5),
+                {
+                    "type": "medication_given",
+                    "name": "prednisolone",
+                    "dose": {"value": 250, "unit": "mg"},
+                    "route": "iv",
+                },
+                order=3,
+            )
+
+    def _vitals(self, until: datetime, reaction: ReactionDraw | None, onset: datetime | None) -> None:
+        interval = timedelta(minutes=self.protocol.vital_signs.interval_minutes)
+        at = self.start
+        while at <= until:
+            affected = (
+                reaction if onset is not None and timedelta(0) <= at - onset <= timedelta(hours=1) else None
+            )
+            self.add(
+                at, {"type": "vital_signs", **self._reading(_minutes(at, self.start), affected)}, order=6
+            )
+            at += interval
+
+    def _reading(self, minutes: float, reaction: ReactionDraw | None) -> Event:
+        rng = self.rng
+        # Day 1 of a course: heart rate about 20 bpm higher during the infusion (vital-sign study, n=304).
+        hr_rise = 20 if self.first_day_of_course and 0 < minutes <= 300 else 0
+        temperature = 36.6 + rng.gauss(0, 0.25)
+        systolic = 124 + rng.gauss(0, 9)
+        if reaction is not None:
+            temperature += 1.6 if "pyrexia" in reaction.symptoms else 0.3
+            hr_rise += 15
+            systolic -= 30 if "hypotension" in reaction.symptoms else 0
+        return {
+            "temperature_c": f"{min(temperature, 40.5):.1f}",
+            "heart_rate_bpm": round(72 + hr_rise + rng.gauss(0, 7)),
+            "systolic_mmhg": round(systolic),
+            "diastolic_mmhg": round(min(systolic - 25, 78 + rng.gauss(0, 6))),
+            "respiratory_rate_per_min": round(15 + rng.gauss(0, 1.5)),
+            "spo2_percent": min(100, round(97.5 + rng.gauss(0, 1))),
+        }
