@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from icalendar import Calendar, Event
 
@@ -20,7 +20,13 @@ def activity_uid(plan: CoursePlan, activity: Activity) -> str:
 
 
 def plan_to_ics(plan: CoursePlan, *, stamp: datetime) -> bytes:
-    """Calendar of the plan's appointments and medication periods (not each vital-sign check)."""
+    """Calendar of the plan's appointments and medication periods (not each vital-sign check).
+
+    Follow-up appointments (check-up, the 48-month monitoring series, delayed-reaction calls) are
+    all-day events on their due date. A medication taken at home over a period (evening before
+    day 1 until its end date) is one all-day event spanning the period; all-day ends are
+    inclusive in the plan and exclusive in iCalendar (RFC 5545), hence the extra day.
+    """
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
@@ -38,10 +44,11 @@ def _event(plan: CoursePlan, activity: Activity, stamp: datetime) -> Event:
     event.add("uid", activity_uid(plan, activity))
     event.add("dtstamp", stamp.astimezone(UTC))
     event.add("summary", _summary(activity))
-    if activity.all_day:
+    if activity.all_day or _is_medication_period(activity):
         event.add("dtstart", activity.start.date())
         if activity.end is not None:
-            event.add("dtend", activity.end.date())
+            event.add("dtend", activity.end.date() + timedelta(days=1))
+        event.add("transp", "TRANSPARENT")
     else:
         event.add("dtstart", activity.start)
         if activity.end is not None:
@@ -51,6 +58,12 @@ def _event(plan: CoursePlan, activity: Activity, stamp: datetime) -> Event:
     event.add("description", "\n".join(line for line in lines if line))
     event.add("categories", [activity.kind.value])
     return event
+
+
+def _is_medication_period(activity: Activity) -> bool:
+    return activity.kind is ActivityKind.MEDICATION and activity.end is not None and (
+        activity.end.date() > activity.start.date()
+    )
 
 
 def _summary(activity: Activity) -> str:
