@@ -59,8 +59,16 @@ def _day_title(plan: CoursePlan, number: int | None, activities: list[Activity])
 
 def _rows(activities: list[Activity], *, after_course: bool) -> Iterable[tuple[str, ...]]:
     checks = [a for a in activities if a.kind is ActivityKind.VITAL_SIGNS]
+    series = _series(activities) if after_course else {}
+    shown: set[str] = set()
     for activity in activities:
         if activity.kind is ActivityKind.VITAL_SIGNS and activity is not checks[0]:
+            continue
+        occurrences = series.get(activity.element)
+        if occurrences is not None:
+            if activity.element not in shown:
+                shown.add(activity.element)
+                yield _series_row(occurrences)
             continue
         yield (
             _span(activity, after_course),
@@ -68,6 +76,20 @@ def _rows(activities: list[Activity], *, after_course: bool) -> Iterable[tuple[s
             _dose(activity),
             " ".join(activity.requirements),
         )
+
+
+def _series(activities: list[Activity]) -> dict[str, list[Activity]]:
+    """Repeated after-course items (monthly blood tests, calls) shown as one row each."""
+    by_element: dict[str, list[Activity]] = {}
+    for activity in activities:
+        by_element.setdefault(activity.element, []).append(activity)
+    return {element: items for element, items in by_element.items() if len(items) > 2}
+
+
+def _series_row(items: list[Activity]) -> tuple[str, ...]:
+    first, last = items[0], items[-1]
+    span = f"{first.start:%Y-%m-%d} to {last.start:%Y-%m-%d}"
+    return (span, f"{first.name} x {len(items)}", "", " ".join(first.requirements))
 
 
 def _what(activity: Activity, checks: list[Activity]) -> str:
