@@ -7,6 +7,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from fake_devices import FakeDevices, FakeInbound
+
 from infusionist.adapters.bedside import BedsideRules
 from infusionist.adapters.protocol_files import load_protocol
 from infusionist.domain.audit_chain import AuditEntry
@@ -50,7 +52,7 @@ class FakeStore:
     def __init__(self) -> None:
         self.tables: dict[str, Any] = {name: {} for name in
                                        ("users", "sessions", "tokens", "centres", "patients",
-                                        "courses", "events", "tasks", "audit")}
+                                        "courses", "events", "tasks", "audit", "inbound", "devices")}
 
 
 class FakeUnitOfWork:
@@ -69,6 +71,8 @@ class FakeUnitOfWork:
         self.events = _Events(self.t["events"])
         self.tasks = _Tasks(self.t["tasks"])
         self.audit = _Audit(self.t["audit"])
+        self.inbound = FakeInbound(self.t["inbound"])
+        self.devices = FakeDevices(self.t["devices"])
         return self
 
     def __exit__(self, *_: object) -> None:

@@ -23,6 +23,7 @@ from infusionist.analytics.calibration import (
     MISSED_DAY_SHARE,
     ONSET_PLACES,
     Calibration,
+    CourseTarget,
     calibrate,
 )
 from infusionist.analytics.synth_day import DayBuilder, Event, ReactionDraw
@@ -123,23 +124,30 @@ def _reaction(calibration: Calibration, rng: random.Random, serious: bool) -> Re
     return ReactionDraw(place, grade, False, _symptoms(calibration, rng, rng.choice((1, 1, 2, 2, 3))))
 
 
+def draw_reaction_days(
+    target: CourseTarget | None, days: list[int], rng: random.Random
+) -> tuple[list[int], int | None]:
+    """The days with a reaction, and the day of the serious one (if any).
+
+    A patient reacts in the course with probability ``any_iar`` (the day probabilities are solved
+    for it); given a reaction, it is serious with probability ``serious / any_iar``, so the serious
+    share is ``serious`` in expectation (``tests/analytics/test_calibration.py`` checks both).
+    """
+    probabilities = target.day_probabilities if target is not None else tuple(0.0 for _ in days)
+    reacting = [d for d, q in zip(days, probabilities, strict=False) if rng.random() < q]
+    serious_day = None
+    if reacting and target is not None and target.any_iar > 0:
+        serious_day = reacting[0] if rng.random() < target.serious / target.any_iar else None
+    return reacting, serious_day
+
+
 def course_events(
     protocol: Protocol, plan: CoursePlan, patient: SynthPatient, seed: int, calibration: Calibration
 ) -> dict[int, list[Event]]:
     """Every recorded event of the course, by infusion day; a missed day has no entry."""
     rng = patient_rng(seed, patient.index, plan.course)
-    target = calibration.course(plan.course)
     days = [d.day for d in plan.days]
-    probabilities = target.day_probabilities if target is not None else tuple(0.0 for _ in days)
-    reacting = [d for d, q in zip(days, probabilities, strict=False) if rng.random() < q]
-    serious_day = None
-    if (
-        reacting
-        and target is not None
-        and target.any_iar > 0
-        and rng.random() < target.serious / target.any_iar
-    ):
-        serious_day = reacting[0]
+    reacting, serious_day = draw_reaction_days(calibration.course(plan.course), days, rng)
     quiet = [d for d in days[1:] if d not in reacting]
     missed = rng.choice(quiet) if quiet and rng.random() < MISSED_DAY_SHARE else None
     result: dict[int, list[Event]] = {}

@@ -13,6 +13,7 @@ from infusionist.services import audit
 from infusionist.services.auth import check_password
 from infusionist.services.courses import load_course, parsed_plan
 from infusionist.services.deps import Deps
+from infusionist.services.ports import UnitOfWork
 
 # Event types that are a physician's electronic signature (21 CFR 11.50): the password again.
 SIGNED_EVENT_TYPES = frozenset({"physician_override"})
@@ -56,19 +57,45 @@ def append_event(deps: Deps, ctx: Context, command: AppendEvent) -> dict[str, An
                 f"not {command.expected_seq}; reload and try again.",
                 details={"expected_seq": f"stale, next is {last + 1}"},
             )
-        prior = [e.payload for e in uow.events.for_day(course.id, command.day)]
-        deps.rules.check_append(plan, command.day, prior, payload)
-        stored = uow.events.add(StoredEvent(
-            course_id=course.id, day=command.day, seq=command.expected_seq, type=event_type,
-            recorded_at=deps.clock.now(), recorded_by=ctx.actor.username, payload=payload,
-            signature=signature,
-        ))
-        audit.record_for(uow, deps, ctx, "event.append", "day_event",
-                         f"{course.id}/{command.day}/{stored.seq}",
-                         new={"payload": payload, "signature": signature},
-                         reason=_reason(payload))
+        stored = _checked_append(uow, deps, ctx, course, plan, command.day, command.expected_seq,
+                                 payload, signature)
         uow.commit()
     return event_view(stored, ctx)
+
+
+def append_in_transaction(
+    uow: UnitOfWork, deps: Deps, ctx: Context, course: CourseRecord, day: int, payload: dict[str, Any]
+) -> StoredEvent:
+    """Append an unsigned event as the next of the day in the caller's transaction (no commit).
+
+    The same parsing, guards and audit row as :func:`append_event`; for devices (HL7), whose
+    messages carry no sequence number and whose events commit together with the message status.
+    """
+    require(ctx.actor.role, Permission.RECORD_EVENT)
+    payload = deps.rules.parse({**payload, "by": ctx.actor.username})
+    event_type = str(payload.get("type", ""))
+    _check_correction(payload)
+    if needs_signature(event_type):
+        raise ValidationFailed("INPUT-SIGNATURE-REQUIRED",
+                               f"{event_type}: needs a person's signature; a device cannot record it.")
+    plan = _plan_day(course, day)
+    seq = uow.events.last_seq(course.id, day) + 1
+    return _checked_append(uow, deps, ctx, course, plan, day, seq, payload, None)
+
+
+def _checked_append(uow: UnitOfWork, deps: Deps, ctx: Context, course: CourseRecord, plan: CoursePlan,
+                    day: int, seq: int, payload: dict[str, Any],
+                    signature: dict[str, str] | None) -> StoredEvent:
+    prior = [e.payload for e in uow.events.for_day(course.id, day)]
+    deps.rules.check_append(plan, day, prior, payload)
+    stored = uow.events.add(StoredEvent(
+        course_id=course.id, day=day, seq=seq, type=str(payload.get("type", "")),
+        recorded_at=deps.clock.now(), recorded_by=ctx.actor.username, payload=payload,
+        signature=signature,
+    ))
+    audit.record_for(uow, deps, ctx, "event.append", "day_event", f"{course.id}/{day}/{stored.seq}",
+                     new={"payload": payload, "signature": signature}, reason=_reason(payload))
+    return stored
 
 
 def list_events(deps: Deps, ctx: Context, course_id: int, day: int) -> list[dict[str, Any]]:

@@ -8,6 +8,7 @@ from types import TracebackType
 from typing import Any, Protocol
 
 from infusionist.domain.audit_chain import AuditEntry
+from infusionist.domain.device_readings import DeviceRecord, InboundMessage, InboundStatus
 from infusionist.domain.planning import CoursePlan
 from infusionist.domain.records import (
     ApiToken,
@@ -106,6 +107,32 @@ class AuditRepository(Protocol):
     def page(self, after_seq: int, limit: int) -> list[AuditEntry]: ...
 
 
+class InboundMessageRepository(Protocol):
+    """HL7 messages as received; ``(sender, control_id)`` is unique."""
+
+    def find(self, sender: str, control_id: str) -> InboundMessage | None: ...
+
+    def get(self, message_id: int) -> InboundMessage | None: ...
+
+    def add(self, message: InboundMessage) -> InboundMessage: ...
+
+    def settle(self, message_id: int, status: InboundStatus, ack_code: str, *,
+               error_code: str | None = None, error: str | None = None,
+               event_id: int | None = None) -> None: ...
+
+    def last_seen(self) -> dict[str, datetime]: ...
+
+    def count(self, status: InboundStatus | None = None) -> int: ...
+
+
+class DeviceRepository(Protocol):
+    def get(self, device_id: str) -> DeviceRecord | None: ...
+
+    def put(self, device: DeviceRecord) -> None: ...
+
+    def list(self) -> list[DeviceRecord]: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. ``commit`` makes every change durable; leaving without it rolls back."""
 
@@ -135,6 +162,12 @@ class UnitOfWork(Protocol):
 
     @property
     def audit(self) -> AuditRepository: ...
+
+    @property
+    def inbound(self) -> InboundMessageRepository: ...
+
+    @property
+    def devices(self) -> DeviceRepository: ...
 
 
     def __enter__(self) -> UnitOfWork: ...

@@ -8,6 +8,7 @@ from sqlalchemy import Connection, Engine
 
 from infusionist.adapters.db import repositories as r
 from infusionist.adapters.db.engine import begin
+from infusionist.adapters.db.inbound import DeviceRepository, InboundMessageRepository
 
 
 class SqlUnitOfWork:
@@ -28,6 +29,8 @@ class SqlUnitOfWork:
         self.events = r.EventRepository(connection)
         self.tasks = r.TaskRepository(connection)
         self.audit = r.AuditRepository(connection)
+        self.inbound = InboundMessageRepository(connection)
+        self.devices = DeviceRepository(connection)
         return self
 
     def __exit__(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import typer
 
 from infusionist.entrypoints.cli import backup, day, demo, plan, protocol, server
+from infusionist.entrypoints.cli import report as report_cli
+from infusionist.entrypoints.cli import synth as synth_cli
 
 app = typer.Typer(
     name="infusionist",

@@ -24,6 +24,8 @@ def demo_command(
     = "Europe/Berlin",
     build_only: Annotated[bool, typer.Option("--build-only", help="Create the database, do not serve.")]
     = False,
+    hl7_port: Annotated[int, typer.Option("--hl7-port", help="MLLP port for monitors' HL7 (docs/hl7.md).")]
+    = 2575,
 ) -> None:
     """Create a demo unit (users nurse, physician, investigator, admin; password demo) and serve it."""
     from infusionist.bootstrap import build
@@ -43,6 +45,11 @@ def demo_command(
     typer.echo(f"\n  Open http://{host}:{port}/ in a browser and log in as one of:")
     for username, full_name, role in DEMO_USERS:
         typer.echo(f"    {username:<13} ({role.value}, {full_name})")
+    from infusionist.entrypoints.hl7.listener import start_in_background
+
+    bound = start_in_background(deps, host, hl7_port)
+    typer.echo(f"  HL7 vital signs (MLLP) on {host}:{bound}: "
+               f"mllp_send --loose --file examples/oru-demo.hl7 --port {bound} {host}")
     typer.echo(f"  Password for every demo user: {DEMO_PASSWORD}\n  Stop with Ctrl+C.\n")
     import uvicorn
 

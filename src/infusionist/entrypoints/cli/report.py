@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from infusionist.entrypoints.cli.errors import fail, reported_errors
 
 app = typer.Typer(help="Trial reports from the bedside record.", no_args_is_help=True)
+FORMATS = ("table", "json", "html", "pdf")
 
 
 def _pct(value: float | None) -> str:
@@ -20,29 +21,76 @@ def _pct(value: float | None) -> str:
 
 @app.command("iar")
 def iar_command(
-    output_format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    output_format: Annotated[str, typer.Option("--format", help="table, json, html or pdf.")] = "table",
     snapshot: Annotated[
         Path | None,
         typer.Option("--snapshot", help="An existing snapshot directory (default: export the database now)."),
     ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write to this file (required for pdf; default: stdout)."),
+    ] = None,
+    synthetic: Annotated[
+        bool,
+        typer.Option("--synthetic", help="Data from `infusionist synth`: say how it was calibrated."),
+    ] = False,
 ) -> None:
     """Infusion-associated reactions per course and infusion day, with Wilson 95% intervals."""
     from infusionist.analytics.iar import compute
     from infusionist.analytics.snapshot import export_snapshot
     from infusionist.entrypoints.cli.server import deps_for, settings
 
-    if output_format not in {"table", "json"}:
-        fail(
-            "INPUT-FORMAT", f"--format: {output_format!r} is not table or json (html and pdf: not built yet)."
-        )
+    if output_format not in FORMATS:
+        fail("INPUT-FORMAT", f"--format: {output_format!r} is not one of {', '.join(FORMATS)}.")
+    if output_format == "pdf" and output is None:
+        fail("INPUT-OUTPUT", "--format pdf writes a file: give it with --output FILE.pdf.")
     with reported_errors():
         deps = deps_for(settings())
         with tempfile.TemporaryDirectory() as scratch:
             source = snapshot or export_snapshot(deps.uow.engine, deps.protocol, Path(scratch))  # type: ignore[attr-defined]
             report = compute(source, deps.protocol)
+        if synthetic:
+            from infusionist.analytics.synth import trial_calibration
+
+            report["calibration"] = trial_calibration(deps.protocol).describe()
+        if output_format in {"html", "pdf"}:
+            _document(report, deps.protocol, output_format, output)
+            return
     if output_format == "json":
-        typer.echo(json.dumps(report, indent=2))
+        _write(json.dumps(report, indent=2) + "\n", output)
         return
+    _table(report)
+
+
+def _write(text: str, output: Path | None) -> None:
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
+def _document(report: dict[str, Any], protocol: Any, output_format: str, output: Path | None) -> None:
+    from datetime import UTC, datetime
+
+    from infusionist.adapters.documents.iar_report import render_report_html, render_report_pdf
+    from infusionist.analytics.charts import all_charts
+
+    html = render_report_html(
+        report,
+        all_charts(report),
+        protocol,
+        calibration=report.get("calibration"),
+        generated=datetime.now(UTC),
+    )
+    if output_format == "html":
+        _write(html, output)
+        return
+    assert output is not None
+    output.write_bytes(render_report_pdf(html))
+    typer.echo(f"Wrote {output}.")
+
+
+def _table(report: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
 

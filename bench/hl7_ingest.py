@@ -1,0 +1,147 @@
+"""HL7 intake throughput and receipt-to-alert time, beside the raw committed-insert rate (same run).
+
+Usage: .venv/bin/python bench/hl7_ingest.py [--messages N] [--chairs N] [--baseline N]
+
+One SQLite file (WAL, synchronous=FULL, as in production). The baseline inserts one small row per
+committed transaction into that database. The intake runs the real MLLP listener in-process;
+one client connection per chair sends ORU^R01 messages and waits for each ACK (AA after commit).
+Every 10th message carries SpO2 85 %: after its AA the client reads the day state (what the board
+shows) until LOW-SPO2 is there; receipt-to-alert-visible is measured from the send.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from hl7.client import MLLPClient
+from sqlalchemy import text
+
+from infusionist.adapters.hl7.mllp import MllpServer
+from infusionist.bootstrap import build
+from infusionist.config import Settings
+from infusionist.domain.access import Role
+from infusionist.domain.records import Actor, Context
+from infusionist.entrypoints.hl7.intake import Intake
+from infusionist.services.centres import configure_centre
+from infusionist.services.courses import CreateCourse, create_course
+from infusionist.services.deps import Deps
+from infusionist.services.events import day_state
+from infusionist.services.patients import RegisterPatient, register_patient
+
+ZONE = "Europe/Berlin"
+ADMIN = Context(Actor(0, "bench", "Bench", Role.ADMIN), "bench")
+PHYSICIAN = Context(Actor(0, "bench", "Bench", Role.PHYSICIAN), "bench")
+NURSE = Context(Actor(0, "bench", "Bench", Role.NURSE), "bench")
+
+
+def chairs(deps: Deps, count: int) -> list[tuple[str, int]]:
+    configure_centre(deps, ADMIN, "default", {"name": "Bench unit", "timezone": ZONE,
+                                              "allow_weekend_infusions": True}, "bench")
+    today = datetime.now(ZoneInfo(ZONE)).date()
+    out = []
+    for n in range(count):
+        patient = register_patient(deps, PHYSICIAN, RegisterPatient(name=f"P{n}", birth_date=None,
+                                                                    sex="male"))
+        course = create_course(deps, PHYSICIAN, CreateCourse(patient_id=patient["id"], course=1,
+                                                             first_day=today, timezone=ZONE))
+        out.append((patient["pseudonym"], course["id"]))
+    return out
+
+
+def oru(control_id: str, patient: str, chair: int, alarm: bool) -> str:
+    spo2 = "85" if alarm else "98"
+    return "\r".join([
+        f"MSH|^~\\&|MON-{chair:02d}|BENCH|INFUSIONIST|BENCH|||ORU^R01^ORU_R01|{control_id}|P|2.6",
+        f"PID|||{patient}^^^INFUSIONIST^PI", f"PV1||O|CHAIR-{chair}", "OBR|1",
+        "OBX|1|NM|147842^MDC_ECG_HEART_RATE^MDC||76|264864^MDC_DIM_BEAT_PER_MIN^MDC|||||R",
+        "OBX|2|NM|150021^MDC_PRESS_BLD_NONINV_SYS^MDC||122|266016^MDC_DIM_MMHG^MDC|||||R",
+        "OBX|3|NM|150022^MDC_PRESS_BLD_NONINV_DIA^MDC||78|266016^MDC_DIM_MMHG^MDC|||||R",
+        f"OBX|4|NM|150456^MDC_PULS_OXIM_SAT_O2^MDC||{spo2}|262688^MDC_DIM_PERCENT^MDC|||||R",
+    ]) + "\r"
+
+
+def baseline(deps: Deps, count: int) -> float:
+    engine = deps.uow.engine  # type: ignore[attr-defined]
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE bench_rows (id INTEGER PRIMARY KEY, payload TEXT)"))
+    started = time.perf_counter()
+    for n in range(count):
+        with deps.uow(write=True) as uow:
+            uow._connection.execute(text("INSERT INTO bench_rows (payload) VALUES (:p)"),  # type: ignore[attr-defined]
+                                    {"p": f"row {n}"})
+            uow.commit()
+    return count / (time.perf_counter() - started)
+
+
+def client(deps: Deps, port: int, chair: int, patient: str, course_id: int, count: int,
+           acks: list[float], alerts: list[float]) -> None:
+    with MLLPClient("127.0.0.1", port) as mllp:
+        for n in range(count):
+            alarm = n % 10 == 9
+            sent = time.perf_counter()
+            reply = mllp.send_message(oru(f"B{chair:02d}-{n:06d}", patient, chair, alarm))
+            acks.append(time.perf_counter() - sent)
+            assert b"MSA|AA" in reply, reply
+            if alarm:
+                state = day_state(deps, NURSE, course_id, 1)
+                assert "LOW-SPO2" in {a["code"] for a in state["alerts"]}
+                alerts.append(time.perf_counter() - sent)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--messages", type=int, default=2000)
+    parser.add_argument("--chairs", type=int, default=8)
+    parser.add_argument("--baseline", type=int, default=1000)
+    args = parser.parse_args()
+    directory = Path(tempfile.mkdtemp(prefix="hl7-bench-"))
+    deps = build(Settings(data_dir=directory, database_url=f"sqlite:///{directory / 'bench.db'}"))
+    units = chairs(deps, args.chairs)
+    inserts = baseline(deps, args.baseline)
+
+    loop = asyncio.new_event_loop()
+    server = MllpServer(Intake(deps))
+    port = loop.run_until_complete(server.start("127.0.0.1", 0))
+    threading.Thread(target=loop.run_forever, daemon=True).start()
+    acks: list[float] = []
+    alerts: list[float] = []
+    per_chair = args.messages // args.chairs
+    threads = [threading.Thread(target=client, args=(deps, port, n, p, c, per_chair, acks, alerts))
+               for n, (p, c) in enumerate(units)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    asyncio.run_coroutine_threadsafe(server.close(), loop).result(30)
+    loop.call_soon_threadsafe(loop.stop)
+    total = per_chair * args.chairs
+    print(f"SQLite (WAL, synchronous=FULL) at {directory / 'bench.db'}")
+    print("| measure | value |\n| --- | --- |")
+    print(f"| raw committed inserts (baseline), 1 row per transaction | {inserts:.0f} /s |")
+    rate = total / elapsed
+    print(f"| HL7 messages acknowledged AA after commit, {args.chairs} connections | {rate:.0f} /s |")
+    print(f"| ratio to the baseline | {total / elapsed / inserts:.2f} |")
+    print(f"| ack time p50 / p99 | {1000 * statistics.median(acks):.1f} / "
+          f"{1000 * percentile(acks, 0.99):.1f} ms |")
+    print(f"| receipt to alert visible p50 / p99 ({len(alerts)} alarms) | "
+          f"{1000 * statistics.median(alerts):.1f} / {1000 * percentile(alerts, 0.99):.1f} ms |")
+    print(f"| messages, events per day at the end | {total}, {per_chair} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The HL7 listener: monitors' ORU^R01 messages in, acknowledgements out."""

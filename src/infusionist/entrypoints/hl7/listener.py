@@ -1,0 +1,37 @@
+"""Run the MLLP listener over the wired services until interrupted."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections.abc import Callable
+
+from infusionist.adapters.hl7.mllp import MllpServer
+from infusionist.entrypoints.hl7.intake import Intake
+from infusionist.services.deps import Deps
+
+
+async def listen(deps: Deps, host: str, port: int, *, on_ready: Callable[[int], None] | None = None) -> None:
+    server = MllpServer(Intake(deps))
+    bound = await server.start(host, port)
+    if on_ready is not None:
+        on_ready(bound)
+    try:
+        await server.serve_forever()
+    finally:
+        await server.close()
+
+
+def run(deps: Deps, host: str, port: int, *, on_ready: Callable[[int], None] | None = None) -> None:
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(listen(deps, host, port, on_ready=on_ready))
+
+
+def start_in_background(deps: Deps, host: str, port: int) -> int:
+    """The listener on its own event loop in a daemon thread (beside a web server); the bound port."""
+    loop = asyncio.new_event_loop()
+    server = MllpServer(Intake(deps))
+    bound = loop.run_until_complete(server.start(host, port))
+    threading.Thread(target=loop.run_forever, name="hl7-listener", daemon=True).start()
+    return bound

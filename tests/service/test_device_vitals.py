@@ -1,0 +1,89 @@
+"""Monitor intake use cases against in-memory fakes: store first, settle once, devices go silent."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from fakes import fake_deps
+
+from infusionist.domain.access import Role
+from infusionist.domain.device_readings import DeviceReading, DeviceRecord, InboundStatus
+from infusionist.domain.errors import ValidationFailed
+from infusionist.domain.records import Actor, Context
+from infusionist.services import courses, device_vitals, patients
+
+PHYSICIAN = Context(Actor(1, "dr", "Dr Test", Role.PHYSICIAN))
+ADMIN = Context(Actor(2, "admin", "Admin", Role.ADMIN))
+NURSE = Context(Actor(3, "nurse", "Nurse", Role.NURSE))
+SENDER = "MON-01^UNIT"
+
+
+def unit() -> tuple:
+    deps, clock, uow = fake_deps()
+    patient = patients.register_patient(deps, PHYSICIAN, patients.RegisterPatient("Jo Doe", None, "male"))
+    course = courses.create_course(deps, PHYSICIAN, courses.CreateCourse(
+        patient["id"], 1, date(2026, 3, 2), timezone="Europe/Berlin"))
+    return deps, clock, uow, patient["pseudonym"], course["id"]
+
+
+def reading(patient: str, control_id: str = "C-1", **values: str) -> DeviceReading:
+    found = {k: Decimal(v) for k, v in (values or {"heart_rate_bpm": "72"}).items()}
+    return DeviceReading(sender=SENDER, control_id=control_id, device=SENDER, patient=patient,
+                         point_of_care="CHAIR-1", observed_at=None, values=found)
+
+
+def test_the_raw_message_is_committed_before_it_is_parsed_and_a_retransmission_is_answered_the_same() -> None:
+    deps, _clock, uow, patient, _course = unit()
+    first = device_vitals.receive(deps, SENDER, "C-1", "MSH|raw")
+    assert first.settled is None and uow.store.tables["inbound"][first.message_id].raw == "MSH|raw"
+    outcome = device_vitals.settle(deps, first.message_id, reading(patient), None)
+    assert outcome.ack == "AA" and outcome.event_id is not None
+    again = device_vitals.receive(deps, SENDER, "C-1", "MSH|raw")
+    assert again.message_id == first.message_id and again.settled is not None
+    assert again.settled.ack == "AA" and again.settled.duplicate
+    assert len(uow.store.tables["inbound"]) == 1 and len(uow.store.tables["events"]) == 1
+
+
+def test_a_message_stored_but_never_settled_is_processed_when_retransmitted() -> None:
+    deps, _clock, uow, patient, _course = unit()
+    lost = device_vitals.receive(deps, SENDER, "C-9", "MSH|raw")  # then the listener died
+    retry = device_vitals.receive(deps, SENDER, "C-9", "MSH|raw")
+    assert retry.message_id == lost.message_id and retry.settled is None
+    assert device_vitals.settle(deps, retry.message_id, reading(patient, "C-9"), None).ack == "AA"
+    assert device_vitals.settle(deps, retry.message_id, reading(patient, "C-9"), None).duplicate
+    assert len(uow.store.tables["events"]) == 1
+
+
+def test_a_refused_reading_leaves_no_event_and_no_audit_row__never_half_stored() -> None:
+    deps, _clock, uow, patient, _course = unit()
+    audit_rows = len(uow.store.tables["audit"])
+    received = device_vitals.receive(deps, SENDER, "C-2", "MSH|raw")
+    outcome = device_vitals.settle(deps, received.message_id, reading(patient, "C-2", temperature_c="98.6"), None)
+    assert outcome.ack == "AE" and outcome.error_code == "VITALS-IMPLAUSIBLE"
+    assert uow.store.tables["events"] == {} and len(uow.store.tables["audit"]) == audit_rows
+    assert uow.store.tables["inbound"][received.message_id].status is InboundStatus.REFUSED
+
+
+def test_a_parse_problem_is_recorded_with_the_message() -> None:
+    deps, _clock, uow, _patient, _course = unit()
+    received = device_vitals.receive(deps, SENDER, "C-3", "garbage")
+    problem = ValidationFailed("HL7-MALFORMED", "no MSH", details={"location": "MSH", "hl7_code": "100"})
+    outcome = device_vitals.settle(deps, received.message_id, None, problem)
+    assert (outcome.ack, outcome.error_code, outcome.location, outcome.hl7_error) == (
+        "AE", "HL7-MALFORMED", "MSH", "100")
+    assert uow.store.tables["inbound"][received.message_id].error == "no MSH"
+
+
+def test_a_monitor_silent_for_twice_its_interval_raises_DEVICE_SILENT() -> None:
+    deps, clock, _uow, patient, _course = unit()
+    device_vitals.configure_device(deps, ADMIN, DeviceRecord(device_id=SENDER, place="CHAIR-1",
+                                                             interval_seconds=60))
+    assert [a["code"] for a in device_vitals.device_alerts(deps, NURSE)] == ["DEVICE-SILENT"]  # never sent
+    received = device_vitals.receive(deps, SENDER, "C-4", "MSH|raw")
+    device_vitals.settle(deps, received.message_id, reading(patient, "C-4"), None)
+    clock.advance(seconds=120)
+    assert device_vitals.device_alerts(deps, NURSE) == []
+    clock.advance(seconds=1)
+    [alert] = device_vitals.device_alerts(deps, NURSE)
+    assert alert["code"] == "DEVICE-SILENT" and "CHAIR-1" in alert["message"]
