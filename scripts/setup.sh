@@ -21,3 +21,10 @@ fi
 if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
   apt-get update && apt-get install -y chromium
 fi
+# axe-core for the browser tests' accessibility checks, from the npm registry, only when missing.
+if [ ! -f .cache/axe/node_modules/axe-core/axe.min.js ]; then
+  if ! command -v npm >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    apt-get update && apt-get install -y npm
+  fi
+  npm install --prefix .cache/axe --no-audit --no-fund axe-core@4
+fi

@@ -13,14 +13,20 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (scripts/setup.sh)")
-SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "test-artifacts" / "screenshots"
+AXE = ROOT / ".cache" / "axe" / "node_modules" / "axe-core" / "axe.min.js"  # scripts/setup.sh
+DEMO_ZONE = ZoneInfo("Europe/Berlin")  # the demo centre's time zone: the day's clock times
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 SERVE = ("import sys, uvicorn; from pathlib import Path; from infusionist.config import Settings;"
@@ -71,10 +77,28 @@ def browser(base_url: str) -> Iterator[object]:
         chromium.close()
 
 
-def _login(browser: object, base_url: str, user: str) -> object:
-    context = browser.new_context(viewport={"width": 1024, "height": 768})  # type: ignore[attr-defined]
+AXE_RUN = """async () => {
+  const result = await axe.run(document, {resultTypes: ["violations"]});
+  return result.violations.filter(v => v.impact === "serious" || v.impact === "critical")
+    .map(v => `${v.impact} ${v.id}: ${v.help} at ${v.nodes.slice(0, 4).map(n => n.target.join(" ")).join(", ")}`);
+}"""
+
+
+def _visit(page: Any, name: str) -> None:
+    """Every page the tests see: a screenshot to look at, and axe-core finding nothing serious."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    if AXE.exists():
+        page.add_script_tag(path=str(AXE))
+        assert page.evaluate(AXE_RUN) == [], f"{name}: axe-core found serious or critical violations"
+
+
+def _login(browser: Any, base_url: str, user: str) -> Any:
+    context = browser.new_context(viewport={"width": 1024, "height": 768})
+    context.set_default_timeout(10_000)
     page = context.new_page()
     page.goto(base_url + "/")
+    _visit(page, "login")
     page.fill("#username", user)
     page.fill("#password", "demo")
     page.click("button[type=submit]")
@@ -82,47 +106,214 @@ def _login(browser: object, base_url: str, user: str) -> object:
     return page
 
 
-def _shot(page: object, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
+def _board_row(page: Any, base_url: str, *texts: str) -> Any:
+    """The board's one row holding every one of ``texts`` (a name, a phase, a reaction badge)."""
+    page.goto(base_url + "/")
+    row = page.locator("table.board tbody tr")
+    for text in texts:
+        row = row.filter(has_text=text)
+    assert row.count() == 1, f"the board has {row.count()} rows with {texts!r}"
+    return row
 
 
-def test_board_shows_every_chair_of_the_day_with_the_role(browser: object, base_url: str) -> None:
+def _open_from_board(page: Any, base_url: str, *texts: str) -> None:
+    with page.expect_navigation():
+        _board_row(page, base_url, *texts).locator("a.patient").click()
+
+
+def _at(minutes: int) -> str:
+    """A clock time ``minutes`` from now (past when negative) for "Recorded later? Set the time"."""
+    moment = datetime.now(DEMO_ZONE).replace(second=0, microsecond=0) + timedelta(minutes=minutes)
+    return moment.strftime("%Y-%m-%dT%H:%M")
+
+
+def _submit(page: Any, form: Any, minutes: int | None = None) -> None:
+    """Submit ``form`` (backdated by ``minutes`` when given) and expect the page to say it is done."""
+    if minutes is not None:
+        form.locator("summary", has_text="Recorded later").click()
+        form.locator("input.at-input").fill(_at(minutes))
+    with page.expect_navigation():
+        form.locator("button[type=submit]").click()
+    errors = page.locator(".flash.error")
+    assert errors.count() == 0, errors.first.inner_text()
+
+
+def _vitals(page: Any, minutes: int, temperature: str = "36.8", heart_rate: str = "76") -> None:
+    form = page.locator("#vitals form")
+    for name, value in (("temperature_c", temperature), ("heart_rate_bpm", heart_rate),
+                        ("systolic_mmhg", "122"), ("diastolic_mmhg", "78"),
+                        ("respiratory_rate_per_min", "14"), ("spo2_percent", "98")):
+        form.locator(f"input[name={name}]").fill(value)
+    _submit(page, form, minutes)
+
+
+def _phase(page: Any) -> str:
+    return str(page.locator("#phase").inner_text())
+
+
+def test_board_shows_every_chair_of_the_day_with_the_role(browser: Any, base_url: str) -> None:
     page = _login(browser, base_url, "nurse")
     assert page.locator(".role").inner_text().lower() == "nurse"
     rows = page.locator("table.board tbody tr")
     assert rows.count() == 5
     assert page.get_by_text("Reaction grade 2").count() == 1
-    _shot(page, "board-nurse")
+    _visit(page, "board-nurse")
 
 
-def test_reaction_day_shows_grade_and_half_rate_prefilled(browser: object, base_url: str) -> None:
+def test_a_full_infusion_day_with_a_grade_2_reaction_restarted_at_half_rate(
+    browser: Any, base_url: str
+) -> None:
+    """Jonas Weber, day 1 with nothing recorded, through to discharge, every entry timed as it
+    happened ("Recorded later? Set the time"): the premedication 60 min before the start."""
     page = _login(browser, base_url, "nurse")
-    page.click("text=Mia Fischer")
+    _open_from_board(page, base_url, "Jonas Weber")
+    assert _phase(page) == "Planned"
+    _visit(page, "day-1-planned")
+    minute = -540
+    while "Solution" not in (item := page.locator("#checklist li:has(form)").first).inner_text():
+        _submit(page, item.locator("form"), minute)
+        minute += 1
+    assert minute > -540 + 2, "the checklist had no premedication"
+    _visit(page, "day-1-checklist-done")
+    _submit(page, page.locator("#checklist li:has(form)").first.locator("form"), -520)
+    _vitals(page, -465)
+    assert _phase(page) == "Ready to start"
+    _visit(page, "day-1-ready")
+    _submit(page, page.locator("#pump form:has(#start-rate)"), -460)
+    assert _phase(page) == "Running" and page.locator("#rate").inner_text() == "28 mL/h"
+    _vitals(page, -430)
+    _visit(page, "day-1-running")
+
+    onset = page.locator("#onset")
+    for symptom in ("rash", "pruritus"):
+        onset.locator(f"input[value={symptom}]").check()
+    _submit(page, onset, -300)
+    page.locator("#pause-reason").fill("rash and itching")
+    _submit(page, page.locator("#pump form:has(#pause-reason)"), -299)
+    assert _phase(page) == "Paused"
+    _visit(page, "day-1-reaction-questions")
+    grading = page.locator("#grading")
+    grading.locator("input[name=interruption_needed][value=yes]").check()
+    grading.locator("input[name=responded_promptly][value=yes]").check()
+    _submit(page, grading, -298)
+    assert "grade 2" in page.locator(".grade-line").inner_text()
+    _visit(page, "day-1-reaction-graded")
+    actions = page.locator("#recommended-actions li:has(form)")
+    # what grade 2 asks for: inform the physician, give the antihistamine (not the "if not enough")
+    for minute, text in ((-297, "Inform the physician"), (-296, "Give dimetindene")):
+        _submit(page, actions.filter(has_text=text).locator("form"), minute)
+    assert "If dimetindene is not enough" in actions.inner_text()
+    _vitals(page, -294, temperature="37.2", heart_rate="88")
+    assert page.input_value("#resume-rate") == "14"  # half of 28 mL/h, the protocol's reduced rate
+    _submit(page, page.locator("#pump form:has(#resume-rate)"), -290)
+    assert _phase(page) == "Running" and page.locator("#rate").inner_text() == "14 mL/h"
+    _visit(page, "day-1-restarted-half-rate")
+
+    _submit(page, page.locator("#pump form", has_text="Start flush"), -130)
+    assert _phase(page) == "Flushing"
+    _submit(page, page.locator("#pump form", has_text="Flush complete"), -125)
+    assert _phase(page) == "Observation"
+    _visit(page, "day-1-observation")
+    _submit(page, page.locator("#discharge form", has_text="Observation complete"), -4)
+    _submit(page, page.locator("#discharge form", has_text="Discharge"))
+    assert _phase(page) == "Discharged"
+    assert page.locator("#discharge").get_by_text("Whom to call").count() == 1
+    _visit(page, "day-1-discharged")
+    assert "Discharged" in _board_row(page, base_url, "Jonas Weber").inner_text()
+    _visit(page, "board-after-discharge")
+
+
+def test_a_correction_keeps_the_original_struck_through_beside_it(browser: Any, base_url: str) -> None:
+    page = _login(browser, base_url, "nurse")
+    _open_from_board(page, base_url, "Tom Schulz")
+    row = page.locator("#log tbody tr", has_text="vital signs").last
+    row.locator("summary", has_text="Correct").click()
+    form = row.locator("form")
+    form.locator("input[name=heart_rate_bpm]").fill("80")
+    form.locator("input[name=reason]").fill("typed 74 for 80")
+    with page.expect_navigation():
+        form.locator("button[type=submit]").click()
+    assert page.locator(".flash.error").count() == 0, page.locator(".flash.error").inner_text()
+    assert "Correction recorded" in page.locator(".flash.notice").inner_text()
+    corrected = page.locator("#log tbody tr.corrected").last
+    assert "heart rate bpm: 74" in corrected.locator("s.original").inner_text()
+    beside = corrected.locator(".corrected-by").inner_text()
+    assert "heart rate bpm: 80" in beside and "typed 74 for 80" in beside
+    _visit(page, "day-running-corrected")
+
+
+def test_reaction_day_shows_grade_and_half_rate_prefilled(browser: Any, base_url: str) -> None:
+    page = _login(browser, base_url, "nurse")
+    _open_from_board(page, base_url, "Paused", "Reaction grade 2")
     assert "grade 2" in page.locator(".grade-line").inner_text()
     assert page.input_value("#resume-rate") == "14"
-    _shot(page, "day-reaction")
+    _visit(page, "day-reaction")
 
 
-def test_an_impossible_vital_sign_is_refused_with_its_message(browser: object, base_url: str) -> None:
+def test_an_impossible_vital_sign_is_refused_with_its_message(browser: Any, base_url: str) -> None:
     page = _login(browser, base_url, "nurse")
-    page.click("text=Tom Schulz")
+    _open_from_board(page, base_url, "Tom Schulz")
     page.fill("input[name=temperature_c]", "98.6")
     page.click("#vitals button[type=submit]")
-    assert "Celsius" in page.locator(".flash.error").inner_text() or "°C" in page.locator(".flash.error").inner_text()
-    _shot(page, "day-running-refused-vitals")
+    message = page.locator(".flash.error").inner_text()
+    assert "Celsius" in message or "°C" in message
+    _visit(page, "day-running-refused-vitals")
 
 
-def test_a_nurse_is_refused_planning_a_course(browser: object, base_url: str) -> None:
+def test_a_nurse_is_refused_planning_a_course(browser: Any, base_url: str) -> None:
     page = _login(browser, base_url, "nurse")
-    page.goto(base_url + "/patients/1/plan")
+    page.goto(base_url + "/patients")
+    _visit(page, "patients-nurse")
+    page.click("text=Anna Becker")
+    _visit(page, "patient-nurse")
+    assert page.get_by_text("Plan a new course").count() == 0
+    page.goto(page.url + "/plan")
     assert "may not plan course" in page.locator(".flash.error").inner_text()
-    _shot(page, "refused-nurse-plan")
+    _visit(page, "refused-nurse-plan")
 
 
-def test_an_investigator_sees_no_names(browser: object, base_url: str) -> None:
+def test_a_physician_plans_and_reads_the_audit_trail(browser: Any, base_url: str) -> None:
+    page = _login(browser, base_url, "physician")
+    _visit(page, "board-physician")
+    page.goto(base_url + "/patients")
+    page.click("text=Anna Becker")
+    _visit(page, "patient-physician")
+    page.click("text=Plan a new course")
+    _visit(page, "plan-form")
+    with page.expect_navigation():
+        page.click("text=Preview the plan")
+    _visit(page, "plan-preview-or-refusal")
+    page.go_back()
+    page.go_back()
+    page.click("text=Printable plan")
+    _visit(page, "plan-printable")
+    page.go_back()
+    page.click("text=Audit trail")
+    assert page.locator("table").count() == 1
+    _visit(page, "audit-physician")
+
+
+def test_an_admin_sees_the_audit_trail_not_the_board(browser: Any, base_url: str) -> None:
+    page = _login(browser, base_url, "admin")
+    assert page.locator("table.board").count() == 0
+    _visit(page, "home-admin")
+
+
+def test_an_investigator_sees_no_names(browser: Any, base_url: str) -> None:
     page = _login(browser, base_url, "investigator")
     assert "Mia Fischer" not in page.content()
-    page.goto(base_url + "/patients/5")
+    _visit(page, "board-investigator")
+    _open_from_board(page, base_url, "Paused", "Reaction grade 2")
     assert "Mia Fischer" not in page.content()
-    _shot(page, "patient-investigator")
+    _visit(page, "day-investigator")
+    page.click("text=Patient page")
+    assert "Mia Fischer" not in page.content()
+    _visit(page, "patient-investigator")
+
+
+def test_axe_core_is_installed_for_the_accessibility_checks() -> None:
+    if not AXE.exists():
+        message = f"{AXE} is missing: run scripts/setup.sh (npm install axe-core)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)

@@ -1,16 +1,16 @@
 """The vital-sign chart as server-side SVG: temperature, heart rate and blood pressure over time,
-with the infusion's running time shaded and reactions marked."""
+with the infusion's running, paused and flushing periods shaded and reactions marked."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from markupsafe import Markup, escape
 
-WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 900, 300, 56, 20, 20, 36
+WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 900, 300, 56, 48, 20, 36
 # (field, label, colour, lowest and highest value drawn on the shared 0..1 scale)
 SERIES = (
     ("systolic_mmhg", "Systolic mmHg", "#1f4e9c", 40, 220),
@@ -20,21 +20,61 @@ SERIES = (
 )
 
 
-def _effective_vitals(stored: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Vital signs in force: a corrected reading is replaced (or dropped) as the replay does."""
-    readings: dict[int, dict[str, Any]] = {}
+# (phase, label in the legend, fill): the periods shaded behind the readings
+PERIODS = (
+    ("running", "Infusion running", "#d3ecd9"),
+    ("paused", "Infusion paused", "#ffd9a8"),
+    ("flushing", "Flush", "#d6e4f7"),
+)
+STARTS = {"infusion_started": "running", "resumed": "running", "flush_started": "flushing"}
+ENDS = ("paused", "infusion_stopped", "flush_started", "flush_completed")
+LABEL_WIDTH = 130  # "Reaction grade 2" at 14px, with room to spare
+
+
+def _effective(stored: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The events in force, by time: a corrected entry is replaced (or dropped) as the replay does."""
+    payloads: dict[int, dict[str, Any]] = {}
     for i, event in enumerate(stored):
         payload = event["payload"]
-        if payload["type"] == "vital_signs":
-            readings[i] = payload
-        elif payload["type"] == "correction" and isinstance(payload.get("corrects"), int):
-            target = payload["corrects"]
+        if payload["type"] != "correction":
+            payloads[i] = payload
+        elif isinstance(payload.get("corrects"), int):
             replacement = payload.get("replacement")
-            if replacement is not None and replacement.get("type") == "vital_signs":
-                readings[target] = replacement
+            if replacement is not None:
+                payloads[payload["corrects"]] = replacement
             else:
-                readings.pop(target, None)
-    return [readings[i] for i in sorted(readings)]
+                payloads.pop(payload["corrects"], None)
+    return sorted((payloads[i] for i in sorted(payloads)), key=lambda p: datetime.fromisoformat(p["at"]))
+
+
+def _effective_vitals(stored: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [p for p in _effective(stored) if p["type"] == "vital_signs"]
+
+
+def periods(stored: list[dict[str, Any]], now: str, bag_empty: str | None = None
+            ) -> list[tuple[str, str, str]]:
+    """(phase, from, until) for each running, paused and flushing stretch of the day, in order.
+
+    A running stretch still open ends at ``now``, or when the bag ran empty if that came first.
+    """
+    out: list[tuple[str, str, str]] = []
+    current: tuple[str, str] | None = None
+    for payload in _effective(stored):
+        kind, at = payload["type"], payload["at"]
+        if current is not None and (kind in ENDS or kind in STARTS):
+            out.append((current[0], current[1], at))
+            current = None
+        if kind in STARTS:
+            current = (STARTS[kind], at)
+        elif kind == "paused":
+            current = ("paused", at)
+    if current is not None:
+        until = now
+        if current[0] == "running" and bag_empty is not None:
+            until = min(now, max(bag_empty, current[1], key=datetime.fromisoformat),
+                        key=datetime.fromisoformat)
+        out.append((current[0], current[1], until))
+    return out
 
 
 def vital_signs_svg(stored: list[dict[str, Any]], state: dict[str, Any], zone: str) -> Markup:
@@ -55,11 +95,13 @@ def vital_signs_svg(stored: list[dict[str, Any]], state: dict[str, Any], zone: s
 
     parts = [f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" class="chart" role="img" '
              f'aria-labelledby="chart-title"><title id="chart-title">Vital signs over time</title>']
-    started, ended = state.get("infusion_started_at"), state.get("infusion_ended_at") or state["at"]
-    if started:
-        x0, x1 = x(datetime.fromisoformat(started)), x(datetime.fromisoformat(ended))
+    fills = {phase: (label, fill) for phase, label, fill in PERIODS}
+    for phase, since, until in periods(stored, state["at"], state.get("projected_infusion_end")):
+        x0 = min(max(x(datetime.fromisoformat(since)), LEFT), WIDTH - RIGHT)
+        x1 = min(max(x(datetime.fromisoformat(until)), LEFT), WIDTH - RIGHT)
+        label, fill = fills[phase]
         parts.append(f'<rect x="{x0:.1f}" y="{TOP}" width="{max(x1 - x0, 1):.1f}" height="{plot_h}" '
-                     f'fill="#e3f1e6"><title>Infusion</title></rect>')
+                     f'fill="{fill}" class="period {phase}"><title>{label}</title></rect>')
     for value in (60, 100, 140, 180):
         parts.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(value, 40, 220):.1f}" '
                      f'y2="{y(value, 40, 220):.1f}" stroke="#ddd"/>'
@@ -70,9 +112,13 @@ def vital_signs_svg(stored: list[dict[str, Any]], state: dict[str, Any], zone: s
     for reaction in state.get("reactions", []):
         rx = x(datetime.fromisoformat(reaction["onset"]))
         grade = reaction["grade"] if reaction["grade"] is not None else "?"
+        # the label sits right of the line unless it would run past the plot, then left of it
+        left = rx + LABEL_WIDTH > WIDTH - RIGHT
+        tx, anchor = (rx - 4, "end") if left else (rx + 4, "start")
         parts.append(f'<line x1="{rx:.1f}" x2="{rx:.1f}" y1="{TOP}" y2="{TOP + plot_h}" stroke="#c00" '
-                     f'stroke-width="3" stroke-dasharray="6 4"/><text x="{rx + 4:.1f}" y="{TOP + 14}" '
-                     f'fill="#c00">Reaction grade {grade}</text>')
+                     f'stroke-width="3" stroke-dasharray="6 4"/><text x="{tx:.1f}" y="{TOP + 14}" '
+                     f'text-anchor="{anchor}" fill="#b00020" class="reaction-label">'
+                     f'Reaction grade {grade}</text>')
     for field, label, colour, low, high in SERIES:
         points = [(x(t), y(r[field], low, high)) for t, r in zip(times, readings, strict=True)
                   if r.get(field) is not None]
@@ -83,14 +129,30 @@ def vital_signs_svg(stored: list[dict[str, Any]], state: dict[str, Any], zone: s
                      f'<title>{escape(label)}</title></polyline>')
         parts.extend(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="5" fill="{colour}"/>' for px, py in points)
     tz = ZoneInfo(zone)
-    for t in (start, end):
-        parts.append(f'<text x="{x(t):.1f}" y="{HEIGHT - 10}" text-anchor="middle">'
+    for t in _ticks(start, end, tz):
+        parts.append(f'<line x1="{x(t):.1f}" x2="{x(t):.1f}" y1="{TOP + plot_h}" y2="{TOP + plot_h + 6}" '
+                     f'stroke="#4f5b67"/><text x="{x(t):.1f}" y="{HEIGHT - 10}" text-anchor="middle">'
                      f'{t.astimezone(tz):%H:%M}</text>')
     parts.append("</svg>")
     legend = "".join(f'<span class="key"><span class="swatch" style="background:{c}"></span>'
                      f'{escape(lab)}</span>' for _f, lab, c, _l, _h in SERIES)
-    return Markup("".join(parts) + f'<p class="legend">{legend}<span class="key"><span class="swatch" '
-                  f'style="background:#e3f1e6"></span>Infusion running</span></p>')
+    legend += "".join(f'<span class="key"><span class="swatch" style="background:{fill}"></span>'
+                      f'{label}</span>' for _p, label, fill in PERIODS)
+    return Markup("".join(parts) + f'<p class="legend">{legend}</p>')
+
+
+def _ticks(start: datetime, end: datetime, tz: ZoneInfo) -> list[datetime]:
+    """Whole half-hours, hours or two-hours on the time axis, at most about ten labels."""
+    hours = (end - start).total_seconds() / 3600
+    step = 30 if hours <= 4 else (60 if hours <= 9 else 120)
+    local = start.astimezone(tz)
+    tick = local.replace(minute=0, second=0, microsecond=0)
+    out = []
+    while tick <= end:
+        if tick >= start and (tick.hour * 60 + tick.minute) % step == 0:
+            out.append(tick)
+        tick += timedelta(minutes=30)
+    return out
 
 
 def _marks(state: dict[str, Any]) -> list[str]:

@@ -118,9 +118,11 @@ async def correct(request: Request, ctx: PageContext, deps: ServicesDep, course_
         payload: dict[str, Any] = {"type": "correction", "at": now.isoformat(),
                                    "corrects": int(form["corrects"]), "reason": form.get("reason", "")}
         if form.get("mode") == "replace":
-            replacement = payload_from_form({**form, "type": original["type"], "at": ""}, zone, now)
+            # the form's "reason" is the correction's; the replacement keeps the original's own
+            fields = {k: v for k, v in form.items() if k != "reason"}
+            replacement = payload_from_form({**fields, "type": original["type"], "at": ""}, zone, now)
             replacement["at"] = original["at"]
-            for key in ("name", "dose", "route", "symptoms"):
+            for key in ("name", "dose", "route", "symptoms", "reason"):
                 if key in original and key not in replacement:
                     replacement[key] = original[key]
             payload["replacement"] = replacement
