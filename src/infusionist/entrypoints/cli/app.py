@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from infusionist.entrypoints.cli import backup, day, demo, plan, protocol, server
+from infusionist.entrypoints.cli import backup, day, demo, hl7, plan, protocol, server
 from infusionist.entrypoints.cli import report as report_cli
 from infusionist.entrypoints.cli import synth as synth_cli
 
@@ -22,6 +22,7 @@ app.add_typer(server.db_app, name="db")
 app.add_typer(server.user_app, name="user")
 app.add_typer(server.audit_app, name="audit")
 app.command("serve")(server.serve)
+app.add_typer(hl7.app, name="hl7")
 app.command("backup")(backup.backup_command)
 app.command("restore")(backup.restore_command)
 app.command("synth")(synth_cli.synth_command)
