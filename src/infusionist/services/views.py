@@ -12,10 +12,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from infusionist.domain.access import Permission, require, sees_identity, strip_free_text
-from infusionist.domain.plan_json import plan_from_json, plan_to_json
+from infusionist.domain.plan_json import plan_to_json
 from infusionist.domain.planning import Patient
 from infusionist.domain.records import Context, CourseRecord, PatientRecord
-from infusionist.services.courses import CreateCourse, centre_config, course_view, load_course
+from infusionist.services.courses import (
+    CreateCourse,
+    centre_config,
+    course_view,
+    load_course,
+    parsed_plan,
+)
 from infusionist.services.deps import Deps
 from infusionist.services.patients import load_patient, patient_view
 from infusionist.services.planning import PlanCourseCommand, plan_course_for
@@ -53,7 +59,7 @@ def today_board(deps: Deps, ctx: Context) -> list[dict[str, Any]]:
                         rows.append((patient, course, day["day"], events))
     board = []
     for patient, course, day, events in rows:
-        plan = plan_from_json(course.plan)
+        plan = parsed_plan(course)  # a stored plan never changes: parsed once per course
         state = deps.rules.state(plan, day, events, now)
         if not sees_identity(ctx.actor.role):
             state = strip_free_text(state)
@@ -76,7 +82,7 @@ def patient_overview(deps: Deps, ctx: Context, patient_id: int) -> dict[str, Any
         tasks = {c.id: uow.tasks.for_course(c.id) for c in courses}
     out = []
     for course in courses:
-        plan = plan_from_json(course.plan)
+        plan = parsed_plan(course)
         reactions, phases = [], {}
         for planned in plan.days:
             events = days[(course.id, planned.day)]
