@@ -1,0 +1,345 @@
+"""SDTM domains DM, EX, AE, VS, CM from the analytics snapshot, written as SAS XPT v5 and CSV.
+
+Read from the Parquet snapshot (``analytics/snapshot.py``), so the export sees exactly what the
+report sees. Investigator data are pseudonymised: USUBJID is ``STUDYID-pseudonym``, no names, no
+birth dates (DM carries AGE at the first infusion). Times are UTC, ISO 8601 without offset.
+XPT is written by pyreadstat (``write_xport(..., file_format_version=5)``), never by hand.
+
+- EX: one record per constant-rate segment of an infusion: a new record starts at every rate
+  change, pause, restart and stop; EXDOSE is the alemtuzumab given in the segment, from the
+  infused volume and the protocol's prepared volume and dose.
+- AE: one record per reaction (onset), with AEDECOD and AETOXGR from the domain's CTCAE grading,
+  AESER (grade >= 3), AEACN from what the pump did next.
+- VS: one record per vital sign per reading; VSTPTREF is the day's infusion start, VSELTM the
+  ISO 8601 duration from it (negative before the start), VSRFTDTC its time.
+- CM: premedications (CMCAT PREMEDICATION) and reaction treatment (CMCAT RESCUE MEDICATION).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from infusionist.domain.protocol import Protocol
+
+DOMAINS = ("DM", "EX", "AE", "VS", "CM")
+ARMCD, ARM = "ALEM12", "Alemtuzumab 12 mg/day"
+ROUTES = {"iv": "INTRAVENOUS", "im": "INTRAMUSCULAR", "po": "ORAL", "oral": "ORAL", "sc": "SUBCUTANEOUS"}
+VITALS = (
+    ("temperature_c", "TEMP", "Temperature", "C"),
+    ("heart_rate_bpm", "PULSE", "Pulse Rate", "beats/min"),
+    ("systolic_mmhg", "SYSBP", "Systolic Blood Pressure", "mmHg"),
+    ("diastolic_mmhg", "DIABP", "Diastolic Blood Pressure", "mmHg"),
+    ("respiratory_rate_per_min", "RESP", "Respiratory Rate", "breaths/min"),
+    ("spo2_percent", "OXYSAT", "Oxygen Saturation", "%"),
+)
+RATE_EVENTS = {"infusion_started", "rate_changed", "resumed"}
+END_EVENTS = {"paused", "infusion_stopped", "flush_started"}
+LABELS = {
+    "STUDYID": "Study Identifier",
+    "DOMAIN": "Domain Abbreviation",
+    "USUBJID": "Unique Subject Identifier",
+    "SUBJID": "Subject Identifier for the Study",
+    "RFSTDTC": "Subject Reference Start Date/Time",
+    "RFENDTC": "Subject Reference End Date/Time",
+    "RFXSTDTC": "Date/Time of First Study Treatment",
+    "RFXENDTC": "Date/Time of Last Study Treatment",
+    "SITEID": "Study Site Identifier",
+    "AGE": "Age",
+    "AGEU": "Age Units",
+    "SEX": "Sex",
+    "ARMCD": "Planned Arm Code",
+    "ARM": "Description of Planned Arm",
+    "ACTARMCD": "Actual Arm Code",
+    "ACTARM": "Description of Actual Arm",
+    "COUNTRY": "Country",
+    "EXSEQ": "Sequence Number",
+    "EXTRT": "Name of Treatment",
+    "EXDOSE": "Dose",
+    "EXDOSU": "Dose Units",
+    "EXDOSFRM": "Dose Form",
+    "EXROUTE": "Route of Administration",
+    "EXADJ": "Reason for Dose Adjustment",
+    "EXSTDTC": "Start Date/Time of Treatment",
+    "EXENDTC": "End Date/Time of Treatment",
+    "VISITNUM": "Visit Number",
+    "VISIT": "Visit Name",
+    "AESEQ": "Sequence Number",
+    "AETERM": "Reported Term for the Adverse Event",
+    "AEDECOD": "Dictionary-Derived Term",
+    "AETOXGR": "Standard Toxicity Grade",
+    "AESER": "Serious Event",
+    "AEACN": "Action Taken with Study Treatment",
+    "AESTDTC": "Start Date/Time of Adverse Event",
+    "AESTDY": "Study Day of Start of Adverse Event",
+    "VSSEQ": "Sequence Number",
+    "VSTESTCD": "Vital Signs Test Short Name",
+    "VSTEST": "Vital Signs Test Name",
+    "VSORRES": "Result or Finding in Original Units",
+    "VSORRESU": "Original Units",
+    "VSSTRESC": "Character Result/Finding in Std Format",
+    "VSSTRESN": "Numeric Result/Finding in Standard Units",
+    "VSSTRESU": "Standard Units",
+    "VSDTC": "Date/Time of Measurements",
+    "VSTPT": "Planned Time Point Name",
+    "VSTPTREF": "Time Point Reference",
+    "VSRFTDTC": "Date/Time of Reference Time Point",
+    "VSELTM": "Planned Elapsed Time from Time Point Ref",
+    "CMSEQ": "Sequence Number",
+    "CMTRT": "Reported Name of Drug, Med, or Therapy",
+    "CMCAT": "Category for Medication",
+    "CMINDC": "Indication",
+    "CMDOSE": "Dose per Administration",
+    "CMDOSU": "Dose Units",
+    "CMROUTE": "Route of Administration",
+    "CMSTDTC": "Start Date/Time of Medication",
+}
+
+
+def dtc(at: datetime) -> str:
+    return f"{at:%Y-%m-%dT%H:%M}"
+
+
+def duration(delta: timedelta) -> str:
+    """ISO 8601 duration in minutes, signed: ``PT45M``, ``-PT70M``, ``PT0M``."""
+    minutes = round(delta.total_seconds() / 60)
+    sign = "-" if minutes < 0 else ""
+    hours, rest = divmod(abs(minutes), 60)
+    return f"{sign}PT{hours}H{rest}M" if hours else f"{sign}PT{rest}M"
+
+
+def _read(snapshot: Path, name: str) -> list[dict[str, Any]]:
+    import pyarrow.parquet as pq
+
+    return list(pq.read_table(snapshot / f"{name}.parquet").to_pylist())
+
+
+class _Days:
+    """The snapshot's events grouped by (course_id, day), in recorded order."""
+
+    def __init__(self, events: Iterable[dict[str, Any]]) -> None:
+        self.days: dict[tuple[int, int], list[dict[str, Any]]] = defaultdict(list)
+        for e in events:
+            self.days[(e["course_id"], e["day"])].append(e)
+        for rows in self.days.values():
+            rows.sort(key=lambda e: e["seq"])
+
+    def start(self, key: tuple[int, int]) -> datetime | None:
+        return next((e["at"] for e in self.days[key] if e["type"] == "infusion_started"), None)
+
+
+def build(
+    snapshot: Path, protocol: Protocol, study_id: str, country: str = "DEU"
+) -> dict[str, list[dict[str, Any]]]:
+    """The five domains as lists of records (one dict per row, SDTM variable names)."""
+    patients = {p["patient_id"]: p for p in _read(snapshot, "patients")}
+    courses = {c["course_id"]: c for c in _read(snapshot, "courses")}
+    days = _Days(_read(snapshot, "events"))
+    subject = {pid: f"{study_id}-{p['pseudonym']}" for pid, p in patients.items()}
+    common = {"STUDYID": study_id}
+    by_patient: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for key in sorted(days.days, key=lambda k: (courses[k[0]]["patient_id"], courses[k[0]]["course"], k[1])):
+        by_patient[courses[key[0]]["patient_id"]].append(key)
+
+    dm, ex, ae, vs, cm = [], [], [], [], []
+    for pid, keys in by_patient.items():
+        usubjid, p = subject[pid], patients[pid]
+        seq: dict[str, int] = defaultdict(int)
+
+        def row(
+            domain: str, values: dict[str, Any], usubjid: str = usubjid, seq: Any = seq
+        ) -> dict[str, Any]:
+            seq[domain] += 1
+            return {**common, "DOMAIN": domain, "USUBJID": usubjid, f"{domain}SEQ": seq[domain], **values}
+
+        segments_all: list[dict[str, Any]] = []
+        for key in keys:
+            course = courses[key[0]]["course"]
+            visit = {"VISITNUM": course * 100 + key[1], "VISIT": f"COURSE {course} DAY {key[1]}"}
+            events = days.days[key]
+            start = days.start(key)
+            last_day = key == max(k for k in keys if k[0] == key[0])
+            segments = _segments(events, protocol)
+            segments_all += segments
+            ex += [row("EX", {**s, **visit}) for s in segments]
+            ae += [row("AE", {**a, **visit}) for a in _reactions(events, segments, last_day)]
+            cm += [row("CM", {**m, **visit}) for m in _medications(events)]
+            vs += [row("VS", {**v, **visit}) for v in _vitals(events, start)]
+        if segments_all:
+            first, last = segments_all[0]["EXSTDTC"], segments_all[-1]["EXENDTC"]
+            birth = p["birth_date"]
+            first_day = datetime.fromisoformat(first).date()
+            age = first_day.year - birth.year - ((first_day.month, first_day.day) < (birth.month, birth.day))
+            dm.append(
+                {
+                    **common,
+                    "DOMAIN": "DM",
+                    "USUBJID": usubjid,
+                    "SUBJID": p["pseudonym"],
+                    "RFSTDTC": first,
+                    "RFENDTC": last,
+                    "RFXSTDTC": first,
+                    "RFXENDTC": last,
+                    "SITEID": p["centre_id"],
+                    "AGE": age,
+                    "AGEU": "YEARS",
+                    "SEX": {"female": "F", "male": "M"}.get(p["sex"], "U"),
+                    "ARMCD": ARMCD,
+                    "ARM": ARM,
+                    "ACTARMCD": ARMCD,
+                    "ACTARM": ARM,
+                    "COUNTRY": country,
+                }
+            )
+    return {"DM": dm, "EX": ex, "AE": ae, "VS": vs, "CM": cm}
+
+
+def _segments(events: list[dict[str, Any]], protocol: Protocol) -> list[dict[str, Any]]:
+    dose_mg = float(protocol.infusion.dose.value)
+    volume_ml = float(protocol.infusion.prepared_volume.value)
+    segments, current, reason, infused = [], None, "", 0.0
+    for e in events:
+        if current is not None and (e["type"] in RATE_EVENTS or e["type"] in END_EVENTS):
+            hours = (e["at"] - current["at"]).total_seconds() / 3600
+            volume = min(volume_ml - infused, current["rate_ml_per_h"] * hours)  # the bag holds no more
+            infused += volume
+            given = volume * dose_mg / volume_ml
+            segments.append(
+                {
+                    "EXTRT": "ALEMTUZUMAB",
+                    "EXDOSE": round(given, 3),
+                    "EXDOSU": "mg",
+                    "EXDOSFRM": "SOLUTION",
+                    "EXROUTE": "INTRAVENOUS",
+                    "EXADJ": reason,
+                    "EXSTDTC": dtc(current["at"]),
+                    "EXENDTC": dtc(e["at"]),
+                }
+            )
+            current = None
+        if e["type"] in RATE_EVENTS and e["rate_ml_per_h"] is not None:
+            reason = {
+                "resumed": "INFUSION REACTION: RESTARTED AT REDUCED RATE",
+                "rate_changed": "RATE CHANGE",
+            }.get(e["type"], "")
+            current = e
+    return segments
+
+
+def _reactions(
+    events: list[dict[str, Any]], segments: list[dict[str, Any]], last_day: bool
+) -> Iterable[dict[str, Any]]:
+    ended = segments[-1]["EXENDTC"] if segments else None
+    for i, e in enumerate(events):
+        if e["type"] != "reaction_onset":
+            continue
+        later = events[i + 1 :]
+        assessed = next((x for x in later if x["type"] == "reaction_assessed"), None)
+        grade = assessed["grade"] if assessed is not None else None
+        after = [x["type"] for x in later]
+        if "infusion_stopped" in after:
+            withdrawn = assessed is not None and assessed["term"] == "Anaphylaxis" and last_day
+            action = "DRUG WITHDRAWN" if withdrawn else "DRUG INTERRUPTED"
+        elif "paused" in after and "resumed" in after:
+            action = "DOSE RATE REDUCED"
+        elif "paused" in after:
+            action = "DRUG INTERRUPTED"
+        elif ended is not None and dtc(e["at"]) >= ended:
+            action = "NOT APPLICABLE"
+        else:
+            action = "DOSE NOT CHANGED"
+        yield {
+            "AETERM": ", ".join(e["symptoms"] or ()).upper() or "INFUSION RELATED REACTION",
+            "AEDECOD": (assessed["term"] if assessed is not None else "Infusion related reaction"),
+            "AETOXGR": "" if grade is None else str(grade),
+            "AESER": "Y" if grade is not None and grade >= 3 else "N",
+            "AEACN": action,
+            "AESTDTC": dtc(e["at"]),
+        }
+
+
+def _medications(events: list[dict[str, Any]]) -> Iterable[dict[str, Any]]:
+    for e in events:
+        if e["type"] not in {"premedication_given", "medication_given"}:
+            continue
+        premed = e["type"] == "premedication_given"
+        yield {
+            "CMTRT": (e["name"] or "").upper(),
+            "CMCAT": "PREMEDICATION" if premed else "RESCUE MEDICATION",
+            "CMINDC": "PREVENTION OF INFUSION REACTION" if premed else "INFUSION RELATED REACTION",
+            "CMDOSE": e["dose_value"],
+            "CMDOSU": e["dose_unit"] or "",
+            "CMROUTE": ROUTES.get((e["route"] or "").lower(), (e["route"] or "").upper()),
+            "CMSTDTC": dtc(e["at"]),
+        }
+
+
+def _vitals(events: list[dict[str, Any]], start: datetime | None) -> Iterable[dict[str, Any]]:
+    for e in events:
+        if e["type"] != "vital_signs":
+            continue
+        timing: dict[str, Any] = {"VSTPT": "", "VSTPTREF": "", "VSRFTDTC": "", "VSELTM": ""}
+        if start is not None:
+            elapsed = e["at"] - start
+            timing = {
+                "VSTPT": "PRE-INFUSION"
+                if elapsed < timedelta(0)
+                else f"{round(elapsed.total_seconds() / 60)} MIN",
+                "VSTPTREF": "INFUSION START",
+                "VSRFTDTC": dtc(start),
+                "VSELTM": duration(elapsed),
+            }
+        for field, code, test, unit in VITALS:
+            value = e[field]
+            if value is None:
+                continue
+            text = f"{value:g}"
+            yield {
+                "VSTESTCD": code,
+                "VSTEST": test,
+                "VSORRES": text,
+                "VSORRESU": unit,
+                "VSSTRESC": text,
+                "VSSTRESN": value,
+                "VSSTRESU": unit,
+                "VSDTC": dtc(e["at"]),
+                **timing,
+            }
+
+
+def write(domains: dict[str, list[dict[str, Any]]], out_dir: Path) -> list[Path]:
+    """Each domain as ``xx.xpt`` (SAS XPORT v5, pyreadstat) and ``xx.csv``; returns the paths."""
+    import pandas as pd
+    import pyreadstat
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, records in domains.items():
+        frame = pd.DataFrame.from_records(records)
+        xpt, csv = out_dir / f"{name.lower()}.xpt", out_dir / f"{name.lower()}.csv"
+        pyreadstat.write_xport(
+            frame,
+            str(xpt),
+            file_label=name,
+            table_name=name,
+            file_format_version=5,
+            column_labels={c: LABELS.get(c, c)[:40] for c in frame.columns},
+        )
+        frame.to_csv(csv, index=False)
+        written += [xpt, csv]
+    return written
+
+
+def export_sdtm(
+    snapshot: Path, protocol: Protocol, out_dir: Path, study_id: str, country: str = "DEU"
+) -> tuple[dict[str, int], list[tuple[str, str, str]]]:
+    """Build, check and write the five domains; returns rows per domain and the findings."""
+    from infusionist.adapters.cdisc.conformance import check
+
+    domains = build(snapshot, protocol, study_id, country)
+    findings = check(domains)
+    write(domains, out_dir)
+    return {name: len(rows) for name, rows in domains.items()}, findings

@@ -1,0 +1,40 @@
+"""``infusionist export sdtm DIR``: the trial record as submission datasets."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from infusionist.entrypoints.cli.errors import fail, reported_errors
+
+app = typer.Typer(help="Exports of the trial record (CDISC SDTM).", no_args_is_help=True)
+
+
+@app.command("sdtm")
+def sdtm_command(
+    out_dir: Annotated[Path, typer.Argument(help="Directory for the .xpt and .csv files.")],
+    study_id: Annotated[str, typer.Option("--study", help="STUDYID of every record.")] = "INFUSIONIST",
+    country: Annotated[str, typer.Option("--country", help="DM COUNTRY (ISO 3166-1 alpha-3).")] = "DEU",
+    snapshot: Annotated[
+        Path | None,
+        typer.Option("--snapshot", help="An existing snapshot directory (default: export the database now)."),
+    ] = None,
+) -> None:
+    """DM, EX, AE, VS and CM as SAS XPT v5 and CSV, pseudonymised, checked for conformance."""
+    from infusionist.adapters.cdisc.sdtm import export_sdtm
+    from infusionist.analytics.snapshot import export_snapshot
+    from infusionist.entrypoints.cli.server import deps_for, settings
+
+    with reported_errors():
+        deps = deps_for(settings())
+        with tempfile.TemporaryDirectory() as scratch:
+            source = snapshot or export_snapshot(deps.uow.engine, deps.protocol, Path(scratch))  # type: ignore[attr-defined]
+            counts, findings = export_sdtm(source, deps.protocol, out_dir, study_id, country)
+    typer.echo(", ".join(f"{name} {n}" for name, n in counts.items()) + f" records in {out_dir}.")
+    for domain, rule, message in findings[:50]:
+        typer.echo(f"{domain} [{rule}] {message}", err=True)
+    if findings:
+        fail("SDTM-CONFORMANCE", f"{len(findings)} conformance findings (first 50 above).")
