@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Table, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from infusionist.adapters.db import tables as t
+from infusionist.adapters.db.notify import notify_change
 from infusionist.domain.access import Role
 from infusionist.domain.audit_chain import AuditEntry
 from infusionist.domain.errors import Conflict
@@ -181,6 +182,7 @@ class AuditRepository(_Repository):
 
     def add(self, entry: AuditEntry) -> None:
         self.c.execute(insert(t.audit_log).values(vars(entry)))
+        notify_change(self.c, entry.seq)  # PostgreSQL: delivered on commit, with the change
 
     def all(self) -> Iterator[AuditEntry]:
         for row in self.c.execute(select(t.audit_log).order_by(t.audit_log.c.seq)).mappings():
