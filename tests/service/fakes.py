@@ -157,6 +157,10 @@ class _Events(_ById):
     def last_seq(self, course_id: int, day: int) -> int:
         return max((e.seq for e in self.for_day(course_id, day)), default=0)
 
+    def last(self, course_id: int, day: int) -> StoredEvent | None:
+        events = self.for_day(course_id, day)
+        return events[-1] if events else None
+
     def add(self, event: StoredEvent) -> StoredEvent:
         if any(e.seq == event.seq for e in self.for_day(event.course_id, event.day)):
             raise Conflict("EVENT-SEQ-STALE", "expected_seq: already taken",

@@ -1,56 +1,82 @@
 """The bedside domain behind the ``DayRules`` port: parse events, run the guards, replay a day.
 
-The guard (``domain/infusion_day``) and the state JSON (``domain/day_state_json``) are looked up
-when first needed, so storage and the API work before the bedside replay is installed; without it
-the state endpoint answers ``DAY-STATE-UNAVAILABLE`` (501).
+Checking a new event needs the day's fold up to it. Replaying the whole day for every entry
+costs time proportional to the day's length inside the database's write lock, so the fold of
+each day is kept between appends (:class:`~infusionist.domain.infusion_day.DayFold`). A kept
+fold is used only when it matches the record exactly: the same number of events and the same
+latest event (compared by content). Anything else (another writer, a failed commit, a
+correction) rebuilds it from the stored record, so the cache can make a check faster but never
+different.
 """
 
 from __future__ import annotations
 
-import importlib
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
-from types import ModuleType
 from typing import Any
 
 from infusionist.domain.day_events import parse_event
-from infusionist.domain.errors import Unavailable
+from infusionist.domain.day_state_json import state_to_json
+from infusionist.domain.infusion_day import DayFold, append, replay
 from infusionist.domain.planning import CoursePlan
 from infusionist.domain.protocol import Protocol
 
+_KEPT_FOLDS = 512  # days kept in memory (a unit has a few dozen open days)
 
-def _optional(module: str) -> ModuleType | None:
-    try:
-        return importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name != module:
-            raise
-        return None
+
+@dataclass
+class _Kept:
+    fold: DayFold
+    last: str | None  # fingerprint of the latest event the fold has taken
 
 
 class BedsideRules:
     def __init__(self, protocol: Protocol) -> None:
         self.protocol = protocol
-        self._day = _optional("infusionist.domain.infusion_day")
-        self._json = _optional("infusionist.domain.day_state_json")
+        self._folds: OrderedDict[tuple[object, ...], _Kept] = OrderedDict()
+        self._lock = threading.Lock()
 
     def parse(self, payload: dict[str, Any]) -> dict[str, Any]:
         parse_event(payload)
         return payload
 
     def check_append(
-        self, plan: CoursePlan, day: int, events: list[dict[str, Any]], new: dict[str, Any]
+        self, plan: CoursePlan, day: int, new: dict[str, Any], *, prior_count: int,
+        prior_last: dict[str, Any] | None, load_prior: Callable[[], list[dict[str, Any]]],
     ) -> None:
-        if self._day is None:
-            return
-        prior = [parse_event(e) for e in events]
-        self._day.append(plan, day, prior, parse_event(new), self.protocol)
+        event = parse_event(new)
+        key = _day_key(plan, day)
+        with self._lock:
+            kept = self._folds.pop(key, None)
+            if kept is None or kept.fold.count != prior_count or kept.last != _fingerprint(prior_last):
+                kept = _Kept(DayFold.of(plan, day, [parse_event(e) for e in load_prior()], self.protocol),
+                             _fingerprint(prior_last))
+            if not kept.fold.extend(event):  # a correction, or an event the fold cannot take in order
+                append(plan, day, [parse_event(e) for e in load_prior()], event, self.protocol)
+                return
+            # Kept as if the new event were stored; if its commit fails, the count or the latest
+            # event will not match next time and the fold is rebuilt.
+            kept.last = _fingerprint(new)
+            self._folds[key] = kept
+            while len(self._folds) > _KEPT_FOLDS:
+                self._folds.popitem(last=False)
 
     def state(
         self, plan: CoursePlan, day: int, events: list[dict[str, Any]], at: datetime
     ) -> dict[str, Any]:
-        if self._day is None or self._json is None:
-            raise Unavailable("DAY-STATE-UNAVAILABLE",
-                              "day state: the bedside replay is not installed in this build.")
-        state = self._day.replay(plan, day, [parse_event(e) for e in events], at, self.protocol)
-        result: dict[str, Any] = self._json.state_to_json(state)
-        return result
+        state = replay(plan, day, [parse_event(e) for e in events], at, self.protocol)
+        return state_to_json(state)
+
+
+def _day_key(plan: CoursePlan, day: int) -> tuple[object, ...]:
+    planned = plan.day(day)
+    return (plan.protocol_id, plan.protocol_version, plan.patient.id, plan.course, day,
+            planned.infusion_start)
+
+
+def _fingerprint(payload: dict[str, Any] | None) -> str | None:
+    return None if payload is None else json.dumps(payload, sort_keys=True, separators=(",", ":"))

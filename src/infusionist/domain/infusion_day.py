@@ -36,7 +36,7 @@ from infusionist.domain.protocol import Protocol
 from infusionist.domain.reactions import Reaction, RecommendedAction, recommended_actions
 from infusionist.domain.vitals import Alert, evaluate_alerts, latest_values
 
-__all__ = ["DayState", "Phase", "append", "replay"]
+__all__ = ["DayFold", "DayState", "Phase", "append", "replay"]
 
 _VOLUME_PLACES = Decimal("0.01")
 _DOSE_PLACES = Decimal("0.001")
@@ -99,6 +99,47 @@ def append(
 ) -> DayState:
     """Check ``new_event`` against the record; the state after it, or the refusal."""
     return replay(plan, day, [*events, new_event], new_event.at, protocol)
+
+
+class DayFold:
+    """The fold of a day's record kept between appends, so that checking one more event does not
+    replay the whole day.
+
+    It gives exactly the result of :func:`append`: an event it cannot take in order (a correction,
+    or one earlier than an applied event) is refused with ``None`` from :meth:`extend`, and the
+    caller falls back to the full replay, which raises the same errors as always. Build it with
+    :meth:`of`; it is mutable and belongs to one caller.
+    """
+
+    def __init__(self, ctx: DayContext) -> None:
+        self._ctx = ctx
+        self._facts = DayFacts()
+        self.count = 0
+        self._frontier: datetime | None = None
+
+    @classmethod
+    def of(cls, plan: CoursePlan, day: int, events: Sequence[DayEvent], protocol: Protocol) -> DayFold:
+        """The fold after ``events`` (refused like :func:`replay` when they do not pass)."""
+        fold = cls(_context(plan, day, protocol))
+        _check_order(events)
+        if events:
+            for entry in _effective(events, events[-1].at):
+                _apply(fold._facts, entry, fold._ctx)
+            # The record only grows forward, so the last event is the latest; a replacement
+            # (correction) may carry a later time than any event.
+            fold._frontier = max([events[-1].at, *(e.replacement.at for e in events
+                                                   if isinstance(e, Correction) and e.replacement)])
+        fold.count = len(events)
+        return fold
+
+    def extend(self, event: DayEvent) -> bool:
+        """Check and apply one more event; False when only a full replay can take it."""
+        if isinstance(event, Correction) or (self._frontier is not None and event.at < self._frontier):
+            return False
+        _apply(self._facts, _Entry(self.count, event), self._ctx)
+        self.count += 1
+        self._frontier = event.at
+        return True
 
 
 def _context(plan: CoursePlan, day: int, protocol: Protocol) -> DayContext:

@@ -49,7 +49,8 @@ def append_event(deps: Deps, ctx: Context, command: AppendEvent) -> dict[str, An
     with deps.uow(write=True) as uow:
         course = load_course(uow, command.course_id)
         plan = _plan_day(course, command.day)
-        last = uow.events.last_seq(course.id, command.day)
+        latest = uow.events.last(course.id, command.day)
+        last = latest.seq if latest is not None else 0
         if command.expected_seq != last + 1:
             raise Conflict(
                 "EVENT-SEQ-STALE",
@@ -57,8 +58,7 @@ def append_event(deps: Deps, ctx: Context, command: AppendEvent) -> dict[str, An
                 f"not {command.expected_seq}; reload and try again.",
                 details={"expected_seq": f"stale, next is {last + 1}"},
             )
-        stored = _checked_append(uow, deps, ctx, course, plan, command.day, command.expected_seq,
-                                 payload, signature)
+        stored = _checked_append(uow, deps, ctx, course, plan, command.day, latest, payload, signature)
         uow.commit()
     return event_view(stored, ctx)
 
@@ -79,15 +79,19 @@ def append_in_transaction(
         raise ValidationFailed("INPUT-SIGNATURE-REQUIRED",
                                f"{event_type}: needs a person's signature; a device cannot record it.")
     plan = _plan_day(course, day)
-    seq = uow.events.last_seq(course.id, day) + 1
-    return _checked_append(uow, deps, ctx, course, plan, day, seq, payload, None)
+    return _checked_append(uow, deps, ctx, course, plan, day, uow.events.last(course.id, day), payload, None)
 
 
 def _checked_append(uow: UnitOfWork, deps: Deps, ctx: Context, course: CourseRecord, plan: CoursePlan,
-                    day: int, seq: int, payload: dict[str, Any],
+                    day: int, latest: StoredEvent | None, payload: dict[str, Any],
                     signature: dict[str, str] | None) -> StoredEvent:
-    prior = [e.payload for e in uow.events.for_day(course.id, day)]
-    deps.rules.check_append(plan, day, prior, payload)
+    """Guard ``payload`` as the event after ``latest`` (None: the day's first), then store it."""
+    seq = (latest.seq if latest is not None else 0) + 1
+    deps.rules.check_append(
+        plan, day, payload, prior_count=seq - 1,
+        prior_last=latest.payload if latest is not None else None,
+        load_prior=lambda: [e.payload for e in uow.events.for_day(course.id, day)],
+    )
     stored = uow.events.add(StoredEvent(
         course_id=course.id, day=day, seq=seq, type=str(payload.get("type", "")),
         recorded_at=deps.clock.now(), recorded_by=ctx.actor.username, payload=payload,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol
@@ -83,6 +83,10 @@ class CourseRepository(Protocol):
 
 class EventRepository(Protocol):
     def last_seq(self, course_id: int, day: int) -> int: ...
+
+    def last(self, course_id: int, day: int) -> StoredEvent | None:
+        """The day's latest event (highest sequence number), or None for an empty day."""
+        ...
 
     def add(self, event: StoredEvent) -> StoredEvent:
         """Append; raises ``Conflict`` when ``(course_id, day, seq)`` is already taken."""
@@ -196,13 +200,16 @@ class DayRules(Protocol):
         ...
 
     def check_append(
-        self, plan: CoursePlan, day: int, events: list[dict[str, Any]], new: dict[str, Any]
+        self, plan: CoursePlan, day: int, new: dict[str, Any], *, prior_count: int,
+        prior_last: dict[str, Any] | None, load_prior: Callable[[], list[dict[str, Any]]],
     ) -> None:
-        """Raises ``EventRefused`` when a guard refuses the new event."""
+        """Raises ``EventRefused`` when a guard refuses ``new`` after the day's ``prior_count``
+        events, the latest of which is ``prior_last``. ``load_prior`` reads them all; an
+        implementation that keeps the day's fold between calls needs it only on a cache miss."""
         ...
 
     def state(
         self, plan: CoursePlan, day: int, events: list[dict[str, Any]], at: datetime
     ) -> dict[str, Any]:
-        """The day state as JSON; raises ``Unavailable`` when the bedside domain is absent."""
+        """The day state as JSON at ``at``."""
         ...

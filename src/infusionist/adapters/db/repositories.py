@@ -143,6 +143,16 @@ class EventRepository(_Repository):
         )
         return int(self.c.execute(query).scalar_one() or 0)
 
+    def last(self, course_id: int, day: int) -> StoredEvent | None:
+        query = (
+            select(t.day_events)
+            .where(t.day_events.c.course_id == course_id, t.day_events.c.day == day)
+            .order_by(t.day_events.c.seq.desc())
+            .limit(1)
+        )
+        rows = self._rows(query)
+        return StoredEvent(**rows[0]) if rows else None
+
     def add(self, event: StoredEvent) -> StoredEvent:
         statement = insert(t.day_events).values(_fields(event)).returning(t.day_events.c.id)
         try:

@@ -41,8 +41,7 @@ def append_event(body: EventIn, ctx: ContextDep, deps: ServicesDep, course_id: i
         signature=signature))
 
 
-@router.get("/courses/{course_id}/days/{day}/state", response_model=dict[str, Any],
-            responses={501: {"description": "The bedside replay is not installed"}})
+@router.get("/courses/{course_id}/days/{day}/state", response_model=dict[str, Any])
 def day_state(ctx: ContextDep, deps: ServicesDep, course_id: int = CourseId,
               day: int = Day) -> dict[str, Any]:
     """The replay of the day's events now: phase, pump, alerts, what to do next."""
