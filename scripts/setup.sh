@@ -28,3 +28,12 @@ if [ ! -f .cache/axe/node_modules/axe-core/axe.min.js ]; then
   fi
   npm install --prefix .cache/axe --no-audit --no-fund axe-core@4
 fi
+# The npm package `fhir` (FHIR.js, R4 definitions) validates the FHIR export offline in
+# tests/analytics/test_fhir_export.py; only when missing.
+if [ ! -f .cache/fhir/node_modules/fhir/package.json ]; then
+  if command -v npm >/dev/null 2>&1; then
+    npm install --prefix .cache/fhir --no-audit --no-fund fhir@4.12.0
+  else
+    echo "npm missing: the FHIR validator test will be skipped (it fails when CI=true)" >&2
+  fi
+fi

@@ -197,7 +197,10 @@ def build(
     return {"DM": dm, "EX": ex, "AE": ae, "VS": vs, "CM": cm}
 
 
-def _segments(events: list[dict[str, Any]], protocol: Protocol) -> list[dict[str, Any]]:
+def rate_segments(events: list[dict[str, Any]], protocol: Protocol) -> list[dict[str, Any]]:
+    """The day's constant-rate segments: ``start``, ``end``, ``rate_ml_per_h``, ``volume_ml``,
+    ``dose_mg`` (unrounded), ``reason`` (why the rate was set) and ``ended_by`` (the event type
+    that ended it). Shared by the SDTM EX domain and the FHIR MedicationAdministrations."""
     dose_mg = float(protocol.infusion.dose.value)
     volume_ml = float(protocol.infusion.prepared_volume.value)
     segments, current, reason, infused = [], None, "", 0.0
@@ -206,17 +209,15 @@ def _segments(events: list[dict[str, Any]], protocol: Protocol) -> list[dict[str
             hours = (e["at"] - current["at"]).total_seconds() / 3600
             volume = min(volume_ml - infused, current["rate_ml_per_h"] * hours)  # the bag holds no more
             infused += volume
-            given = volume * dose_mg / volume_ml
             segments.append(
                 {
-                    "EXTRT": "ALEMTUZUMAB",
-                    "EXDOSE": round(given, 3),
-                    "EXDOSU": "mg",
-                    "EXDOSFRM": "SOLUTION",
-                    "EXROUTE": "INTRAVENOUS",
-                    "EXADJ": reason,
-                    "EXSTDTC": dtc(current["at"]),
-                    "EXENDTC": dtc(e["at"]),
+                    "start": current["at"],
+                    "end": e["at"],
+                    "rate_ml_per_h": current["rate_ml_per_h"],
+                    "volume_ml": volume,
+                    "dose_mg": volume * dose_mg / volume_ml,
+                    "reason": reason,
+                    "ended_by": e["type"],
                 }
             )
             current = None
@@ -227,6 +228,22 @@ def _segments(events: list[dict[str, Any]], protocol: Protocol) -> list[dict[str
             }.get(e["type"], "")
             current = e
     return segments
+
+
+def _segments(events: list[dict[str, Any]], protocol: Protocol) -> list[dict[str, Any]]:
+    return [
+        {
+            "EXTRT": "ALEMTUZUMAB",
+            "EXDOSE": round(s["dose_mg"], 3),
+            "EXDOSU": "mg",
+            "EXDOSFRM": "SOLUTION",
+            "EXROUTE": "INTRAVENOUS",
+            "EXADJ": s["reason"],
+            "EXSTDTC": dtc(s["start"]),
+            "EXENDTC": dtc(s["end"]),
+        }
+        for s in rate_segments(events, protocol)
+    ]
 
 
 def _reactions(

@@ -1,4 +1,4 @@
-"""``infusionist export sdtm DIR``: the trial record as submission datasets."""
+"""``infusionist export sdtm|fhir DIR``: the trial record as submission datasets or FHIR Bundles."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import typer
 
 from infusionist.entrypoints.cli.errors import fail, reported_errors
 
-app = typer.Typer(help="Exports of the trial record (CDISC SDTM).", no_args_is_help=True)
+app = typer.Typer(help="Exports of the trial record (CDISC SDTM, HL7 FHIR R4).", no_args_is_help=True)
 
 
 @app.command("sdtm")
@@ -38,3 +38,25 @@ def sdtm_command(
         typer.echo(f"{domain} [{rule}] {message}", err=True)
     if findings:
         fail("SDTM-CONFORMANCE", f"{len(findings)} conformance findings (first 50 above).")
+
+
+@app.command("fhir")
+def fhir_command(
+    out_dir: Annotated[Path, typer.Argument(help="Directory for one <pseudonym>.json Bundle per patient.")],
+    study_id: Annotated[str, typer.Option("--study", help="Study the pseudonyms belong to.")] = "INFUSIONIST",
+    snapshot: Annotated[
+        Path | None,
+        typer.Option("--snapshot", help="An existing snapshot directory (default: export the database now)."),
+    ] = None,
+) -> None:
+    """A FHIR Bundle per patient: Patient, CarePlan, MedicationAdministration, Observation, AdverseEvent."""
+    from infusionist.adapters.fhir.bundle import export_fhir
+    from infusionist.analytics.snapshot import export_snapshot
+    from infusionist.entrypoints.cli.server import deps_for, settings
+
+    with reported_errors():
+        deps = deps_for(settings())
+        with tempfile.TemporaryDirectory() as scratch:
+            source = snapshot or export_snapshot(deps.uow.engine, deps.protocol, Path(scratch))  # type: ignore[attr-defined]
+            counts = export_fhir(source, deps.protocol, out_dir, study_id)
+    typer.echo(", ".join(f"{name} {n}" for name, n in counts.items()) + f" in {out_dir}.")

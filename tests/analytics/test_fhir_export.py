@@ -1,0 +1,200 @@
+"""FHIR R4 export of a few synthetic patients: round trip through fhir.resources (R4B models),
+an independent validator (the npm package ``fhir``, R4 definitions and value sets, offline),
+the vital-signs coding, the rate segments, the CTCAE grade, pseudonymisation, the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from infusionist.adapters.cdisc.sdtm import build
+from infusionist.adapters.fhir.bundle import CTCAE_GRADE_URL, VITALSIGNS_PROFILE, bundle_dicts, export_fhir
+from infusionist.analytics.snapshot import synthetic_snapshot
+from infusionist.domain.protocol import Protocol
+from infusionist.entrypoints.cli.app import app
+
+ROOT = Path(__file__).resolve().parents[2]
+NODE_MODULES = ROOT / ".cache" / "fhir" / "node_modules"
+VALIDATOR = Path(__file__).with_name("fhir_validate.js")
+STUDY = "SYNTH-IAR"
+ASSEMBLED = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+# Patients of seed 7 (the same whatever the trial size): 3 and 4 have grade 1 and 2 reactions
+# with a reduced-rate restart and rescue medication; 18 has a grade 3 reaction and a stop.
+PATIENTS = {3, 4, 18}
+
+
+@pytest.fixture(scope="module")
+def snapshot(protocol: Protocol, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    full = synthetic_snapshot(protocol, 7, max(PATIENTS), tmp_path_factory.mktemp("fhir-full"))
+    out = tmp_path_factory.mktemp("fhir-trial")
+    for name in ("patients", "courses", "events"):
+        table = pq.read_table(full / f"{name}.parquet")
+        keep = pc.is_in(table["patient_id"], value_set=pa.array(sorted(PATIENTS), type=pa.int64()))
+        pq.write_table(table.filter(keep), out / f"{name}.parquet")
+    return out
+
+
+@pytest.fixture(scope="module")
+def exported(snapshot: Path, protocol: Protocol, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("fhir")
+    counts = export_fhir(snapshot, protocol, out, STUDY, ASSEMBLED)
+    assert counts["Bundle"] == len(PATIENTS)
+    return out
+
+
+@pytest.fixture(scope="module")
+def resources(exported: Path) -> dict[str, list[dict[str, Any]]]:
+    by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for path in sorted(exported.glob("*.json")):
+        for entry in json.loads(path.read_text())["entry"]:
+            by_type[entry["resource"]["resourceType"]].append(entry["resource"])
+    return by_type
+
+
+def test_every_bundle_round_trips_through_fhir_resources(
+    exported: Path, snapshot: Path, protocol: Protocol
+) -> None:
+    from fhir.resources.R4B.bundle import Bundle
+
+    built = dict(bundle_dicts(snapshot, protocol, STUDY, ASSEMBLED))
+    assert sorted(p.stem for p in exported.glob("*.json")) == sorted(built)
+    for path in sorted(exported.glob("*.json")):
+        text = path.read_text()
+        parsed = Bundle.model_validate_json(text)
+        assert parsed == Bundle.model_validate(built[path.stem])
+        assert parsed.model_dump_json(indent=1) + "\n" == text
+        assert parsed.type == "collection" and parsed.identifier.value == path.stem
+        urls = {e.fullUrl for e in parsed.entry}
+        assert len(urls) == len(parsed.entry)
+        references = set(_references(json.loads(text)))
+        assert references <= urls, "every reference resolves inside the bundle"
+
+
+def _references(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        found = [node["reference"]] if isinstance(node.get("reference"), str) else []
+        return found + [r for v in node.values() for r in _references(v)]
+    if isinstance(node, list):
+        return [r for v in node for r in _references(v)]
+    return []
+
+
+def _validate(files: list[Path]) -> list[dict[str, Any]]:
+    node = shutil.which("node")
+    if node is None or not (NODE_MODULES / "fhir" / "package.json").exists():
+        reason = "node is missing" if node is None else f"npm package fhir missing in {NODE_MODULES} (scripts/setup.sh)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"FHIR validator unavailable in CI: {reason}")
+        pytest.skip(f"FHIR validator unavailable: {reason}")
+    result = subprocess.run(
+        [node, str(VALIDATOR), *map(str, files)],
+        capture_output=True, text=True, check=True, timeout=120,
+        env={**os.environ, "NODE_PATH": str(NODE_MODULES)},
+    )
+    return list(json.loads(result.stdout))
+
+
+def test_an_independent_validator_finds_no_errors(exported: Path) -> None:
+    files = sorted(exported.glob("*.json"))
+    results = _validate(files)
+    assert [r["file"] for r in results] == [str(f) for f in files]
+    for r in results:
+        assert r["errors"] == [] and r["valid"], (r["file"], r["errors"][:5])
+
+
+def test_the_validator_catches_value_set_and_structure_errors(exported: Path, tmp_path: Path) -> None:
+    bundle = json.loads(next(iter(sorted(exported.glob("*.json")))).read_text())
+    kinds = {e["resource"]["resourceType"]: e["resource"] for e in bundle["entry"]}
+    kinds["AdverseEvent"]["severity"]["coding"][0]["code"] = "awful"
+    kinds["Observation"]["status"] = "done"
+    kinds["MedicationAdministration"]["dosage"]["rate"] = 28
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps(bundle))
+    [result] = _validate([broken])
+    assert not result["valid"]
+    found = {(e["location"], e["message"].split(" (")[0]) for e in result["errors"]}
+    assert {("AdverseEvent.severity", 'Code "awful"'), ("Observation.status", 'Code "done" not found in value set'),
+            ("MedicationAdministration.dosage.rate", "Unexpected property")} <= {
+        (loc, msg if loc == "Observation.status" else msg.split(" not found")[0]) for loc, msg in found}
+
+
+def test_vital_signs_use_the_profile_loinc_and_ucum(resources: dict[str, list[dict[str, Any]]]) -> None:
+    observations = resources["Observation"]
+    assert all(VITALSIGNS_PROFILE in o["meta"]["profile"] for o in observations)
+    assert all(o["category"][0]["coding"][0]["code"] == "vital-signs" for o in observations)
+    units = {}
+    for o in observations:
+        codes = tuple(c["code"] for c in o["code"]["coding"])
+        if "valueQuantity" in o:
+            units[codes] = o["valueQuantity"]["code"]
+        else:
+            assert codes == ("85354-9",)
+            units.update({(c["code"]["coding"][0]["code"],): c["valueQuantity"]["code"] for c in o["component"]})
+    assert units == {("8867-4",): "/min", ("8310-5",): "Cel", ("9279-1",): "/min", ("2708-6", "59408-5"): "%",
+                     ("8480-6",): "mm[Hg]", ("8462-4",): "mm[Hg]"}
+    assert all(q["system"] == "http://unitsofmeasure.org" for o in observations if (q := o.get("valueQuantity")))
+
+
+def test_alemtuzumab_segments_carry_the_rate_changes_and_match_sdtm_ex(
+    resources: dict[str, list[dict[str, Any]]], snapshot: Path, protocol: Protocol
+) -> None:
+    alemtuzumab = [m for m in resources["MedicationAdministration"]
+                   if m["medicationCodeableConcept"].get("coding", [{}])[0].get("code") == "L04AA34"]
+    rates = {m["dosage"]["rateQuantity"]["value"] for m in alemtuzumab}
+    assert {28.0, 14.0} <= rates, "full rate and the reduced-rate restart"
+    assert all(m["dosage"]["rateQuantity"]["code"] == "mL/h" for m in alemtuzumab)
+    ex = build(snapshot, protocol, STUDY)["EX"]
+    assert len(alemtuzumab) == len(ex)
+    assert sorted(round(m["dosage"]["dose"]["value"], 3) for m in alemtuzumab) == sorted(r["EXDOSE"] for r in ex)
+    assert any(m["status"] == "stopped" for m in alemtuzumab)
+    others = {(m["category"]["text"], m["medicationCodeableConcept"]["text"]) for m in resources["MedicationAdministration"]
+              if "category" in m}
+    assert ("premedication", "methylprednisolone") in others and ("rescue medication", "dimetindene") in others
+
+
+def test_adverse_events_carry_the_ctcae_grade_severity_and_seriousness(
+    resources: dict[str, list[dict[str, Any]]], snapshot: Path, protocol: Protocol
+) -> None:
+    events = resources["AdverseEvent"]
+    ae = build(snapshot, protocol, STUDY)["AE"]
+    grades = sorted(next(x["valueInteger"] for x in e["extension"] if x["url"] == CTCAE_GRADE_URL) for e in events)
+    assert grades == sorted(int(r["AETOXGR"]) for r in ae) and {1, 2, 3} <= set(grades)
+    for e in events:
+        grade = e["extension"][0]["valueInteger"]
+        assert e["severity"]["coding"][0]["code"] == {1: "mild", 2: "moderate"}.get(grade, "severe")
+        assert e["seriousness"]["coding"][0]["code"] == ("serious" if grade >= 3 else "non-serious")
+        assert e["suspectEntity"][0]["instance"]["reference"].startswith("urn:uuid:")
+    assert len(resources["CarePlan"]) >= len(PATIENTS)
+
+
+def test_patients_are_pseudonymised(resources: dict[str, list[dict[str, Any]]], exported: Path,
+                                    snapshot: Path) -> None:
+    import pyarrow.parquet as pq
+
+    for p in resources["Patient"]:
+        assert set(p) == {"resourceType", "id", "meta", "identifier", "gender"}
+    births = {str(d) for d in pq.read_table(snapshot / "patients.parquet")["birth_date"].to_pylist()}
+    text = "".join(p.read_text() for p in exported.glob("*.json"))
+    assert "Synthetic Patient" not in text and not any(b in text for b in births)
+
+
+def test_cli_exports_fhir_from_a_snapshot(snapshot: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INFUSIONIST_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    result = CliRunner().invoke(app, ["export", "fhir", str(tmp_path / "fhir"), "--snapshot", str(snapshot),
+                                      "--study", STUDY])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"Bundle {len(PATIENTS)}, Patient {len(PATIENTS)}")
+    assert len(list((tmp_path / "fhir").glob("S-*.json"))) == len(PATIENTS)
