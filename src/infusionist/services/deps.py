@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from infusionist.domain.protocol import Protocol
 from infusionist.services.ports import Clock, DayRules, PasswordHasher, UnitOfWorkFactory
@@ -19,3 +20,6 @@ class Deps:
     session_idle: timedelta = timedelta(minutes=30)
     secure_cookies: bool = False
     database: str = "sqlite"
+    # Courses read so far, with their parsed plans, by id. A stored course never changes and is
+    # never deleted, so once read from this database it can be reused by every later request.
+    known_courses: dict[int, Any] = field(default_factory=dict, compare=False, repr=False)

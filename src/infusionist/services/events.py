@@ -47,8 +47,7 @@ def append_event(deps: Deps, ctx: Context, command: AppendEvent) -> dict[str, An
     _check_correction(payload)
     signature = _sign(deps, ctx, command.signature) if needs_signature(event_type) else None
     with deps.uow(write=True) as uow:
-        course = load_course(uow, command.course_id)
-        plan = _plan_day(course, command.day)
+        course, plan = _known_course_day(deps, uow, command.course_id, command.day)
         latest = uow.events.last(course.id, command.day)
         last = latest.seq if latest is not None else 0
         if command.expected_seq != last + 1:
@@ -105,17 +104,15 @@ def _checked_append(uow: UnitOfWork, deps: Deps, ctx: Context, course: CourseRec
 def list_events(deps: Deps, ctx: Context, course_id: int, day: int) -> list[dict[str, Any]]:
     require(ctx.actor.role, Permission.READ_PSEUDONYMISED)
     with deps.uow() as uow:
-        course = load_course(uow, course_id)
-        _plan_day(course, day)
+        _known_course_day(deps, uow, course_id, day)
         return [event_view(e, ctx) for e in uow.events.for_day(course_id, day)]
 
 
 def day_state(deps: Deps, ctx: Context, course_id: int, day: int) -> dict[str, Any]:
     require(ctx.actor.role, Permission.READ_PSEUDONYMISED)
     with deps.uow() as uow:
-        course = load_course(uow, course_id)
+        _course, plan = _known_course_day(deps, uow, course_id, day)
         events = uow.events.for_day(course_id, day)
-    plan = _plan_day(course, day)
     state = deps.rules.state(plan, day, [e.payload for e in events], deps.clock.now())
     state = {**state, "seq": len(events), "next_seq": len(events) + 1}
     return state if sees_identity(ctx.actor.role) else strip_free_text(state)
@@ -135,12 +132,35 @@ def event_view(event: StoredEvent, ctx: Context) -> dict[str, Any]:
     }
 
 
+_KNOWN_COURSES = 4096
+
+
+def _known_course_day(
+    deps: Deps, uow: UnitOfWork, course_id: int, day: int
+) -> tuple[CourseRecord, CoursePlan]:
+    """The course and its plan, read from the database once per course (they never change)."""
+    known: tuple[CourseRecord, CoursePlan] | None = deps.known_courses.get(course_id)
+    if known is None:
+        course = load_course(uow, course_id)
+        known = (course, _plan_day(course, day))
+        if len(deps.known_courses) >= _KNOWN_COURSES:
+            deps.known_courses.clear()
+        deps.known_courses[course_id] = known
+    course, plan = known
+    _check_day(course, plan, day)
+    return known
+
+
 def _plan_day(course: CourseRecord, day: int) -> CoursePlan:
     plan = parsed_plan(course)
+    _check_day(course, plan, day)
+    return plan
+
+
+def _check_day(course: CourseRecord, plan: CoursePlan, day: int) -> None:
     if day not in {d.day for d in plan.days}:
         raise NotFound("DAY-NOT-FOUND", f"day: course {course.id} has no infusion day {day}.",
                        details={"day": f"not an infusion day (1..{len(plan.days)})"})
-    return plan
 
 
 def _sign(deps: Deps, ctx: Context, signature: Signature | None) -> dict[str, str]:
