@@ -272,24 +272,34 @@ def test_a_nurse_is_refused_planning_a_course(browser: Any, base_url: str) -> No
     _visit(page, "refused-nurse-plan")
 
 
-def test_a_physician_plans_and_reads_the_audit_trail(browser: Any, base_url: str) -> None:
+def test_a_physician_plans_the_next_course_and_reads_the_audit_trail(browser: Any, base_url: str) -> None:
+    """Clara Meyer finished course 1 about 40 days ago: course 2 may start 12 months after it."""
     page = _login(browser, base_url, "physician")
     _visit(page, "board-physician")
     page.goto(base_url + "/patients")
-    page.click("text=Anna Becker")
+    page.click("text=Clara Meyer")
     _visit(page, "patient-physician")
     page.click("text=Plan a new course")
+    assert page.input_value("#course") == "2"
+    first = datetime.now(DEMO_ZONE).date() + timedelta(days=400)
+    first += timedelta(days=(7 - first.weekday()) % 7)  # a Monday
+    page.fill("#first_day", first.isoformat())
     _visit(page, "plan-form")
     with page.expect_navigation():
         page.click("text=Preview the plan")
-    _visit(page, "plan-preview-or-refusal")
-    page.go_back()
-    page.go_back()
-    page.click("text=Printable plan")
+    assert page.locator(".flash.error").count() == 0, page.locator(".flash.error").inner_text()
+    assert page.locator("ol.timeline li").count() == 3  # course 2: three consecutive days
+    _visit(page, "plan-preview")
+    with page.expect_navigation():
+        page.click("text=Confirm and save the plan")
+    assert "Course 2 planned" in page.locator(".flash.notice").inner_text()
+    assert page.get_by_role("heading", name="Course 2").count() == 1
+    _visit(page, "patient-course-2-planned")
+    page.locator("a", has_text="Printable plan").last.click()
     _visit(page, "plan-printable")
     page.go_back()
     page.click("text=Audit trail")
-    assert page.locator("table").count() == 1
+    assert page.locator("table.data td", has_text="course.create").count() == 2
     _visit(page, "audit-physician")
 
 

@@ -14,9 +14,11 @@ from infusionist.adapters.documents.handout import render_handout_html
 from infusionist.domain.access import Permission, require
 from infusionist.domain.errors import InfusionistError
 from infusionist.domain.plan_json import plan_from_json
+from infusionist.domain.records import Context
 from infusionist.entrypoints.web.dependencies import ServicesDep
 from infusionist.entrypoints.web.pages.common import PageContext, back, render
 from infusionist.services import courses, patients, views
+from infusionist.services.deps import Deps
 
 router = APIRouter(include_in_schema=False)
 
@@ -42,11 +44,22 @@ def plan_form(request: Request, ctx: PageContext, deps: ServicesDep, patient_id:
                   course=max(taken, default=0) + 1, first_day=deps.clock.now().date().isoformat())
 
 
-def _command(patient_id: int, course: int, first_day: str, start: str) -> courses.CreateCourse:
+def _previous_course_end(deps: Deps, ctx: Context, patient_id: int, course: int) -> date | None:
+    """The last infusion day of the patient's stored course ``course - 1``, for course 2 and later."""
+    for stored in courses.list_courses(deps, ctx, patient_id):
+        if stored["course"] == course - 1 and stored["plan"]["days"]:
+            return date.fromisoformat(stored["plan"]["days"][-1]["date"])
+    return None
+
+
+def _command(deps: Deps, ctx: Context, patient_id: int, course: int, first_day: str,
+             start: str) -> courses.CreateCourse:
     try:
         return courses.CreateCourse(patient_id=patient_id, course=course,
                                     first_day=date.fromisoformat(first_day),
-                                    infusion_start=time.fromisoformat(start))
+                                    infusion_start=time.fromisoformat(start),
+                                    previous_course_end=_previous_course_end(deps, ctx, patient_id,
+                                                                             course))
     except ValueError as error:
         from infusionist.domain.errors import ValidationFailed
 
@@ -58,7 +71,7 @@ def plan_preview(request: Request, ctx: PageContext, deps: ServicesDep, patient_
                  course: Annotated[int, Form()], first_day: Annotated[str, Form()],
                  start: Annotated[str, Form()] = "09:00") -> Any:
     try:
-        plan = views.preview_course(deps, ctx, _command(patient_id, course, first_day, start))
+        plan = views.preview_course(deps, ctx, _command(deps, ctx, patient_id, course, first_day, start))
     except InfusionistError as error:
         return back(f"/patients/{patient_id}/plan", error=error.message)
     return render(request, ctx, "plan_preview.html", plan=plan, zone=plan["timezone"],
@@ -71,7 +84,7 @@ def plan_confirm(ctx: PageContext, deps: ServicesDep, patient_id: int,
                  course: Annotated[int, Form()], first_day: Annotated[str, Form()],
                  start: Annotated[str, Form()] = "09:00") -> Any:
     try:
-        courses.create_course(deps, ctx, _command(patient_id, course, first_day, start))
+        courses.create_course(deps, ctx, _command(deps, ctx, patient_id, course, first_day, start))
     except InfusionistError as error:
         return back(f"/patients/{patient_id}/plan", error=error.message)
     return back(f"/patients/{patient_id}", notice=f"Course {course} planned.")
