@@ -32,7 +32,7 @@ CODE_BY_SECTION = {
     "course_warnings": "domain/planning.py (plan warnings)",
     "reactions": "domain/reactions.py; domain/infusion_day.py",
     "vital_sign_rules": "domain/vitals.py",
-    "reference_figures": "analytics (issue 7)",
+    "reference_figures": "analytics/iar.py (report); analytics/calibration.py (synthetic trial)",
     "monitoring": "domain/followup.py",
     "options": "domain/centre.py",
 }
@@ -42,11 +42,7 @@ NOT_APPLICABLE = {
     "Kept as background in the reaction education text.",
 }
 # IDs whose main behaviour belongs to a later capability: the issue that completes them.
-LATER = {
-    "IAR-19": "issue 7 (trial analytics): figures are stored as protocol data now",
-    "IAR-20": "issue 7 (trial analytics): figures are stored as protocol data now",
-    "IAR-06": "issue 7 (trial analytics: incidence per infusion day and course)",
-}
+LATER: dict[str, str] = {}
 
 
 def requirement_ids() -> dict[str, str]:

@@ -92,3 +92,17 @@ def test_snapshot_from_the_database_equals_the_synthetic_snapshot(protocol: Prot
     direct = synthetic_snapshot(protocol, 5, 20, tmp_path / "direct")
     for table in ("patients.parquet", "courses.parquet", "events.parquet"):
         assert list(rows(exported / table)) == list(rows(direct / table))
+
+
+def test_symptom_table_lists_the_very_common_symptoms_with_their_label_figures__IAR_04_IAR_20(
+    trial_report: dict[str, Any],
+) -> None:
+    rows = {row["symptom"]: row for row in trial_report["symptoms"]}
+    very_common = {"headache", "rash", "pyrexia", "nausea", "flushing"}  # IAR-20
+    assert very_common <= rows.keys()
+    top_five = {row["symptom"] for row in trial_report["symptoms"][:5]}
+    assert len(top_five & very_common) >= 4
+    for symptom in very_common:
+        reference = rows[symptom]["reference"]
+        assert reference is not None and reference["source"] == "us-label"
+        assert 0 < reference["value"] < 1
