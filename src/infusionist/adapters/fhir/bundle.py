@@ -29,7 +29,8 @@ Read from the Parquet snapshot (``analytics/snapshot.py``) through the SDTM expo
   onset (or the day's last one).
 
 All references inside a Bundle are ``urn:uuid:`` full URLs, derived (UUID v5) from the study,
-the pseudonym and the record, so the same snapshot gives the same files.
+the pseudonym and the record, so the same snapshot gives the same files but for
+``Bundle.timestamp`` (the time of the export).
 """
 
 from __future__ import annotations
