@@ -138,7 +138,7 @@ def _submit(page: Any, form: Any, minutes: int | None = None) -> None:
     assert errors.count() == 0, errors.first.inner_text()
 
 
-def _vitals(page: Any, minutes: int, temperature: str = "36.8", heart_rate: str = "76") -> None:
+def _vitals(page: Any, minutes: int | None, temperature: str = "36.8", heart_rate: str = "76") -> None:
     form = page.locator("#vitals form")
     for name, value in (("temperature_c", temperature), ("heart_rate_bpm", heart_rate),
                         ("systolic_mmhg", "122"), ("diastolic_mmhg", "78"),
@@ -223,22 +223,39 @@ def test_a_full_infusion_day_with_a_grade_2_reaction_restarted_at_half_rate(
     _visit(page, "board-after-discharge")
 
 
+def test_the_board_updates_by_itself_when_another_tablet_records(browser: Any, base_url: str) -> None:
+    from playwright.sync_api import expect
+
+    board = _login(browser, base_url, "nurse")
+    due = board.locator("table.board tbody tr", has_text="Tom Schulz").locator("[data-due]")
+    before = due.get_attribute("data-due")
+    other = _login(browser, base_url, "nurse")
+    _open_from_board(other, base_url, "Tom Schulz")
+    _vitals(other, None)  # now: the next check moves 30 minutes on
+    expect(due).not_to_have_attribute("data-due", before or "", timeout=10_000)
+    assert board.url == base_url + "/"  # no reload: the server-sent event brought the new rows
+    _visit(board, "board-after-live-update")
+
+
 def test_a_correction_keeps_the_original_struck_through_beside_it(browser: Any, base_url: str) -> None:
     page = _login(browser, base_url, "nurse")
     _open_from_board(page, base_url, "Tom Schulz")
     row = page.locator("#log tbody tr", has_text="vital signs").last
     row.locator("summary", has_text="Correct").click()
     form = row.locator("form")
-    form.locator("input[name=heart_rate_bpm]").fill("80")
-    form.locator("input[name=reason]").fill("typed 74 for 80")
+    original = form.locator("input[name=heart_rate_bpm]").input_value()  # pre-filled
+    right = str(int(original) + 6)
+    form.locator("input[name=heart_rate_bpm]").fill(right)
+    form.locator("input[name=reason]").fill(f"typed {original} for {right}")
     with page.expect_navigation():
         form.locator("button[type=submit]").click()
     assert page.locator(".flash.error").count() == 0, page.locator(".flash.error").inner_text()
     assert "Correction recorded" in page.locator(".flash.notice").inner_text()
     corrected = page.locator("#log tbody tr.corrected").last
-    assert "heart rate bpm: 74" in corrected.locator("s.original").inner_text()
+    assert f"heart rate bpm: {original};" in corrected.locator("s.original").inner_text()
     beside = corrected.locator(".corrected-by").inner_text()
-    assert "heart rate bpm: 80" in beside and "typed 74 for 80" in beside
+    assert f"heart rate bpm: {right};" in beside
+    assert f"typed {original} for {right}" in beside
     _visit(page, "day-running-corrected")
 
 
