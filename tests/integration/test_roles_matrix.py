@@ -30,11 +30,20 @@ def documented_matrix() -> dict[tuple[str, str], dict[Role | None, bool]]:
 
 def test_the_matrix_names_every_route_of_the_api() -> None:
     from infusionist.entrypoints.web.app import API_PREFIX
-    from infusionist.entrypoints.web.routes import audit, centres, courses, health, patients, session, users
+    from infusionist.entrypoints.web.routes import (
+        audit,
+        centres,
+        courses,
+        followup,
+        health,
+        patients,
+        session,
+        users,
+    )
 
     routes = {
         (method, API_PREFIX + route.path)  # type: ignore[attr-defined]
-        for module in (health, session, users, centres, patients, courses, audit)
+        for module in (health, session, users, centres, patients, courses, audit, followup)
         for route in module.router.routes
         for method in route.methods  # type: ignore[attr-defined]
     }
@@ -58,6 +67,7 @@ def request_for(
             "course": 1, "first_day": "2026-03-02", "timezone": "Europe/Berlin"},
         ("POST", f"/courses/{ids['course_id']}/days/1/events"): {
             "expected_seq": n + 1, "event": vital_signs(n)},
+        ("POST", f"/tasks/{ids['task_id']}/close"): {"status": "cancelled", "reason": "matrix test"},
     }
     return {"method": method, "url": url, "json": bodies.get((method, url))}
 
@@ -66,7 +76,7 @@ def request_for(
 def test_every_route_answers_every_role_as_docs_security_md_says(
     client_as: ClientFactory, course_id: int
 ) -> None:
-    ids = {"course_id": course_id, "patient_id": 1}
+    ids = {"course_id": course_id, "patient_id": 1, "task_id": 1}  # the first task of the course
     counter = itertools.count(100)
     matrix = documented_matrix()
     # Log out last, so each role keeps its session for the other routes.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from fake_devices import FakeDevices, FakeInbound
@@ -21,6 +21,7 @@ from infusionist.domain.records import (
     SessionRecord,
     StoredEvent,
     User,
+    WorklistRow,
 )
 from infusionist.services.deps import Deps
 
@@ -69,7 +70,7 @@ class FakeUnitOfWork:
         self.patients = _ById(self.t["patients"])
         self.courses = _Courses(self.t["courses"])
         self.events = _Events(self.t["events"])
-        self.tasks = _Tasks(self.t["tasks"])
+        self.tasks = _Tasks(self.t["tasks"], self.t["courses"], self.t["patients"])
         self.audit = _Audit(self.t["audit"])
         self.inbound = FakeInbound(self.t["inbound"])
         self.devices = FakeDevices(self.t["devices"])
@@ -174,8 +175,29 @@ class _Events(_ById):
 
 
 class _Tasks(_ById):
+    def __init__(self, rows: dict[Any, Any], courses: dict[Any, Any], patients: dict[Any, Any]) -> None:
+        super().__init__(rows)
+        self.courses, self.patients = courses, patients
+
     def for_course(self, course_id: int) -> list[FollowUpTask]:
         return [t for t in self.rows.values() if t.course_id == course_id]
+
+    def open_worklist(self, today: date, horizon: date) -> list[WorklistRow]:
+        found = []
+        for task in self.rows.values():
+            if task.status == "due" and task.due <= horizon and task.opens <= today:
+                course = self.courses[task.course_id]
+                patient = self.patients[course.patient_id]
+                found.append(WorklistRow(task=task, patient_id=patient.id, patient_name=patient.name,
+                                         pseudonym=patient.pseudonym, course=course.number))
+        return sorted(found, key=lambda r: (today < r.task.overdue_from, r.task.due, r.task.id))
+
+    def close(self, task_id: int, status: str, closed_on: date, reason: str | None) -> bool:
+        task = self.rows.get(task_id)
+        if task is None or task.status != "due":
+            return False
+        self.rows[task_id] = replace(task, status=status, closed_on=closed_on, reason=reason)
+        return True
 
 
 class _Audit:

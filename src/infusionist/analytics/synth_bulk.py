@@ -29,8 +29,9 @@ from infusionist.analytics.synth import (
     trial_calibration,
 )
 from infusionist.domain.centre import CentreConfig
+from infusionist.domain.followup import tasks_from_plan
 from infusionist.domain.plan_json import plan_to_json
-from infusionist.domain.planning import ActivityKind, CoursePlan, Patient
+from infusionist.domain.planning import CoursePlan, Patient
 from infusionist.domain.protocol import Protocol
 from infusionist.services.planning import PlanCourseCommand, plan_course_for
 
@@ -59,6 +60,7 @@ class _Batch:
         # The planner is a pure function: patients with the same planning inputs share one plan,
         # with their own patient block (id and weight, both of which only label the plan here).
         self.plans: dict[_PlanKey, tuple[CoursePlan, dict[str, Any]]] = {}
+        self._task_rows: dict[int, list[dict[str, Any]]] = {}
 
     def plan(
         self, protocol: Protocol, config: CentreConfig, command: PlanCourseCommand
@@ -90,6 +92,18 @@ class _Batch:
             **document,
             "patient": plan_to_json(plan.model_copy(update={"activities": (), "days": ()}))["patient"],
         }
+
+    def task_rows(self, plan: CoursePlan, protocol: Protocol) -> list[dict[str, Any]]:
+        """The follow-up task rows of a plan (``tasks_from_plan``), built once per shared plan."""
+        key = id(plan.activities)  # patients sharing a plan share its activities tuple
+        if key not in self._task_rows:
+            self._task_rows[key] = [
+                {"activity_id": task.id, "name": task.name, "kind": task.kind.value,
+                 "due": task.due, "opens": task.opens, "overdue_from": task.overdue_from,
+                 "status": task.status.value}
+                for task in tasks_from_plan(plan.activities, plan.course, protocol)
+            ]
+        return self._task_rows[key]
 
     def flush(self) -> None:
         assert self.engine is not None
@@ -241,18 +255,8 @@ def _patient_rows(
             },
         )
         if tasks:
-            for a in plan.activities:
-                if a.kind is ActivityKind.FOLLOW_UP:
-                    yield (
-                        "tasks",
-                        {
-                            "course_id": course_id,
-                            "activity_id": a.id,
-                            "name": a.name,
-                            "due": a.start.date(),
-                            "status": "open",
-                        },
-                    )
+            for row in batch.task_rows(plan, protocol):
+                yield "tasks", {**row, "course_id": course_id}
         for day, events in course_events(protocol, plan, patient, seed, calibration).items():
             for seq, event in enumerate(events, start=1):
                 yield (

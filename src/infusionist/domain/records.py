@@ -78,12 +78,31 @@ class StoredEvent:
 
 @dataclass(frozen=True, kw_only=True)
 class FollowUpTask:
+    """A stored follow-up task. ``status`` holds the domain's values (``due``, ``done``,
+    ``cancelled``); ``overdue`` is never stored: it is derived from ``overdue_from`` when read."""
+
     id: int = 0
     course_id: int
     activity_id: str
     name: str
+    kind: str
     due: date
-    status: str = "open"
+    opens: date
+    overdue_from: date
+    status: str = "due"
+    closed_on: date | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorklistRow:
+    """One open task of the worklist with its patient and course, as the query returns it."""
+
+    task: FollowUpTask
+    patient_id: int
+    patient_name: str
+    pseudonym: str
+    course: int
 
 
 @dataclass(frozen=True)

@@ -6,14 +6,16 @@ from dataclasses import dataclass
 from datetime import date, time
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
 from infusionist.domain.access import Permission, pseudonymise_plan, require, sees_identity
 from infusionist.domain.centre import CentreConfig
 from infusionist.domain.errors import Conflict, NotFound, ValidationFailed
+from infusionist.domain.followup import TaskStatus, tasks_from_plan
 from infusionist.domain.plan_json import plan_from_json, plan_to_json
-from infusionist.domain.planning import ActivityKind, CoursePlan, Patient
+from infusionist.domain.planning import CoursePlan, Patient
 from infusionist.domain.records import Context, CourseRecord, FollowUpTask
 from infusionist.services import audit
 from infusionist.services.deps import Deps
@@ -64,10 +66,11 @@ def create_course(deps: Deps, ctx: Context, command: CreateCourse) -> dict[str, 
             protocol_version=plan.protocol_version, plan=plan_to_json(plan),
             created_at=deps.clock.now(), created_by=ctx.actor.username,
         ))
-        for activity in plan.activities:
-            if activity.kind is ActivityKind.FOLLOW_UP:
-                uow.tasks.add(FollowUpTask(course_id=course.id, activity_id=activity.id,
-                                           name=activity.name, due=activity.start.date()))
+        for task in tasks_from_plan(plan.activities, command.course, deps.protocol):
+            uow.tasks.add(FollowUpTask(
+                course_id=course.id, activity_id=task.id, name=task.name, kind=task.kind.value,
+                due=task.due, opens=task.opens, overdue_from=task.overdue_from,
+                status=task.status.value))
         audit.record_for(uow, deps, ctx, "course.create", "course", course.id,
                          new={"patient_id": patient.id, "course": command.course,
                               "protocol": f"{plan.protocol_id} {plan.protocol_version}",
@@ -85,9 +88,18 @@ def get_course(deps: Deps, ctx: Context, course_id: int) -> dict[str, Any]:
 def list_tasks(deps: Deps, ctx: Context, course_id: int) -> list[dict[str, Any]]:
     require(ctx.actor.role, Permission.READ_PSEUDONYMISED)
     with deps.uow() as uow:
-        load_course(uow, course_id)
-        return [{"id": t.id, "activity_id": t.activity_id, "name": t.name,
-                 "due": t.due.isoformat(), "status": t.status} for t in uow.tasks.for_course(course_id)]
+        course = load_course(uow, course_id)
+        tasks = uow.tasks.for_course(course_id)
+    today = deps.clock.now().astimezone(ZoneInfo(str(course.plan.get("timezone") or "UTC"))).date()
+    return [{"id": t.id, "activity_id": t.activity_id, "name": t.name, "due": t.due.isoformat(),
+             "status": task_status(t, today)} for t in tasks]
+
+
+def task_status(task: FollowUpTask, today: date) -> str:
+    """The stored status, or ``overdue`` for a due task whose window has closed (derived)."""
+    if task.status == TaskStatus.DUE.value and today >= task.overdue_from:
+        return TaskStatus.OVERDUE.value
+    return task.status
 
 
 def load_course(uow: UnitOfWork, course_id: int) -> CourseRecord:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Protocol
 
@@ -18,6 +18,7 @@ from infusionist.domain.records import (
     SessionRecord,
     StoredEvent,
     User,
+    WorklistRow,
 )
 
 
@@ -99,6 +100,17 @@ class TaskRepository(Protocol):
     def add(self, task: FollowUpTask) -> FollowUpTask: ...
 
     def for_course(self, course_id: int) -> list[FollowUpTask]: ...
+
+    def get(self, task_id: int) -> FollowUpTask | None: ...
+
+    def open_worklist(self, today: date, horizon: date) -> list[WorklistRow]:
+        """Open tasks with ``due <= horizon`` and ``opens <= today``, with patient and course,
+        overdue first (``overdue_from <= today``), then by due date and id. One query."""
+        ...
+
+    def close(self, task_id: int, status: str, closed_on: date, reason: str | None) -> bool:
+        """Close the task if it is still open; False when it is not (nothing written)."""
+        ...
 
 
 class AuditRepository(Protocol):

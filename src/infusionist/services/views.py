@@ -21,6 +21,7 @@ from infusionist.services.courses import (
     course_view,
     load_course,
     parsed_plan,
+    task_status,
 )
 from infusionist.services.deps import Deps
 from infusionist.services.patients import load_patient, patient_view
@@ -92,8 +93,9 @@ def patient_overview(deps: Deps, ctx: Context, patient_id: int) -> dict[str, Any
                 reactions.append({**reaction, "day": planned.day})
         today = _today_in(course.plan, now)
         out.append({**course_view(course, ctx), "phases": phases, "reactions": reactions,
-                    "tasks": [{"name": t.name, "due": t.due.isoformat(), "status": t.status,
-                               "overdue": t.status == "open" and t.due <= today}
+                    "tasks": [{"name": t.name, "due": t.due.isoformat(),
+                               "status": task_status(t, today),
+                               "overdue": t.status == "due" and t.due <= today}
                               for t in tasks[course.id]]})
     return {"patient": patient_view(patient, ctx.actor.role), "courses": out}
 

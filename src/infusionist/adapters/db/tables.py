@@ -8,6 +8,7 @@ from sqlalchemy import (
     Column,
     Date,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -103,8 +104,14 @@ follow_up_tasks = Table(
     Column("course_id", Integer, ForeignKey("courses.id"), nullable=False),
     Column("activity_id", String(100), nullable=False),
     Column("name", String(200), nullable=False),
+    Column("kind", String(30), nullable=False),
     Column("due", Date, nullable=False),
-    Column("status", String(20), nullable=False),
+    Column("opens", Date, nullable=False),
+    Column("overdue_from", Date, nullable=False),
+    Column("status", String(20), nullable=False),  # due, done, cancelled (overdue: derived)
+    Column("closed_on", Date, nullable=True),
+    Column("reason", Text, nullable=True),
+    Index("ix_follow_up_tasks_status_due", "status", "due"),
 )
 
 audit_log = Table(

@@ -8,6 +8,7 @@ from sqlalchemy import Connection, Engine
 
 from infusionist.adapters.db import repositories as r
 from infusionist.adapters.db.engine import begin
+from infusionist.adapters.db.followup_tasks import FollowUpTaskRepository
 from infusionist.adapters.db.inbound import DeviceRepository, InboundMessageRepository
 
 
@@ -27,7 +28,7 @@ class SqlUnitOfWork:
         self.patients = r.PatientRepository(connection)
         self.courses = r.CourseRepository(connection)
         self.events = r.EventRepository(connection)
-        self.tasks = r.TaskRepository(connection)
+        self.tasks = FollowUpTaskRepository(connection)
         self.audit = r.AuditRepository(connection)
         self.inbound = InboundMessageRepository(connection)
         self.devices = DeviceRepository(connection)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from infusionist.entrypoints.cli import backup, day, demo, hl7, plan, protocol, server
+from infusionist.entrypoints.cli import backup, day, demo, followup, hl7, plan, protocol, server
 from infusionist.entrypoints.cli import export as export_cli
 from infusionist.entrypoints.cli import report as report_cli
 from infusionist.entrypoints.cli import synth as synth_cli
@@ -30,6 +30,7 @@ app.command("synth")(synth_cli.synth_command)
 app.add_typer(report_cli.app, name="report")
 app.add_typer(export_cli.app, name="export")
 app.command("demo")(demo.demo_command)
+app.add_typer(followup.app, name="followup")
 
 
 def main() -> None:

@@ -7,7 +7,16 @@ from fastapi import APIRouter, FastAPI
 from infusionist import __version__
 from infusionist.config import Settings
 from infusionist.entrypoints.web import errors, pages
-from infusionist.entrypoints.web.routes import audit, centres, courses, health, patients, session, users
+from infusionist.entrypoints.web.routes import (
+    audit,
+    centres,
+    courses,
+    followup,
+    health,
+    patients,
+    session,
+    users,
+)
 from infusionist.services.deps import Deps
 
 API_PREFIX = "/api/v1"
@@ -30,7 +39,7 @@ def create_app(settings: Settings | None = None, *, deps: Deps | None = None) ->
     app.state.deps = deps
     errors.install(app)
     api = APIRouter(prefix=API_PREFIX)
-    for module in (health, session, users, centres, patients, courses, audit):
+    for module in (health, session, users, centres, patients, courses, audit, followup):
         api.include_router(module.router)
     app.include_router(api)
     pages.install(app)

@@ -1,0 +1,149 @@
+"""Use cases of follow-up care: the worklist of due and overdue tasks, and closing a task.
+
+The lifecycle is the domain's (:mod:`infusionist.domain.followup`): a stored task is ``due``,
+``done`` or ``cancelled``; ``overdue`` is derived from its window when it is read, never stored
+by a clock job. Closing goes through the domain's transitions and writes the audit row (old and
+new status, the reason) in the same transaction; a refused close writes nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from infusionist.domain.access import Permission, require, sees_identity
+from infusionist.domain.errors import Conflict, FollowUpRefused, NotFound, ValidationFailed
+from infusionist.domain.followup import FollowUpTask as DomainTask
+from infusionist.domain.followup import TaskKind, TaskStatus, cancel, complete, refresh
+from infusionist.domain.protocol import Period, Protocol
+from infusionist.domain.records import Context, FollowUpTask, WorklistRow
+from infusionist.services import audit
+from infusionist.services.courses import centre_config, load_course
+from infusionist.services.deps import Deps
+
+CLOSED = (TaskStatus.DONE, TaskStatus.CANCELLED)
+CALL_LEAD_DAYS = 1  # a delayed-reaction call opens the day before it is due (domain.followup)
+
+
+def worklist_lead(protocol: Protocol) -> timedelta:
+    """How long before its due date a task can appear at most: the protocol's task window
+    (months counted as 31 days), and at least the day before for calls.
+
+    The worklist query reads the index on (status, due) up to ``today + lead``. A task stored
+    under an older protocol whose window opened earlier than today's protocol says still appears,
+    only later than its stored opening (``due - lead``), never after its due date."""
+    window = protocol.monitoring.task_window.opens_before if protocol.monitoring else Period()
+    days = window.months * 31 + window.weeks * 7 + window.days
+    return timedelta(days=max(days, CALL_LEAD_DAYS))
+
+
+def centre_today(deps: Deps, centre_id: str = "default") -> date:
+    """Today in the centre's time zone (UTC when none is configured)."""
+    with deps.uow() as uow:
+        zone = centre_config(uow, centre_id).timezone or "UTC"
+    return deps.clock.now().astimezone(ZoneInfo(zone)).date()
+
+
+def due_worklist(deps: Deps, ctx: Context, today: date) -> list[dict[str, Any]]:
+    """Every patient's open tasks whose window has opened by ``today``, most urgent first:
+    overdue first (oldest due date first), then by due date. Names only for roles that see
+    identity; investigators see the study pseudonym."""
+    require(ctx.actor.role, Permission.READ_PSEUDONYMISED)
+    with deps.uow() as uow:
+        lead = worklist_lead(deps.protocol)
+        horizon = today + lead if today <= date.max - lead else date.max
+        rows = uow.tasks.open_worklist(today, horizon)
+    identity = sees_identity(ctx.actor.role)
+    return [_entry(row, today, identity) for row in rows]
+
+
+def _entry(row: WorklistRow, today: date, identity: bool) -> dict[str, Any]:
+    task = row.task
+    # The domain's rule (FollowUpTask.is_overdue_on), applied without building a model per row:
+    # a due task is overdue from ``overdue_from`` on.
+    overdue = today >= task.overdue_from
+    patient: dict[str, Any] = {"id": row.patient_id, "pseudonym": row.pseudonym}
+    if identity:
+        patient["name"] = row.patient_name
+    return {
+        "task_id": task.id,
+        "patient": patient,
+        "course_id": task.course_id,
+        "course": row.course,
+        "activity_id": task.activity_id,
+        "task": task.name,
+        "kind": task.kind,
+        "due": task.due.isoformat(),
+        "opens": task.opens.isoformat(),
+        "overdue_from": task.overdue_from.isoformat(),
+        "status": (TaskStatus.OVERDUE if overdue else TaskStatus.DUE).value,
+        "days_overdue": (today - task.due).days if overdue else 0,
+    }
+
+
+def close_task(
+    deps: Deps, ctx: Context, task_id: int, status: str, reason: str | None = None
+) -> dict[str, Any]:
+    """Close a task as ``done`` or ``cancelled`` (a cancellation needs its reason). Nurses and
+    physicians close; a physician's review of a result is closed by a physician."""
+    require(ctx.actor.role, Permission.RECORD_EVENT)
+    target = _closing_status(status)
+    with deps.uow(write=True) as uow:
+        stored = uow.tasks.get(task_id)
+        if stored is None:
+            raise NotFound("TASK-NOT-FOUND", f"task_id: no task {task_id}.",
+                           details={"task_id": "unknown"})
+        if stored.kind == TaskKind.PHYSICIAN_REVIEW.value:
+            require(ctx.actor.role, Permission.SIGN)
+        course = load_course(uow, stored.course_id)
+        on = deps.clock.now().astimezone(ZoneInfo(str(course.plan.get("timezone") or "UTC"))).date()
+        before = refresh(domain_task(stored, course.number), on)
+        try:
+            after = (complete(before, on, reason) if target is TaskStatus.DONE
+                     else cancel(before, on, reason or ""))
+        except FollowUpRefused as refused:
+            raise _as_http(refused) from None
+        if not uow.tasks.close(task_id, after.status.value, on, after.reason):
+            raise Conflict("FOLLOWUP-TASK-CLOSED", f"task_id: task {task_id} was closed meanwhile.",
+                           details={"task_id": "already closed"})
+        audit.record_for(uow, deps, ctx, "task.close", "follow_up_task", task_id,
+                         old={"status": before.status.value},
+                         new={"status": after.status.value, "closed_on": on.isoformat()},
+                         reason=after.reason)
+        uow.commit()
+    return {"task_id": task_id, "course_id": stored.course_id, "activity_id": stored.activity_id,
+            "task": stored.name, "due": stored.due.isoformat(), "status": after.status.value,
+            "closed_on": on.isoformat(), "reason": after.reason}
+
+
+def _closing_status(status: str) -> TaskStatus:
+    try:
+        target = TaskStatus(status)
+    except ValueError:
+        target = None
+    if target not in CLOSED:
+        raise ValidationFailed("INPUT-TASK-STATUS",
+                               f"status: {status!r} is not one of done, cancelled.",
+                               details={"status": "done or cancelled"})
+    assert target is not None
+    return target
+
+
+def _as_http(refused: FollowUpRefused) -> ValidationFailed | Conflict:
+    if refused.code == "FOLLOWUP-REASON-REQUIRED":
+        return ValidationFailed(refused.code, "reason: " + refused.message,
+                                requirements=refused.requirements, details={"reason": "required"})
+    return Conflict(refused.code, "status: " + refused.message, requirements=refused.requirements,
+                    details={"status": "already closed"})
+
+
+def domain_task(stored: FollowUpTask, course_number: int) -> DomainTask:
+    """The stored row as the domain's task, so that closing runs the domain's transitions."""
+    return DomainTask(
+        id=stored.activity_id, element=stored.activity_id, kind=TaskKind(stored.kind),
+        name=stored.name, course=course_number, due=stored.due, opens=stored.opens,
+        overdue_from=stored.overdue_from, requirements=(), source="stored",
+        status=TaskStatus(stored.status), closed_on=stored.closed_on, reason=stored.reason,
+    )
+
