@@ -252,9 +252,9 @@ def test_a_correction_keeps_the_original_struck_through_beside_it(browser: Any, 
     assert page.locator(".flash.error").count() == 0, page.locator(".flash.error").inner_text()
     assert "Correction recorded" in page.locator(".flash.notice").inner_text()
     corrected = page.locator("#log tbody tr.corrected").last
-    assert f"heart rate bpm: {original};" in corrected.locator("s.original").inner_text()
+    assert f"heart rate {original}/min;" in corrected.locator("s.original").inner_text()
     beside = corrected.locator(".corrected-by").inner_text()
-    assert f"heart rate bpm: {right};" in beside
+    assert f"heart rate {right}/min;" in beside
     assert f"typed {original} for {right}" in beside
     _visit(page, "day-running-corrected")
 

@@ -109,17 +109,36 @@ def event_log(stored: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{**event, "index": i, "corrections": corrected.get(i, [])} for i, event in enumerate(stored)]
 
 
+# How a recorded value reads in the day's record: "{}" is the value
+READS_AS = {
+    "temperature_c": "{} °C", "heart_rate_bpm": "heart rate {}/min",
+    "respiratory_rate_per_min": "respiration {}/min", "spo2_percent": "SpO2 {} %",
+    "rate_ml_per_h": "{} mL/h", "volume_ml": "{} mL", "dose_mg": "{} mg",
+}
+
+
 def describe(payload: dict[str, Any]) -> str:
-    skip = {"type", "at", "by", "id", "replacement", "corrects"}
+    """An entry's details as a nurse writes them: "36.8 °C; heart rate 76/min; BP 124/78 mmHg"."""
+    skip = {"type", "at", "by", "id", "replacement", "corrects", "diastolic_mmhg"}
     parts = []
     for key, value in payload.items():
         if key in skip:
+            continue
+        if key == "systolic_mmhg":
+            parts.append(f"BP {value}/{payload.get('diastolic_mmhg', '?')} mmHg")
             continue
         if isinstance(value, dict) and "value" in value:
             value = f"{value['value']} {value['unit']}"
         elif isinstance(value, list):
             value = ", ".join(str(v) for v in value)
-        parts.append(f"{key.replace('_', ' ')}: {value}")
+        elif isinstance(value, bool) or value is None:
+            value = {True: "yes", False: "no", None: "not known"}[value]
+        if key in READS_AS:
+            parts.append(READS_AS[key].format(value))
+        elif key in ("name", "dose", "route"):
+            parts.append(str(value))
+        else:
+            parts.append(f"{key.replace('_', ' ')}: {value}")
     return "; ".join(parts)
 
 
