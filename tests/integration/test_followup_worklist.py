@@ -120,7 +120,7 @@ def test_migration_0003_turns_open_into_due_and_fills_the_windows(settings: Sett
                 connection.execute(text(
                     "INSERT INTO follow_up_tasks (course_id, activity_id, name, due, status) "
                     f"VALUES (1, '{activity}', 'x', '{due}', 'open')"))
-        assert upgrade(engine) == current_revision(engine) == head_revision() == "0003_followup"
+        assert upgrade(engine) == current_revision(engine) == head_revision()
         with engine.connect() as connection:
             stored = {r.activity_id: r for r in connection.execute(
                 select(t.follow_up_tasks).order_by(t.follow_up_tasks.c.id))}

@@ -153,6 +153,11 @@ class _Courses(_ById):
     def for_patient(self, patient_id: int) -> list[CourseRecord]:
         return [c for c in self.rows.values() if c.patient_id == patient_id]
 
+    def ids_with_days_between(self, first: date, last: date) -> list[int]:
+        return sorted(c.id for c in self.rows.values()
+                      if c.first_day is None or c.last_day is None
+                      or (c.last_day >= first and c.first_day <= last))
+
 
 class _Events(_ById):
     def last_seq(self, course_id: int, day: int) -> int:

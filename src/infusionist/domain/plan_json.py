@@ -22,7 +22,7 @@ def plan_to_json(plan: CoursePlan) -> dict[str, Any]:
         "patient": _patient(plan.patient),
         "options": dict(plan.options),
         "warnings": list(plan.warnings),
-        "days": [_day(day) for day in plan.days],
+        "days": [day_to_json(day) for day in plan.days],
         "activities": [_activity(a) for a in plan.activities],
     }
 
@@ -52,7 +52,7 @@ def _patient(patient: Patient) -> dict[str, Any]:
     }
 
 
-def _day(day: PlannedDay) -> dict[str, Any]:
+def day_to_json(day: PlannedDay) -> dict[str, Any]:
     return {
         "day": day.day,
         "date": day.date.isoformat(),

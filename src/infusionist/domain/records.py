@@ -61,6 +61,8 @@ class CourseRecord:
     plan: dict[str, Any]
     created_at: datetime
     created_by: str
+    first_day: date | None = None  # first and last infusion day (None: written without them)
+    last_day: date | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

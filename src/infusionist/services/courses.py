@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, time
 from decimal import Decimal
 from typing import Any
@@ -65,6 +65,7 @@ def create_course(deps: Deps, ctx: Context, command: CreateCourse) -> dict[str, 
             patient_id=patient.id, number=command.course, protocol_id=plan.protocol_id,
             protocol_version=plan.protocol_version, plan=plan_to_json(plan),
             created_at=deps.clock.now(), created_by=ctx.actor.username,
+            first_day=plan.first_day, last_day=plan.last_day,
         ))
         for task in tasks_from_plan(plan.activities, command.course, deps.protocol):
             uow.tasks.add(FollowUpTask(
@@ -100,6 +101,22 @@ def task_status(task: FollowUpTask, today: date) -> str:
     if task.status == TaskStatus.DUE.value and today >= task.overdue_from:
         return TaskStatus.OVERDUE.value
     return task.status
+
+
+_KNOWN_COURSES = 1024
+
+
+def known_course(deps: Deps, uow: UnitOfWork, course_id: int) -> tuple[CourseRecord, CoursePlan]:
+    """The course (without its plan JSON) and its parsed plan, read from the database once per
+    process: a stored course never changes and is never deleted."""
+    known: tuple[CourseRecord, CoursePlan] | None = deps.known_courses.get(course_id)
+    if known is None:
+        course = load_course(uow, course_id)
+        known = (replace(course, plan={}), parsed_plan(course))
+        if len(deps.known_courses) >= _KNOWN_COURSES:
+            deps.known_courses.clear()
+        deps.known_courses[course_id] = known
+    return known
 
 
 def load_course(uow: UnitOfWork, course_id: int) -> CourseRecord:

@@ -11,7 +11,7 @@ from infusionist.domain.planning import CoursePlan
 from infusionist.domain.records import Context, CourseRecord, StoredEvent
 from infusionist.services import audit
 from infusionist.services.auth import check_password
-from infusionist.services.courses import load_course, parsed_plan
+from infusionist.services.courses import known_course, parsed_plan
 from infusionist.services.deps import Deps
 from infusionist.services.ports import UnitOfWork
 
@@ -132,23 +132,12 @@ def event_view(event: StoredEvent, ctx: Context) -> dict[str, Any]:
     }
 
 
-_KNOWN_COURSES = 4096
-
-
 def _known_course_day(
     deps: Deps, uow: UnitOfWork, course_id: int, day: int
 ) -> tuple[CourseRecord, CoursePlan]:
-    """The course and its plan, read from the database once per course (they never change)."""
-    known: tuple[CourseRecord, CoursePlan] | None = deps.known_courses.get(course_id)
-    if known is None:
-        course = load_course(uow, course_id)
-        known = (course, _plan_day(course, day))
-        if len(deps.known_courses) >= _KNOWN_COURSES:
-            deps.known_courses.clear()
-        deps.known_courses[course_id] = known
-    course, plan = known
+    course, plan = known_course(deps, uow, course_id)
     _check_day(course, plan, day)
-    return known
+    return course, plan
 
 
 def _plan_day(course: CourseRecord, day: int) -> CoursePlan:

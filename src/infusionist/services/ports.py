@@ -81,6 +81,11 @@ class CourseRepository(Protocol):
 
     def for_patient(self, patient_id: int) -> list[CourseRecord]: ...
 
+    def ids_with_days_between(self, first: date, last: date) -> list[int]:
+        """Courses with an infusion day possibly between ``first`` and ``last`` (both included),
+        and every course stored without its first and last day (the caller checks the plan)."""
+        ...
+
 
 class EventRepository(Protocol):
     def last_seq(self, course_id: int, day: int) -> int: ...

@@ -6,19 +6,20 @@ the pages only render what these return.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from infusionist.domain.access import Permission, require, sees_identity, strip_free_text
-from infusionist.domain.plan_json import plan_to_json
-from infusionist.domain.planning import Patient
+from infusionist.domain.plan_json import day_to_json, plan_to_json
+from infusionist.domain.planning import CoursePlan, Patient
 from infusionist.domain.records import Context, CourseRecord, PatientRecord
 from infusionist.services.courses import (
     CreateCourse,
     centre_config,
     course_view,
+    known_course,
     load_course,
     parsed_plan,
     task_status,
@@ -41,6 +42,9 @@ def change_marker(deps: Deps) -> int:
     return last.seq if last is not None else 0
 
 
+ONE_DAY = timedelta(days=1)
+
+
 def _today_in(plan: dict[str, Any], now: datetime) -> date:
     return now.astimezone(ZoneInfo(str(plan.get("timezone") or "UTC"))).date()
 
@@ -49,24 +53,25 @@ def today_board(deps: Deps, ctx: Context) -> list[dict[str, Any]]:
     """Every patient with an infusion day today: who, which day, and the replayed day state."""
     require(ctx.actor.role, Permission.READ_PSEUDONYMISED)
     now = deps.clock.now()
-    rows: list[tuple[PatientRecord, CourseRecord, int, list[dict[str, Any]]]] = []
+    utc_today = now.astimezone(UTC).date()
+    rows: list[tuple[PatientRecord, CourseRecord, CoursePlan, int, list[dict[str, Any]]]] = []
     with deps.uow() as uow:
-        for patient in uow.patients.list():
-            for course in uow.courses.for_patient(patient.id):
-                today = _today_in(course.plan, now).isoformat()
-                for day in course.plan.get("days", []):
-                    if day["date"] == today:
-                        events = [e.payload for e in uow.events.for_day(course.id, day["day"])]
-                        rows.append((patient, course, day["day"], events))
-    board = []
-    for patient, course, day, events in rows:
-        plan = parsed_plan(course)  # a stored plan never changes: parsed once per course
+        # Indexed: courses with a day within a day of today in UTC (every zone's today is there).
+        for course_id in uow.courses.ids_with_days_between(utc_today - ONE_DAY, utc_today + ONE_DAY):
+            course, plan = known_course(deps, uow, course_id)
+            today = now.astimezone(ZoneInfo(plan.timezone)).date()
+            for planned in plan.days:
+                if planned.date == today:
+                    events = [e.payload for e in uow.events.for_day(course.id, planned.day)]
+                    rows.append((load_patient(uow, course.patient_id), course, plan, planned.day, events))
+    board: list[dict[str, Any]] = []
+    for patient, course, plan, day, events in rows:
         state = deps.rules.state(plan, day, events, now)
         if not sees_identity(ctx.actor.role):
             state = strip_free_text(state)
         board.append({"patient": patient_view(patient, ctx.actor.role), "course_id": course.id,
                       "course": course.number, "day": day, "days": len(plan.days),
-                      "planned": course.plan["days"][day - 1], "state": state})
+                      "planned": day_to_json(plan.day(day)), "state": state})
     board.sort(key=lambda row: (row["planned"]["chair_start"], row["patient"]["id"]))
     return board
 

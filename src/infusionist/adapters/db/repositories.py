@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Table, func, insert, select, update
@@ -134,6 +134,13 @@ class CourseRepository(_Repository):
     def for_patient(self, patient_id: int) -> list[CourseRecord]:
         query = select(t.courses).where(t.courses.c.patient_id == patient_id).order_by(t.courses.c.number)
         return [CourseRecord(**r) for r in self._rows(query)]
+
+    def ids_with_days_between(self, first: date, last: date) -> list[int]:
+        c = t.courses.c
+        query = select(c.id).where(
+            ((c.last_day >= first) & (c.first_day <= last)) | c.first_day.is_(None)
+        ).order_by(c.id)
+        return [int(row_id) for row_id in self.c.execute(query).scalars()]
 
 
 class EventRepository(_Repository):

@@ -81,7 +81,11 @@ courses = Table(
     Column("plan", JSON, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("created_by", String(64), nullable=False),
+    # First and last infusion day, for finding a day's courses by index (migration 0004).
+    Column("first_day", Date, nullable=True),
+    Column("last_day", Date, nullable=True),
     UniqueConstraint("patient_id", "number", name="uq_courses_patient_number"),
+    Index("ix_courses_days", "last_day", "first_day"),
 )
 
 day_events = Table(
