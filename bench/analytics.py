@@ -4,8 +4,8 @@ Usage: .venv/bin/python bench/analytics.py [--patients N] [--seed S] [--runs R] 
 
 Generates the Parquet snapshot of an N-patient synthetic trial (``synthetic_snapshot``, the
 bulk generator's rows without a database; default 20,000 patients, about 4 minutes at ~12 ms a
-patient), or reuses ``--snapshot DIR`` (made by an earlier run with ``--keep DIR``), then times
-in the same run, R times each:
+patient on a quiet machine, 8 under load), or reuses ``--snapshot DIR`` (made by an earlier run
+with ``--keep DIR``), then times in the same run, R times each:
 
 - **DuckDB**: ``analytics.iar.compute``, the report's tables from the snapshot (what
   ``infusionist report iar`` runs, without formatting);
@@ -16,7 +16,7 @@ in the same run, R times each:
 Prints the median of each, the ratio, and checks both give the same report (exit status 1 if
 not). Why not 100,000 patients as the issue asks: generation alone would take ~20 minutes here
 (12 ms a patient, single-threaded Python), and the pure-Python baseline holds every event as
-Python objects (~23 million rows at 100,000 patients, over 10 GB); 20,000 patients already give
+Python objects (~23 million rows at 100,000 patients, about 9 GB); 20,000 patients already give
 4.6 million events, 2.9 million of them vital-sign rows.
 """
 
