@@ -11,8 +11,11 @@ Tasks due more than 14 days before ``--date`` are done, except a random 2% that 
 are still open (overdue). Then times, each as the median of ``--runs`` runs:
 
 - baseline: ``SELECT count(*)`` of the open tasks due by the date (the same index, no join, no rows);
-- the worklist query alone (``open_worklist``: one query, the rows as records);
-- ``services.followup.due_worklist``: the use case (permission, query, one dict per row).
+- the counts alone (``worklist_counts``: total and overdue, one aggregate);
+- the first page alone (``open_worklist`` with ``limit``: the page's rows as tuples);
+- ``services.followup.worklist_page``: what the page and the API answer (permission, counts,
+  first page of ``--limit`` rows as dicts);
+- ``services.followup.due_worklist`` without a limit: the whole worklist as dicts, for scale.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ from infusionist.domain.planning import Patient
 from infusionist.domain.records import Context
 from infusionist.services.auth import actor_of, create_user
 from infusionist.services.deps import Deps
-from infusionist.services.followup import due_worklist, worklist_lead
+from infusionist.services.followup import due_worklist, worklist_lead, worklist_page
 from infusionist.services.planning import PlanCourseCommand, plan_course_for
 
 ZONE = "Europe/Berlin"
@@ -123,6 +126,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--date", type=date.fromisoformat, default=date(2026, 11, 23))
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--limit", type=int, default=100, help="the page size (default 100)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         settings = Settings(data_dir=Path(scratch), database_url=args.database_url,
@@ -142,25 +146,39 @@ def main() -> None:
                 return int(connection.execute(select(func.count()).select_from(t.follow_up_tasks).where(
                     t.follow_up_tasks.c.status == "due", t.follow_up_tasks.c.due <= args.date)).scalar_one())
 
-        def query() -> int:
+        def counts() -> object:
             with deps.uow() as uow:
-                return len(uow.tasks.open_worklist(args.date, horizon))  # type: ignore[attr-defined]
+                return uow.tasks.worklist_counts(args.date, horizon)
 
-        def service() -> list[dict[str, Any]]:
+        def first_page() -> int:
+            with deps.uow() as uow:
+                return len(uow.tasks.open_worklist(args.date, horizon, args.limit))
+
+        def page() -> dict[str, Any]:
+            return worklist_page(deps, nurse, args.date, args.limit)
+
+        def everything() -> list[dict[str, Any]]:
             return due_worklist(deps, nurse, args.date)
 
         base_ms, open_count = timed(args.runs, baseline)
-        query_ms, _ = timed(args.runs, query)
-        service_ms, rows = timed(args.runs, service)
+        counts_ms, _ = timed(args.runs, counts)
+        first_ms, _ = timed(args.runs, first_page)
+        page_ms, answer = timed(args.runs, page)
+        all_ms, rows = timed(args.runs, everything)
         assert isinstance(rows, list)
+        assert isinstance(answer, dict)
         overdue = sum(1 for r in rows if r["status"] == "overdue")
+        assert (answer["total"], answer["overdue"]) == (len(rows), overdue)
+        assert answer["tasks"] == rows[: args.limit]
         print(f"worklist: {len(rows)} tasks ({overdue} overdue) for "
               f"{len({r['patient']['id'] for r in rows})} patients; {open_count} open tasks due by the date")
         print("| step | median ms | x baseline |")
         print("| --- | --- | --- |")
         for name, ms in (("`SELECT count(*)` of open tasks due by the date (baseline)", base_ms),
-                         ("worklist query (`open_worklist`, one query with the join)", query_ms),
-                         ("`due_worklist` (the use case, rows as JSON-ready dicts)", service_ms)):
+                         ("counts (`worklist_counts`: total and overdue, one aggregate)", counts_ms),
+                         (f"first page (`open_worklist`, limit {args.limit}, tuples)", first_ms),
+                         (f"`worklist_page` (the use case: counts + first {args.limit} as dicts)", page_ms),
+                         ("`due_worklist` without a limit (all rows as dicts)", all_ms)):
             print(f"| {name} | {ms:.1f} | {ms / base_ms:.1f} |")
         engine.dispose()
 

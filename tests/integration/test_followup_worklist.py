@@ -49,6 +49,21 @@ def test_the_worklist_lists_open_tasks_most_urgent_first(client_as: ClientFactor
     assert client_as(Role.ADMIN).get("/worklist", params={"date": ON}).status_code == 403
 
 
+def test_the_worklist_api_pages_with_limit_and_offset_and_counts_the_whole_list(
+    client_as: ClientFactory, course_id: int
+) -> None:
+    rows = worklist(client_as, Role.NURSE)
+    client = client_as(Role.NURSE)
+    first = client.get("/worklist", params={"date": ON, "limit": 2}).json()
+    second = client.get("/worklist", params={"date": ON, "limit": 2, "offset": 2}).json()
+    assert [r["task_id"] for r in first["tasks"] + second["tasks"]] == [r["task_id"] for r in rows[:4]]
+    overdue = sum(r["status"] == "overdue" for r in rows)
+    assert (first["total"], first["overdue"], first["limit"], first["offset"]) == (len(rows), overdue, 2, 0)
+    assert (second["total"], second["overdue"], second["offset"]) == (len(rows), overdue, 2)
+    for params in ({"limit": 0}, {"limit": 1001}, {"offset": -1}):
+        assert client.get("/worklist", params={"date": ON, **params}).status_code == 422
+
+
 def test_closing_a_task_over_the_api_audits_it_and_removes_it_from_the_list(
     client_as: ClientFactory, course_id: int
 ) -> None:
@@ -154,6 +169,10 @@ def test_the_cli_lists_the_worklist_and_closes_a_task(settings: Settings, course
     document = json.loads(listed.stdout)
     assert document["date"] == ON and document["tasks"][0]["status"] == "overdue"
     task_id = document["tasks"][0]["task_id"]
+    limited = json.loads(run("due", "--user", "nurse", "--date", ON, "--format", "json",
+                             "--limit", "1", "--offset", "1").stdout)
+    assert [r["task_id"] for r in limited["tasks"]] == [document["tasks"][1]["task_id"]]
+    assert limited["total"] == document["total"] == len(document["tasks"])
 
     table = run("due", "--user", "investigator", "--date", ON)
     assert table.returncode == 0, table.stderr

@@ -21,6 +21,7 @@ from infusionist.domain.records import (
     SessionRecord,
     StoredEvent,
     User,
+    WorklistCounts,
     WorklistRow,
 )
 from infusionist.services.deps import Deps
@@ -187,15 +188,25 @@ class _Tasks(_ById):
     def for_course(self, course_id: int) -> list[FollowUpTask]:
         return [t for t in self.rows.values() if t.course_id == course_id]
 
-    def open_worklist(self, today: date, horizon: date) -> list[WorklistRow]:
+    def _open(self, today: date, horizon: date) -> list[FollowUpTask]:
+        return [task for task in self.rows.values()
+                if task.status == "due" and task.due <= horizon and task.opens <= today]
+
+    def open_worklist(self, today: date, horizon: date, limit: int | None = None,
+                      offset: int = 0) -> list[WorklistRow]:
         found = []
-        for task in self.rows.values():
-            if task.status == "due" and task.due <= horizon and task.opens <= today:
-                course = self.courses[task.course_id]
-                patient = self.patients[course.patient_id]
-                found.append(WorklistRow(task=task, patient_id=patient.id, patient_name=patient.name,
-                                         pseudonym=patient.pseudonym, course=course.number))
-        return sorted(found, key=lambda r: (today < r.task.overdue_from, r.task.due, r.task.id))
+        for task in sorted(self._open(today, horizon),
+                           key=lambda k: (today < k.overdue_from, k.due, k.id)):
+            course = self.courses[task.course_id]
+            patient = self.patients[course.patient_id]
+            found.append(WorklistRow(task.id, patient.id, patient.name, patient.pseudonym, course.id,
+                                     course.number, task.activity_id, task.name, task.kind,
+                                     task.due, task.opens, task.overdue_from))
+        return found[offset:] if limit is None else found[offset:offset + limit]
+
+    def worklist_counts(self, today: date, horizon: date) -> WorklistCounts:
+        tasks = self._open(today, horizon)
+        return WorklistCounts(total=len(tasks), overdue=sum(today >= k.overdue_from for k in tasks))
 
     def close(self, task_id: int, status: str, closed_on: date, reason: str | None) -> bool:
         task = self.rows.get(task_id)

@@ -80,6 +80,26 @@ def test_the_worklist_is_the_domains_most_urgent_first_over_every_patient() -> N
     assert {r["course_id"] for r in rows} == set(course_ids)
 
 
+def test_the_worklist_pages_in_the_same_order_with_the_counts_of_the_whole_list() -> None:
+    deps, _clock, _uow, ctx, _ = setup_unit()
+    on = date(2026, 4, 20)
+    everything = followup.due_worklist(deps, ctx[Role.NURSE], on)
+    assert len(everything) > 5
+    pages = [followup.worklist_page(deps, ctx[Role.NURSE], on, limit=3, offset=offset)
+             for offset in range(0, len(everything), 3)]
+    assert [r for page in pages for r in page["tasks"]] == everything
+    overdue = sum(r["status"] == "overdue" for r in everything)
+    assert overdue and all((p["total"], p["overdue"], p["limit"], p["date"]) == (
+        len(everything), overdue, 3, "2026-04-20") for p in pages)
+    beyond = followup.worklist_page(deps, ctx[Role.NURSE], on, limit=3, offset=len(everything))
+    assert beyond["tasks"] == [] and beyond["total"] == len(everything)
+    for limit, offset in ((0, 0), (1001, 0), (10, -1)):
+        with pytest.raises(ValidationFailed):
+            followup.worklist_page(deps, ctx[Role.NURSE], on, limit=limit, offset=offset)
+    with pytest.raises(AccessDenied):
+        followup.worklist_page(deps, ctx[Role.ADMIN], on)
+
+
 def test_investigators_see_pseudonyms_and_admins_no_worklist() -> None:
     deps, _clock, _uow, ctx, _ = setup_unit()
     rows = followup.due_worklist(deps, ctx[Role.INVESTIGATOR], CHECK_UP_WINDOW)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from infusionist.domain.access import Role
 
@@ -96,15 +96,30 @@ class FollowUpTask:
     reason: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
-class WorklistRow:
-    """One open task of the worklist with its patient and course, as the query returns it."""
+class WorklistRow(NamedTuple):
+    """One open task of the worklist with its patient and course: only the columns the worklist
+    shows, read as a plain tuple (the query's row, no record per task)."""
 
-    task: FollowUpTask
+    task_id: int
     patient_id: int
     patient_name: str
     pseudonym: str
+    course_id: int
     course: int
+    activity_id: str
+    name: str
+    kind: str
+    due: date
+    opens: date
+    overdue_from: date
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorklistCounts:
+    """How many open tasks the whole worklist holds on a day, and how many of them are overdue."""
+
+    total: int
+    overdue: int
 
 
 @dataclass(frozen=True)

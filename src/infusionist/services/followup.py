@@ -23,6 +23,7 @@ from infusionist.services.courses import centre_config, load_course
 from infusionist.services.deps import Deps
 
 CLOSED = (TaskStatus.DONE, TaskStatus.CANCELLED)
+OVERDUE, DUE = TaskStatus.OVERDUE.value, TaskStatus.DUE.value
 CALL_LEAD_DAYS = 1  # a delayed-reaction call opens the day before it is due (domain.followup)
 
 
@@ -45,41 +46,70 @@ def centre_today(deps: Deps, centre_id: str = "default") -> date:
     return deps.clock.now().astimezone(ZoneInfo(zone)).date()
 
 
-def due_worklist(deps: Deps, ctx: Context, today: date) -> list[dict[str, Any]]:
+PAGE_SIZE = 100  # the worklist's default page: one screenful, most urgent first
+MAX_PAGE_SIZE = 1000
+
+
+def worklist_page(deps: Deps, ctx: Context, today: date, limit: int = PAGE_SIZE,
+                  offset: int = 0) -> dict[str, Any]:
+    """One page of the worklist (``limit`` tasks after the first ``offset``, most urgent first)
+    with the whole worklist's ``total`` and ``overdue`` counts, read in one transaction."""
+    require(ctx.actor.role, Permission.READ_PSEUDONYMISED)
+    if not 1 <= limit <= MAX_PAGE_SIZE:
+        raise ValidationFailed("INPUT-LIMIT", f"limit: {limit} is not between 1 and {MAX_PAGE_SIZE}.",
+                               details={"limit": f"1 to {MAX_PAGE_SIZE}"})
+    if offset < 0:
+        raise ValidationFailed("INPUT-OFFSET", f"offset: {offset} is below 0.",
+                               details={"offset": "0 or more"})
+    horizon = _horizon(deps, today)
+    with deps.uow() as uow:
+        counts = uow.tasks.worklist_counts(today, horizon)
+        rows = uow.tasks.open_worklist(today, horizon, limit, offset)
+    return {"date": today.isoformat(), "total": counts.total, "overdue": counts.overdue,
+            "limit": limit, "offset": offset, "tasks": _entries(rows, today, ctx)}
+
+
+def due_worklist(deps: Deps, ctx: Context, today: date, limit: int | None = None,
+                 offset: int = 0) -> list[dict[str, Any]]:
     """Every patient's open tasks whose window has opened by ``today``, most urgent first:
-    overdue first (oldest due date first), then by due date. Names only for roles that see
-    identity; investigators see the study pseudonym."""
+    overdue first (oldest due date first), then by due date (all of them unless ``limit``).
+    Names only for roles that see identity; investigators see the study pseudonym."""
     require(ctx.actor.role, Permission.READ_PSEUDONYMISED)
     with deps.uow() as uow:
-        lead = worklist_lead(deps.protocol)
-        horizon = today + lead if today <= date.max - lead else date.max
-        rows = uow.tasks.open_worklist(today, horizon)
+        rows = uow.tasks.open_worklist(today, _horizon(deps, today), limit, offset)
+    return _entries(rows, today, ctx)
+
+
+def _horizon(deps: Deps, today: date) -> date:
+    lead = worklist_lead(deps.protocol)
+    return today + lead if today <= date.max - lead else date.max
+
+
+def _entries(rows: list[WorklistRow], today: date, ctx: Context) -> list[dict[str, Any]]:
+    """The rows as JSON-ready dicts. The domain's rule (FollowUpTask.is_overdue_on), applied
+    without building a model per row: a due task is overdue from ``overdue_from`` on."""
     identity = sees_identity(ctx.actor.role)
-    return [_entry(row, today, identity) for row in rows]
-
-
-def _entry(row: WorklistRow, today: date, identity: bool) -> dict[str, Any]:
-    task = row.task
-    # The domain's rule (FollowUpTask.is_overdue_on), applied without building a model per row:
-    # a due task is overdue from ``overdue_from`` on.
-    overdue = today >= task.overdue_from
-    patient: dict[str, Any] = {"id": row.patient_id, "pseudonym": row.pseudonym}
-    if identity:
-        patient["name"] = row.patient_name
-    return {
-        "task_id": task.id,
-        "patient": patient,
-        "course_id": task.course_id,
-        "course": row.course,
-        "activity_id": task.activity_id,
-        "task": task.name,
-        "kind": task.kind,
-        "due": task.due.isoformat(),
-        "opens": task.opens.isoformat(),
-        "overdue_from": task.overdue_from.isoformat(),
-        "status": (TaskStatus.OVERDUE if overdue else TaskStatus.DUE).value,
-        "days_overdue": (today - task.due).days if overdue else 0,
-    }
+    iso = date.isoformat
+    out = []
+    for (task_id, patient_id, name, pseudonym, course_id, course, activity_id, task, kind, due,
+         opens, overdue_from) in rows:
+        overdue = today >= overdue_from
+        out.append({
+            "task_id": task_id,
+            "patient": ({"id": patient_id, "pseudonym": pseudonym, "name": name} if identity
+                        else {"id": patient_id, "pseudonym": pseudonym}),
+            "course_id": course_id,
+            "course": course,
+            "activity_id": activity_id,
+            "task": task,
+            "kind": kind,
+            "due": iso(due),
+            "opens": iso(opens),
+            "overdue_from": iso(overdue_from),
+            "status": OVERDUE if overdue else DUE,
+            "days_overdue": (today - due).days if overdue else 0,
+        })
+    return out
 
 
 def close_task(

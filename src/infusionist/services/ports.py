@@ -18,6 +18,7 @@ from infusionist.domain.records import (
     SessionRecord,
     StoredEvent,
     User,
+    WorklistCounts,
     WorklistRow,
 )
 
@@ -108,9 +109,15 @@ class TaskRepository(Protocol):
 
     def get(self, task_id: int) -> FollowUpTask | None: ...
 
-    def open_worklist(self, today: date, horizon: date) -> list[WorklistRow]:
+    def open_worklist(self, today: date, horizon: date, limit: int | None = None,
+                      offset: int = 0) -> list[WorklistRow]:
         """Open tasks with ``due <= horizon`` and ``opens <= today``, with patient and course,
-        overdue first (``overdue_from <= today``), then by due date and id. One query."""
+        overdue first (``overdue_from <= today``), then by due date and id; the ``limit`` rows
+        after the first ``offset`` (all of them when ``limit`` is None). One query."""
+        ...
+
+    def worklist_counts(self, today: date, horizon: date) -> WorklistCounts:
+        """How many tasks ``open_worklist`` holds in all, and how many are overdue. One query."""
         ...
 
     def close(self, task_id: int, status: str, closed_on: date, reason: str | None) -> bool:

@@ -1,20 +1,21 @@
 """The follow-up task repository: a course's tasks, the worklist query, closing one task.
 
-The worklist is one query over ``follow_up_tasks`` joined to its course and patient. It walks
-the index on (status, due): ``status = 'due' AND due <= horizon`` (the caller passes the last due
-date whose window can have opened today), then keeps the rows whose window has opened
-(``opens <= today``) and sorts overdue first (oldest due first), then by due date.
+The worklist walks the index on (status, due): ``status = 'due' AND due <= horizon`` (the caller
+passes the last due date whose window can have opened today), keeps the rows whose window has
+opened (``opens <= today``) and sorts overdue first (oldest due first), then by due date and id.
+A page (``limit``/``offset``) is chosen on the task table alone and only its rows are joined to
+course and patient; the total and overdue counts are one aggregate over the same range.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import and_, case, select, update
+from sqlalchemy import ColumnElement, and_, case, func, select, update
 
 from infusionist.adapters.db import tables as t
 from infusionist.adapters.db.repositories import TaskRepository
-from infusionist.domain.records import FollowUpTask, WorklistRow
+from infusionist.domain.records import FollowUpTask, WorklistCounts, WorklistRow
 
 OPEN = "due"  # the only open status that is stored; overdue is derived at read time
 
@@ -24,25 +25,38 @@ class FollowUpTaskRepository(TaskRepository):
         row = self._first(t.follow_up_tasks, t.follow_up_tasks.c.id == task_id)
         return FollowUpTask(**row) if row is not None else None
 
-    def open_worklist(self, today: date, horizon: date) -> list[WorklistRow]:
+    def open_worklist(self, today: date, horizon: date, limit: int | None = None,
+                      offset: int = 0) -> list[WorklistRow]:
+        """One page of the worklist, most urgent first: the page is chosen on the task table alone
+        (the index range, then a sort of the few columns it needs), and only its rows are joined
+        to their course and patient. Rows come back as plain tuples of the shown columns."""
         ft, c, p = t.follow_up_tasks, t.courses, t.patients
         overdue_last = case((ft.c.overdue_from <= today, 0), else_=1)
-        query = (
-            select(ft, c.c.number.label("course_number"), p.c.id.label("patient_id"),
-                   p.c.name.label("patient_name"), p.c.pseudonym)
-            .select_from(ft.join(c, c.c.id == ft.c.course_id).join(p, p.c.id == c.c.patient_id))
-            .where(and_(ft.c.status == OPEN, ft.c.due <= horizon, ft.c.opens <= today))
+        page = (
+            select(ft.c.id, ft.c.course_id, ft.c.activity_id, ft.c.name, ft.c.kind, ft.c.due,
+                   ft.c.opens, ft.c.overdue_from, overdue_last.label("urgency"))
+            .where(_open_on(today, horizon))
             .order_by(overdue_last, ft.c.due, ft.c.id)
+            .limit(limit).offset(offset)
+            .subquery("page")
         )
-        columns = [col.name for col in ft.columns]
-        out = []
-        for row in self.c.execute(query).mappings():
-            out.append(WorklistRow(
-                task=FollowUpTask(**{name: row[name] for name in columns}),
-                patient_id=row["patient_id"], patient_name=row["patient_name"],
-                pseudonym=row["pseudonym"], course=row["course_number"],
-            ))
-        return out
+        query = (
+            select(page.c.id, p.c.id, p.c.name, p.c.pseudonym, page.c.course_id, c.c.number,
+                   page.c.activity_id, page.c.name, page.c.kind, page.c.due, page.c.opens,
+                   page.c.overdue_from)
+            .select_from(page.join(c, c.c.id == page.c.course_id).join(p, p.c.id == c.c.patient_id))
+            .order_by(page.c.urgency, page.c.due, page.c.id)
+        )
+        make = WorklistRow._make
+        return [make(row) for row in self.c.execute(query)]
+
+    def worklist_counts(self, today: date, horizon: date) -> WorklistCounts:
+        """The whole worklist's size and its overdue tasks: one aggregate over the index range."""
+        ft = t.follow_up_tasks
+        overdue = func.coalesce(func.sum(case((ft.c.overdue_from <= today, 1), else_=0)), 0)
+        total, late = self.c.execute(
+            select(func.count(), overdue).select_from(ft).where(_open_on(today, horizon))).one()
+        return WorklistCounts(total=int(total), overdue=int(late))
 
     def close(self, task_id: int, status: str, closed_on: date, reason: str | None) -> bool:
         """Close an open task; False when it was no longer open (someone closed it first)."""
@@ -52,3 +66,9 @@ class FollowUpTaskRepository(TaskRepository):
             .values(status=status, closed_on=closed_on, reason=reason)
         )
         return changed.rowcount == 1
+
+
+def _open_on(today: date, horizon: date) -> ColumnElement[bool]:
+    """Open tasks whose window has opened by ``today`` (``horizon``: the last due date that can)."""
+    ft = t.follow_up_tasks
+    return and_(ft.c.status == OPEN, ft.c.due <= horizon, ft.c.opens <= today)

@@ -47,9 +47,14 @@ def due(
     on: Annotated[str | None, typer.Option(
         "--date", help="The day (YYYY-MM-DD); default: today in the centre's time zone.")] = None,
     output: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
+    limit: Annotated[int, typer.Option(
+        "--limit", min=1, max=1000, help="Tasks to list, the most urgent first.")] = 100,
+    offset: Annotated[int, typer.Option(
+        "--offset", min=0, help="Tasks to skip first (the next page: --offset 100).")] = 0,
 ) -> None:
-    """Every patient's due and overdue tasks, most urgent first (overdue first, oldest first)."""
-    from infusionist.services.followup import centre_today, due_worklist
+    """Every patient's due and overdue tasks, most urgent first (overdue first, oldest first),
+    with how many there are in all and how many are overdue."""
+    from infusionist.services.followup import centre_today, worklist_page
 
     if output not in ("table", "json"):
         fail("INPUT-FORMAT", f"--format: {output!r} is not one of table, json.")
@@ -57,11 +62,11 @@ def due(
         deps = deps_for(settings())
         ctx = user_context(deps, user)
         today = _date(on) if on is not None else centre_today(deps)
-        rows = due_worklist(deps, ctx, today)
+        page = worklist_page(deps, ctx, today, limit, offset)
     if output == "json":
-        typer.echo(json.dumps({"date": today.isoformat(), "tasks": rows}, indent=2))
+        typer.echo(json.dumps(page, indent=2))
         return
-    _print_table(today, rows)
+    _print_table(today, page)
 
 
 @app.command("close")
@@ -90,13 +95,15 @@ def _date(text: str) -> date:
         fail("INPUT-DATE", f"--date: {text!r} is not a date (YYYY-MM-DD).")
 
 
-def _print_table(today: date, rows: list[dict[str, Any]]) -> None:
+def _print_table(today: date, page: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    overdue = sum(1 for r in rows if r["status"] == "overdue")
-    table = Table(title=f"Follow-up worklist for {today.isoformat()}: {len(rows)} task(s), "
-                        f"{overdue} overdue", title_justify="left")
+    rows: list[dict[str, Any]] = page["tasks"]
+    shown = (f"; tasks {page['offset'] + 1}-{page['offset'] + len(rows)} shown"
+             if rows and len(rows) < page["total"] else "")
+    table = Table(title=f"Follow-up worklist for {today.isoformat()}: {page['total']} task(s), "
+                        f"{page['overdue']} overdue{shown}", title_justify="left")
     for column in ("task", "patient", "course", "what", "due", "status", "days overdue"):
         table.add_column(column, justify="right" if column in ("task", "course", "days overdue") else "left")
     for r in rows:

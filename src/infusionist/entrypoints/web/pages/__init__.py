@@ -15,6 +15,7 @@ from infusionist.entrypoints.web.pages import board as board
 from infusionist.entrypoints.web.pages import day as day
 from infusionist.entrypoints.web.pages import patients as patients
 from infusionist.entrypoints.web.pages import session as session
+from infusionist.entrypoints.web.pages import worklist as worklist
 from infusionist.entrypoints.web.pages.common import HERE, LoginRequired, render
 
 
@@ -37,7 +38,7 @@ async def _refused(request: Request, error: Exception) -> Any:
 
 def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (session, board, day, patients):
+    for module in (session, board, day, patients, worklist):
         app.include_router(module.router)
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(InfusionistError, _refused)

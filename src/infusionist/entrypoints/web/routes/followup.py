@@ -15,6 +15,9 @@ from infusionist.services import followup
 router = APIRouter(tags=["follow-up"], responses=ERROR_RESPONSES)
 TaskId = Path(ge=1, le=2**31 - 1)
 WorklistDate = Annotated[dt.date | None, Query(description="Default: today at the centre")]
+WorklistLimit = Annotated[int, Query(ge=1, le=followup.MAX_PAGE_SIZE,
+                                     description="Tasks on this page, most urgent first")]
+WorklistOffset = Annotated[int, Query(ge=0, le=2**31 - 1, description="Tasks skipped before the page")]
 
 
 class WorklistPatient(BaseModel):
@@ -40,6 +43,10 @@ class WorklistTask(BaseModel):
 
 class WorklistOut(BaseModel):
     date: str
+    total: int = Field(description="Open tasks on the whole worklist (every page)")
+    overdue: int = Field(description="Of these, how many are overdue")
+    limit: int
+    offset: int
     tasks: list[WorklistTask]
 
 
@@ -63,10 +70,12 @@ class TaskClosedOut(BaseModel):
 
 
 @router.get("/worklist", response_model=WorklistOut, response_model_exclude_none=True)
-def worklist(ctx: ContextDep, deps: ServicesDep, date: WorklistDate = None) -> dict[str, Any]:
-    """Every patient's due and overdue follow-up tasks, most urgent first."""
+def worklist(ctx: ContextDep, deps: ServicesDep, date: WorklistDate = None,
+             limit: WorklistLimit = followup.PAGE_SIZE, offset: WorklistOffset = 0) -> dict[str, Any]:
+    """Every patient's due and overdue follow-up tasks, most urgent first, one page at a time,
+    with the total and overdue counts of the whole worklist."""
     today = date if date is not None else followup.centre_today(deps)
-    return {"date": today.isoformat(), "tasks": followup.due_worklist(deps, ctx, today)}
+    return followup.worklist_page(deps, ctx, today, limit, offset)
 
 
 @router.post("/tasks/{task_id}/close", response_model=TaskClosedOut)

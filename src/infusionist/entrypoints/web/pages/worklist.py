@@ -1,0 +1,107 @@
+"""The follow-up worklist page: every patient's due and overdue tasks, most urgent first, a page
+at a time, with "Done" and "Cancel" (with its reason) per task.
+
+Each button posts through ``services.followup.close_task`` and redirects back to the same date
+and page; a refusal comes back as the domain's message, next to the task it was about.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+
+from infusionist.domain.errors import InfusionistError
+from infusionist.entrypoints.web.dependencies import ServicesDep
+from infusionist.entrypoints.web.pages.common import PageContext, render
+from infusionist.services import followup
+
+router = APIRouter(include_in_schema=False)
+KIND_WORDS = {"lab": "Laboratory", "examination": "Examination", "call": "Call", "care": "Care",
+              "physician_review": "Physician's review"}
+
+
+@router.get("/worklist")
+def worklist(request: Request, ctx: PageContext, deps: ServicesDep) -> Any:
+    params = request.query_params
+    today = followup.centre_today(deps)
+    shown, problem = _date(params.get("date"), today)
+    limit = _number(params.get("limit"), followup.PAGE_SIZE, 1, followup.MAX_PAGE_SIZE)
+    offset = _number(params.get("offset"), 0, 0, 2**31 - 1)
+    page = followup.worklist_page(deps, ctx, shown, limit, offset)
+    for row in page["tasks"]:
+        row["due_label"] = f"{date.fromisoformat(row['due']):%a %d %b %Y}"
+        row["kind_label"] = KIND_WORDS.get(row["kind"], row["kind"])
+    failed = _number(params.get("task"), 0, 0, 2**31 - 1) if params.get("error") else 0
+    return render(
+        request, ctx, "worklist.html", page=page, today=today, shown=shown,
+        is_today=shown == today, failed=failed, date_problem=problem,
+        first=offset + 1 if page["tasks"] else 0, last=offset + len(page["tasks"]),
+        previous=_link(shown, today, limit, max(offset - limit, 0)) if offset > 0 else None,
+        next=_link(shown, today, limit, offset + limit) if offset + limit < page["total"] else None,
+        keep={"date": shown.isoformat(), "limit": limit, "offset": offset},
+    )
+
+
+@router.post("/worklist/tasks/{task_id}/close")
+async def close(request: Request, ctx: PageContext, deps: ServicesDep, task_id: int) -> Any:
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    today = followup.centre_today(deps)
+    shown, _ = _date(form.get("date"), today)
+    limit = _number(form.get("limit"), followup.PAGE_SIZE, 1, followup.MAX_PAGE_SIZE)
+    offset = _number(form.get("offset"), 0, 0, 2**31 - 1)
+    here = _link(shown, today, limit, offset)
+    try:
+        closed = followup.close_task(deps, ctx, task_id, form.get("status", ""),
+                                     form.get("reason") or None)
+    except InfusionistError as error:
+        return _back(here, {"error": _message(error), "task": task_id}, f"task-{task_id}")
+    word = "done" if closed["status"] == "done" else "cancelled"
+    notice = f"{closed['task'].capitalize()} (due {closed['due']}): {word}" + (
+        f" - {closed['reason']}." if closed["reason"] else ".")
+    return _back(here, {"notice": notice}, "worklist")
+
+
+def _message(error: InfusionistError) -> str:
+    """The domain's message, without the API's leading field name ("reason: ...")."""
+    for field in error.details:
+        if error.message.startswith(f"{field}: "):
+            return error.message[len(field) + 2:]
+    return error.message
+
+
+def _date(text: str | None, today: date) -> tuple[date, str | None]:
+    if not text:
+        return today, None
+    try:
+        return date.fromisoformat(text), None
+    except ValueError:
+        return today, f"date: {text!r} is not a date (YYYY-MM-DD); showing today."
+
+
+def _number(text: str | None, default: int, low: int, high: int) -> int:
+    try:
+        value = int(text) if text else default
+    except ValueError:
+        return default
+    return min(max(value, low), high)
+
+
+def _link(shown: date, today: date, limit: int, offset: int) -> str:
+    query: dict[str, Any] = {}
+    if shown != today:
+        query["date"] = shown.isoformat()
+    if limit != followup.PAGE_SIZE:
+        query["limit"] = limit
+    if offset:
+        query["offset"] = offset
+    return "/worklist" + (f"?{urlencode(query)}" if query else "")
+
+
+def _back(here: str, values: dict[str, Any], anchor: str) -> RedirectResponse:
+    """Post/redirect/get: back to the same date and page, with the message for the next page."""
+    glue = "&" if "?" in here else "?"
+    return RedirectResponse(f"{here}{glue}{urlencode(values)}#{anchor}", status_code=303)
