@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from infusionist.entrypoints.cli.errors import fail, reported_errors
+from infusionist.entrypoints.cli.trial_source import trial_snapshot
 
 app = typer.Typer(help="Exports of the trial record (CDISC SDTM, HL7 FHIR R4).", no_args_is_help=True)
 
@@ -25,14 +25,9 @@ def sdtm_command(
 ) -> None:
     """DM, EX, AE, VS and CM as SAS XPT v5 and CSV, pseudonymised, checked for conformance."""
     from infusionist.adapters.cdisc.sdtm import export_sdtm
-    from infusionist.analytics.snapshot import export_snapshot
-    from infusionist.entrypoints.cli.server import deps_for, settings
 
-    with reported_errors():
-        deps = deps_for(settings())
-        with tempfile.TemporaryDirectory() as scratch:
-            source = snapshot or export_snapshot(deps.uow.engine, deps.protocol, Path(scratch))  # type: ignore[attr-defined]
-            counts, findings = export_sdtm(source, deps.protocol, out_dir, study_id, country)
+    with reported_errors(), trial_snapshot(snapshot) as (deps, source):
+        counts, findings = export_sdtm(source, deps.protocol, out_dir, study_id, country)
     typer.echo(", ".join(f"{name} {n}" for name, n in counts.items()) + f" records in {out_dir}.")
     for domain, rule, message in findings[:50]:
         typer.echo(f"{domain} [{rule}] {message}", err=True)
@@ -51,12 +46,7 @@ def fhir_command(
 ) -> None:
     """A FHIR Bundle per patient: Patient, CarePlan, MedicationAdministration, Observation, AdverseEvent."""
     from infusionist.adapters.fhir.bundle import export_fhir
-    from infusionist.analytics.snapshot import export_snapshot
-    from infusionist.entrypoints.cli.server import deps_for, settings
 
-    with reported_errors():
-        deps = deps_for(settings())
-        with tempfile.TemporaryDirectory() as scratch:
-            source = snapshot or export_snapshot(deps.uow.engine, deps.protocol, Path(scratch))  # type: ignore[attr-defined]
-            counts = export_fhir(source, deps.protocol, out_dir, study_id)
+    with reported_errors(), trial_snapshot(snapshot) as (deps, source):
+        counts = export_fhir(source, deps.protocol, out_dir, study_id)
     typer.echo(", ".join(f"{name} {n}" for name, n in counts.items()) + f" in {out_dir}.")

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from infusionist.entrypoints.cli.errors import fail, reported_errors
+from infusionist.entrypoints.cli.trial_source import trial_snapshot
 
 app = typer.Typer(help="Trial reports from the bedside record.", no_args_is_help=True)
 FORMATS = ("table", "json", "html", "pdf")
@@ -37,17 +37,13 @@ def iar_command(
 ) -> None:
     """Infusion-associated reactions per course and infusion day, with Wilson 95% intervals."""
     from infusionist.analytics.iar import compute
-    from infusionist.analytics.snapshot import export_snapshot
-    from infusionist.entrypoints.cli.server import deps_for, settings
 
     if output_format not in FORMATS:
         fail("INPUT-FORMAT", f"--format: {output_format!r} is not one of {', '.join(FORMATS)}.")
     if output_format == "pdf" and output is None:
         fail("INPUT-OUTPUT", "--format pdf writes a file: give it with --output FILE.pdf.")
     with reported_errors():
-        deps = deps_for(settings())
-        with tempfile.TemporaryDirectory() as scratch:
-            source = snapshot or export_snapshot(deps.uow.engine, deps.protocol, Path(scratch))  # type: ignore[attr-defined]
+        with trial_snapshot(snapshot) as (deps, source):
             report = compute(source, deps.protocol)
         if synthetic:
             from infusionist.analytics.synth import trial_calibration
