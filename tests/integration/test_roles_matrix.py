@@ -68,6 +68,10 @@ def request_for(
         ("POST", f"/courses/{ids['course_id']}/days/1/events"): {
             "expected_seq": n + 1, "event": vital_signs(n)},
         ("POST", f"/tasks/{ids['task_id']}/close"): {"status": "cancelled", "reason": "matrix test"},
+        ("POST", f"/tasks/{ids['task_id']}/answer"): {"symptoms": []},
+        ("POST", f"/patients/{ids['patient_id']}/lab-results"): {
+            "analyte": "platelets", "value": "250", "unit": "10*9/L", "reference_low": "150",
+            "reference_high": "400", "taken_on": "2026-04-06"},
     }
     return {"method": method, "url": url, "json": bodies.get((method, url))}
 

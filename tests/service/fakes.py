@@ -17,6 +17,7 @@ from infusionist.domain.records import (
     ApiToken,
     CourseRecord,
     FollowUpTask,
+    LabResultRecord,
     PatientRecord,
     SessionRecord,
     StoredEvent,
@@ -54,7 +55,8 @@ class FakeStore:
     def __init__(self) -> None:
         self.tables: dict[str, Any] = {name: {} for name in
                                        ("users", "sessions", "tokens", "centres", "patients",
-                                        "courses", "events", "tasks", "audit", "inbound", "devices")}
+                                        "courses", "events", "tasks", "audit", "inbound", "devices",
+                                        "lab_results")}
 
 
 class FakeUnitOfWork:
@@ -72,6 +74,7 @@ class FakeUnitOfWork:
         self.courses = _Courses(self.t["courses"])
         self.events = _Events(self.t["events"])
         self.tasks = _Tasks(self.t["tasks"], self.t["courses"], self.t["patients"])
+        self.lab_results = _LabResults(self.t["lab_results"])
         self.audit = _Audit(self.t["audit"])
         self.inbound = FakeInbound(self.t["inbound"])
         self.devices = FakeDevices(self.t["devices"])
@@ -214,6 +217,12 @@ class _Tasks(_ById):
             return False
         self.rows[task_id] = replace(task, status=status, closed_on=closed_on, reason=reason)
         return True
+
+
+class _LabResults(_ById):
+    def for_patient(self, patient_id: int) -> list[LabResultRecord]:
+        return sorted((r for r in self.rows.values() if r.patient_id == patient_id),
+                      key=lambda r: (r.taken_on, r.id))
 
 
 class _Audit:

@@ -96,6 +96,24 @@ class FollowUpTask:
     reason: str | None = None
 
 
+@dataclass(frozen=True, kw_only=True)
+class LabResultRecord:
+    """A stored laboratory result (append-only). Values and limits are kept as the exact
+    decimal text that was entered, never as floats."""
+
+    id: int = 0
+    patient_id: int
+    course_id: int
+    analyte: str
+    value: str
+    unit: str
+    reference_low: str | None = None
+    reference_high: str | None = None
+    taken_on: date
+    recorded_by: str
+    recorded_at: datetime
+
+
 class WorklistRow(NamedTuple):
     """One open task of the worklist with its patient and course: only the columns the worklist
     shows, read as a plain tuple (the query's row, no record per task)."""

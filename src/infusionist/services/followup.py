@@ -8,7 +8,9 @@ new status, the reason) in the same transaction; a refused close writes nothing.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,11 +18,13 @@ from infusionist.domain.access import Permission, require, sees_identity
 from infusionist.domain.errors import Conflict, FollowUpRefused, NotFound, ValidationFailed
 from infusionist.domain.followup import FollowUpTask as DomainTask
 from infusionist.domain.followup import TaskKind, TaskStatus, cancel, complete, refresh
+from infusionist.domain.followup import answer_call as answer_call_domain
 from infusionist.domain.protocol import Period, Protocol
 from infusionist.domain.records import Context, FollowUpTask, WorklistRow
 from infusionist.services import audit
 from infusionist.services.courses import centre_config, load_course
 from infusionist.services.deps import Deps
+from infusionist.services.events import append_in_transaction, event_view
 
 CLOSED = (TaskStatus.DONE, TaskStatus.CANCELLED)
 OVERDUE, DUE = TaskStatus.OVERDUE.value, TaskStatus.DUE.value
@@ -177,3 +181,77 @@ def domain_task(stored: FollowUpTask, course_number: int) -> DomainTask:
         status=TaskStatus(stored.status), closed_on=stored.closed_on, reason=stored.reason,
     )
 
+
+
+# -- the answer to a delayed-reaction call (IAR-15, IAR-17) ---------------------------------------
+
+_CALL_DAY = re.compile(r"-d(\d+)$")  # c1-after-delayed-reaction-call-d3: infusion day 3
+
+
+@dataclass(frozen=True)
+class CallAnswerCommand:
+    symptoms: tuple[str, ...] = ()
+    onset: datetime | None = None  # when the reported reaction began (needed with symptoms)
+    note: str | None = None
+
+
+def answer_call(deps: Deps, ctx: Context, task_id: int, answer: CallAnswerCommand) -> dict[str, Any]:
+    """Close a delayed-reaction call as done; symptoms the patient reports are appended to that
+    infusion day as a ``reaction_onset`` at the reported onset, through the bedside guards, in the
+    same transaction. Any refusal writes nothing."""
+    require(ctx.actor.role, Permission.RECORD_EVENT)
+    _check_onset(answer)
+    with deps.uow(write=True) as uow:
+        stored = uow.tasks.get(task_id)
+        if stored is None:
+            raise NotFound("TASK-NOT-FOUND", f"task_id: no task {task_id}.",
+                           details={"task_id": "unknown"})
+        course = load_course(uow, stored.course_id)
+        now = deps.clock.now()
+        on = now.astimezone(ZoneInfo(str(course.plan.get("timezone") or "UTC"))).date()
+        day = _CALL_DAY.search(stored.activity_id)
+        before = refresh(domain_task(stored, course.number), on).model_copy(
+            update={"infusion_day": int(day.group(1)) if day else None})
+        try:
+            result = answer_call_domain(deps.protocol, before, now.astimezone(ZoneInfo("UTC")),
+                                        list(answer.symptoms), answer.note)
+        except FollowUpRefused as refused:
+            raise Conflict(refused.code, "task_id: " + refused.message,
+                           requirements=refused.requirements,
+                           details={"task_id": "not an open call"}) from None
+        event = None
+        if result.reaction is not None:
+            assert answer.onset is not None  # _check_onset
+            event = append_in_transaction(uow, deps, ctx, course, result.reaction.infusion_day, {
+                "type": "reaction_onset", "at": answer.onset.isoformat(),
+                "symptoms": list(result.reaction.symptoms)})
+        after = result.task
+        if not uow.tasks.close(task_id, after.status.value, on, after.reason):
+            raise Conflict("FOLLOWUP-TASK-CLOSED", f"task_id: task {task_id} was closed meanwhile.",
+                           details={"task_id": "already closed"})
+        audit.record_for(uow, deps, ctx, "task.answer_call", "follow_up_task", task_id,
+                         old={"status": before.status.value},
+                         new={"status": after.status.value, "closed_on": on.isoformat(),
+                              "symptoms": list(answer.symptoms),
+                              "event": (f"{event.course_id}/{event.day}/{event.seq}"
+                                        if event is not None else None)},
+                         reason=after.reason)
+        uow.commit()
+    return {"task_id": task_id, "course_id": stored.course_id, "activity_id": stored.activity_id,
+            "task": stored.name, "infusion_day": before.infusion_day, "status": after.status.value,
+            "closed_on": on.isoformat(), "reason": after.reason,
+            "reaction": event_view(event, ctx) if event is not None else None}
+
+
+def _check_onset(answer: CallAnswerCommand) -> None:
+    if answer.symptoms and answer.onset is None:
+        raise ValidationFailed("INPUT-ONSET-REQUIRED",
+                               "onset: give the time the reported reaction began.",
+                               requirements=("IAR-17",), details={"onset": "required with symptoms"})
+    if not answer.symptoms and answer.onset is not None:
+        raise ValidationFailed("INPUT-ONSET-WITHOUT-SYMPTOMS",
+                               "onset: an onset time needs the symptoms the patient reported.",
+                               details={"onset": "only with symptoms"})
+    if answer.onset is not None and answer.onset.tzinfo is None:
+        raise ValidationFailed("INPUT-TIME-ZONE", "onset: the time needs a UTC offset.",
+                               details={"onset": "no time zone"})

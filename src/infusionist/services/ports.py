@@ -14,6 +14,7 @@ from infusionist.domain.records import (
     ApiToken,
     CourseRecord,
     FollowUpTask,
+    LabResultRecord,
     PatientRecord,
     SessionRecord,
     StoredEvent,
@@ -125,6 +126,16 @@ class TaskRepository(Protocol):
         ...
 
 
+class LabResultRepository(Protocol):
+    """Laboratory results, append-only."""
+
+    def add(self, result: LabResultRecord) -> LabResultRecord: ...
+
+    def for_patient(self, patient_id: int) -> list[LabResultRecord]:
+        """The patient's results, oldest sampling date first (then in the order recorded)."""
+        ...
+
+
 class AuditRepository(Protocol):
     def last(self) -> AuditEntry | None: ...
 
@@ -187,6 +198,9 @@ class UnitOfWork(Protocol):
 
     @property
     def tasks(self) -> TaskRepository: ...
+
+    @property
+    def lab_results(self) -> LabResultRepository: ...
 
     @property
     def audit(self) -> AuditRepository: ...

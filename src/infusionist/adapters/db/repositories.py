@@ -18,6 +18,7 @@ from infusionist.domain.records import (
     ApiToken,
     CourseRecord,
     FollowUpTask,
+    LabResultRecord,
     PatientRecord,
     SessionRecord,
     StoredEvent,
@@ -190,6 +191,16 @@ class TaskRepository(_Repository):
         query = select(t.follow_up_tasks).where(t.follow_up_tasks.c.course_id == course_id).order_by(
             t.follow_up_tasks.c.due, t.follow_up_tasks.c.id)
         return [FollowUpTask(**r) for r in self._rows(query)]
+
+
+class LabResultRepository(_Repository):
+    def add(self, result: LabResultRecord) -> LabResultRecord:
+        return LabResultRecord(**{**vars(result), "id": self._insert(t.lab_results, _fields(result))})
+
+    def for_patient(self, patient_id: int) -> list[LabResultRecord]:
+        lr = t.lab_results.c
+        query = select(t.lab_results).where(lr.patient_id == patient_id).order_by(lr.taken_on, lr.id)
+        return [LabResultRecord(**r) for r in self._rows(query)]
 
 
 class AuditRepository(_Repository):

@@ -118,6 +118,22 @@ follow_up_tasks = Table(
     Index("ix_follow_up_tasks_status_due", "status", "due"),
 )
 
+lab_results = Table(
+    "lab_results", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("patient_id", Integer, ForeignKey("patients.id"), nullable=False),
+    Column("course_id", Integer, ForeignKey("courses.id"), nullable=False),
+    Column("analyte", String(60), nullable=False),
+    Column("value", String(40), nullable=False),  # the exact decimal text entered
+    Column("unit", String(30), nullable=False),  # UCUM
+    Column("reference_low", String(40), nullable=True),
+    Column("reference_high", String(40), nullable=True),
+    Column("taken_on", Date, nullable=False),
+    Column("recorded_by", String(64), nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Index("ix_lab_results_patient_analyte", "patient_id", "analyte", "taken_on"),
+)
+
 audit_log = Table(
     "audit_log", metadata,
     Column("seq", Integer, primary_key=True, autoincrement=False),
@@ -134,4 +150,4 @@ audit_log = Table(
     Column("hash", String(64), nullable=False),
 )
 
-APPEND_ONLY_TABLES = ("day_events", "audit_log")
+APPEND_ONLY_TABLES = ("day_events", "audit_log", "lab_results")

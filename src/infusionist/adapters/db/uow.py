@@ -29,6 +29,7 @@ class SqlUnitOfWork:
         self.courses = r.CourseRepository(connection)
         self.events = r.EventRepository(connection)
         self.tasks = FollowUpTaskRepository(connection)
+        self.lab_results = r.LabResultRepository(connection)
         self.audit = r.AuditRepository(connection)
         self.inbound = InboundMessageRepository(connection)
         self.devices = DeviceRepository(connection)

@@ -1,4 +1,5 @@
-"""The follow-up worklist and closing a task (``GET /worklist``, ``POST /tasks/{id}/close``)."""
+"""The follow-up worklist, closing a task and answering a delayed-reaction call
+(``GET /worklist``, ``POST /tasks/{id}/close``, ``POST /tasks/{id}/answer``)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from infusionist.entrypoints.web.dependencies import ContextDep, ServicesDep
 from infusionist.entrypoints.web.errors import ERROR_RESPONSES
@@ -83,3 +84,36 @@ def close_task(body: TaskCloseIn, ctx: ContextDep, deps: ServicesDep,
                task_id: int = TaskId) -> dict[str, Any]:
     """Close a task as done or cancelled (with a reason); 409 when it is already closed."""
     return followup.close_task(deps, ctx, task_id, body.status, body.reason)
+
+
+class CallAnswerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    symptoms: list[str] = Field(default_factory=list, max_length=50,
+                                description="Symptom ids the patient reports; empty: none")
+    onset: AwareDatetime | None = Field(default=None,
+                                        description="When the reaction began (ISO 8601 with offset); "
+                                                    "required with symptoms")
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class CallAnsweredOut(BaseModel):
+    task_id: int
+    course_id: int
+    activity_id: str
+    task: str
+    infusion_day: int | None
+    status: Literal["done"]
+    closed_on: str
+    reason: str | None
+    reaction: dict[str, Any] | None = Field(description="The reaction_onset event appended to the "
+                                                        "infusion day, when symptoms were reported")
+
+
+@router.post("/tasks/{task_id}/answer", response_model=CallAnsweredOut)
+def answer_call(body: CallAnswerIn, ctx: ContextDep, deps: ServicesDep,
+                task_id: int = TaskId) -> dict[str, Any]:
+    """Answer a delayed-reaction call: the call is done; reported symptoms are recorded as a
+    reaction against its infusion day (IAR-15, IAR-17). 409 when the task is not an open call."""
+    return followup.answer_call(deps, ctx, task_id, followup.CallAnswerCommand(
+        symptoms=tuple(body.symptoms), onset=body.onset, note=body.note))

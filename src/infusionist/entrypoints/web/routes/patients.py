@@ -1,13 +1,16 @@
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Path
+from pydantic import BaseModel, ConfigDict, Field
 
 from infusionist.entrypoints.web.dependencies import ContextDep, ServicesDep
 from infusionist.entrypoints.web.errors import ERROR_RESPONSES
 from infusionist.entrypoints.web.schemas import CourseIn, CourseOut, PatientIn, PatientOut
-from infusionist.services import courses, patients
+from infusionist.services import courses, lab_results, patients
 
 router = APIRouter(tags=["patients"], responses=ERROR_RESPONSES)
 PatientId = Path(ge=1, le=2**31 - 1)
@@ -44,3 +47,71 @@ def create_course(body: CourseIn, ctx: ContextDep, deps: ServicesDep,
         patient_id=patient_id, course=body.course, first_day=body.first_day,
         infusion_start=body.infusion_start, timezone=body.timezone,
         previous_course_end=body.previous_course_end))
+
+
+
+
+class LabResultIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    analyte: str = Field(min_length=1, max_length=60, description="Protocol analyte id, e.g. platelets")
+    value: Decimal | None = Field(description="Required: 0 is a value, null is refused (LAB-VALUE-MISSING)")
+    unit: str = Field(min_length=1, max_length=30, description="UCUM unit, e.g. 10*9/L")
+    reference_low: Decimal | None = None
+    reference_high: Decimal | None = None
+    taken_on: dt.date
+    course_id: int | None = Field(default=None, ge=1, le=2**31 - 1,
+                                  description="Default: the patient's latest course")
+
+
+class LabResultOut(BaseModel):
+    id: int
+    patient_id: int
+    course_id: int
+    analyte: str
+    value: str
+    unit: str
+    reference_low: str | None
+    reference_high: str | None
+    taken_on: str
+    recorded_by: str
+    recorded_at: str
+
+
+class LabAlertOut(BaseModel):
+    code: str
+    work_up: str
+    message: str
+    requirements: list[str]
+
+
+class ReviewTaskOut(BaseModel):
+    task_id: int
+    activity_id: str
+    task: str
+    kind: str
+    due: str
+
+
+class LabResultRecordedOut(BaseModel):
+    result: LabResultOut
+    alerts: list[LabAlertOut]
+    review_tasks: list[ReviewTaskOut] = Field(description="One physician's review per alert")
+
+
+@router.get("/patients/{patient_id}/lab-results", response_model=list[LabResultOut])
+def list_lab_results(ctx: ContextDep, deps: ServicesDep,
+                     patient_id: int = PatientId) -> list[dict[str, Any]]:
+    """The patient's laboratory results, oldest sampling date first."""
+    return lab_results.list_lab_results(deps, ctx, patient_id)
+
+
+@router.post("/patients/{patient_id}/lab-results", response_model=LabResultRecordedOut,
+             status_code=201)
+def record_lab_result(body: LabResultIn, ctx: ContextDep, deps: ServicesDep,
+                      patient_id: int = PatientId) -> dict[str, Any]:
+    """Record a result after the protocol's checks; each alert becomes a physician's review task."""
+    return lab_results.record_lab_result(deps, ctx, lab_results.RecordLabResult(
+        patient_id=patient_id, analyte=body.analyte, value=body.value, unit=body.unit,
+        taken_on=body.taken_on, reference_low=body.reference_low,
+        reference_high=body.reference_high, course_id=body.course_id))
