@@ -139,3 +139,20 @@ def _domain_stored(stored: LabResultRecord, zone: Any) -> LabResult:
 
 def _text(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
+
+
+def flagged_lab_results(deps: Deps, ctx: Context, patient_id: int) -> list[dict[str, Any]]:
+    """The patient's results, oldest first, each with the alert codes it raised (``alerts``,
+    read back from its physician's review tasks, ``review-{result id}-{code}``) for the pages."""
+    require(ctx.actor.role, Permission.READ_PSEUDONYMISED)
+    with deps.uow() as uow:
+        patient = load_patient(uow, patient_id)
+        results = uow.lab_results.for_patient(patient.id)
+        reviews = [t.activity_id for c in uow.courses.for_patient(patient.id)
+                   for t in uow.tasks.for_course(c.id) if t.kind == "physician_review"]
+    out = []
+    for result in results:
+        prefix = f"review-{result.id}-"
+        out.append({**result_view(result),
+                    "alerts": [a[len(prefix):].upper() for a in reviews if a.startswith(prefix)]})
+    return out

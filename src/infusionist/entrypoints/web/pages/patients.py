@@ -1,23 +1,26 @@
-"""Patients: the list, one patient's courses, planning a course (form, preview, confirm),
-the plan as iCalendar and as a printable page, and the audit trail per patient."""
+"""Patients: the list, one patient's courses and laboratory results (with the form to record one),
+planning a course (form, preview, confirm), the plan as iCalendar and as a printable page, and
+the audit trail per patient."""
 
 from __future__ import annotations
 
 from datetime import date, time
+from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from infusionist.adapters.calendar import plan_to_ics
 from infusionist.adapters.documents.handout import render_handout_html
 from infusionist.domain.access import Permission, require
-from infusionist.domain.errors import InfusionistError
+from infusionist.domain.errors import InfusionistError, ValidationFailed
 from infusionist.domain.plan_json import plan_from_json
 from infusionist.domain.records import Context
 from infusionist.entrypoints.web.dependencies import ServicesDep
 from infusionist.entrypoints.web.pages.common import PageContext, back, render
-from infusionist.services import courses, patients, views
+from infusionist.services import courses, lab_results, patients, views
 from infusionist.services.deps import Deps
 
 router = APIRouter(include_in_schema=False)
@@ -32,7 +35,62 @@ def patient_list(request: Request, ctx: PageContext, deps: ServicesDep) -> Any:
 @router.get("/patients/{patient_id}")
 def patient_page(request: Request, ctx: PageContext, deps: ServicesDep, patient_id: int) -> Any:
     overview = views.patient_overview(deps, ctx, patient_id)
-    return render(request, ctx, "patient.html", zone=views.centre_zone(deps), **overview)
+    monitoring = deps.protocol.monitoring
+    analytes = [{"id": a.id, "name": a.name, "units": [u.unit for u in a.units]}
+                for a in (monitoring.analytes if monitoring is not None else ())]
+    return render(request, ctx, "patient.html", zone=views.centre_zone(deps), analytes=analytes,
+                  names={a["id"]: a["name"] for a in analytes},
+                  results=lab_results.flagged_lab_results(deps, ctx, patient_id),
+                  lab_error=request.query_params.get("lab_error"),
+                  lab_form={k: request.query_params.get(k, "") for k in LAB_FIELDS},
+                  today=deps.clock.now().date().isoformat(), **overview)
+
+
+LAB_FIELDS = ("analyte", "value", "unit", "reference_low", "reference_high", "taken_on")
+
+
+def _decimal(form: dict[str, str], field: str, label: str) -> Decimal | None:
+    text = form.get(field, "").strip().replace(",", ".")
+    if not text:
+        return None
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        number = Decimal("NaN")
+    if not number.is_finite():
+        raise ValidationFailed("INPUT-INVALID", f"{label}: {form[field]!r} is not a number.",
+                               details={field: "not a number"})
+    return number
+
+
+@router.post("/patients/{patient_id}/lab-results")
+async def record_lab_result(request: Request, ctx: PageContext, deps: ServicesDep,
+                            patient_id: int) -> Any:
+    """Record a result; a refusal comes back with the domain's message above the form, which
+    keeps what was entered."""
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    here = f"/patients/{patient_id}"
+    try:
+        try:
+            taken_on = date.fromisoformat(form.get("taken_on", ""))
+        except ValueError:
+            raise ValidationFailed("INPUT-INVALID", "Date taken: give the date the sample was taken.",
+                                   details={"taken_on": "not a date"}) from None
+        recorded = lab_results.record_lab_result(deps, ctx, lab_results.RecordLabResult(
+            patient_id=patient_id, analyte=form.get("analyte", ""),
+            value=_decimal(form, "value", "Value"), unit=form.get("unit", ""), taken_on=taken_on,
+            reference_low=_decimal(form, "reference_low", "Reference low"),
+            reference_high=_decimal(form, "reference_high", "Reference high")))
+    except InfusionistError as error:
+        kept = {k: form.get(k, "") for k in LAB_FIELDS}
+        return RedirectResponse(f"{here}?{urlencode({'lab_error': error.message, **kept})}#lab-results",
+                                status_code=303)
+    result = recorded["result"]
+    notice = f"Result recorded: {result['value']} {result['unit']} on {result['taken_on']}."
+    if recorded["review_tasks"]:
+        notice += " Alert: " + "; ".join(a["work_up"] for a in recorded["alerts"]) + \
+            " - a physician's review is on the worklist."
+    return back(here, notice=notice, anchor="lab-results")
 
 
 @router.get("/patients/{patient_id}/plan")
@@ -61,8 +119,6 @@ def _command(deps: Deps, ctx: Context, patient_id: int, course: int, first_day: 
                                     previous_course_end=_previous_course_end(deps, ctx, patient_id,
                                                                              course))
     except ValueError as error:
-        from infusionist.domain.errors import ValidationFailed
-
         raise ValidationFailed("INPUT-INVALID", f"first day or start time: {error}") from None
 
 

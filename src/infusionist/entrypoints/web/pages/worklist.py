@@ -1,23 +1,29 @@
 """The follow-up worklist page: every patient's due and overdue tasks, most urgent first, a page
-at a time, with "Done" and "Cancel" (with its reason) per task.
+at a time, with "Done" and "Cancel" (with its reason) per task, and "Answer call" (the symptoms
+the patient reports, their onset, a note) for a delayed-reaction call.
 
-Each button posts through ``services.followup.close_task`` and redirects back to the same date
-and page; a refusal comes back as the domain's message, next to the task it was about.
+Each button posts through ``services.followup.close_task`` (or ``answer_call``) and redirects back
+to the same date and page; a refusal comes back as the domain's message, next to the task it was
+about.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
 from infusionist.domain.errors import InfusionistError
+from infusionist.domain.records import Context
 from infusionist.entrypoints.web.dependencies import ServicesDep
 from infusionist.entrypoints.web.pages.common import PageContext, render
-from infusionist.services import followup
+from infusionist.entrypoints.web.pages.day_view import symptoms
+from infusionist.services import courses, followup
+from infusionist.services.deps import Deps
 
 router = APIRouter(include_in_schema=False)
 KIND_WORDS = {"lab": "Laboratory", "examination": "Examination", "call": "Call", "care": "Care",
@@ -43,6 +49,7 @@ def worklist(request: Request, ctx: PageContext, deps: ServicesDep) -> Any:
         previous=_link(shown, today, limit, max(offset - limit, 0)) if offset > 0 else None,
         next=_link(shown, today, limit, offset + limit) if offset + limit < page["total"] else None,
         keep={"date": shown.isoformat(), "limit": limit, "offset": offset},
+        symptoms=symptoms(deps.protocol),
     )
 
 
@@ -63,6 +70,46 @@ async def close(request: Request, ctx: PageContext, deps: ServicesDep, task_id: 
     notice = f"{closed['task'].capitalize()} (due {closed['due']}): {word}" + (
         f" - {closed['reason']}." if closed["reason"] else ".")
     return _back(here, {"notice": notice}, "worklist")
+
+
+@router.post("/worklist/tasks/{task_id}/answer")
+async def answer(request: Request, ctx: PageContext, deps: ServicesDep, task_id: int) -> Any:
+    """The answer to a delayed-reaction call: symptoms (with their onset, in the course's time
+    zone) are recorded against that infusion day; none closes the call as done."""
+    data = await request.form()
+    form = {k: str(v) for k, v in data.items()}
+    ticked = tuple(str(v) for v in data.getlist("symptoms"))
+    today = followup.centre_today(deps)
+    shown, _ = _date(form.get("date"), today)
+    limit = _number(form.get("limit"), followup.PAGE_SIZE, 1, followup.MAX_PAGE_SIZE)
+    offset = _number(form.get("offset"), 0, 0, 2**31 - 1)
+    here = _link(shown, today, limit, offset)
+    try:
+        onset = _onset(deps, ctx, form.get("onset", "").strip(),
+                       _number(form.get("course_id"), 0, 0, 2**31 - 1))
+        answered = followup.answer_call(deps, ctx, task_id, followup.CallAnswerCommand(
+            symptoms=ticked, onset=onset, note=form.get("note", "").strip() or None))
+    except InfusionistError as error:
+        return _back(here, {"error": _message(error), "task": task_id}, f"task-{task_id}")
+    except ValueError:
+        return _back(here, {"error": "onset: give the date and time the reaction began.",
+                            "task": task_id}, f"task-{task_id}")
+    reaction = answered["reaction"]
+    notice = f"{answered['task'].capitalize()}: answered" + (
+        f"; reaction recorded on infusion day {answered['infusion_day']}."
+        if reaction is not None else ", no delayed reaction.")
+    return _back(here, {"notice": notice}, "worklist")
+
+
+def _onset(deps: Deps, ctx: Context, text: str, course_id: int) -> datetime | None:
+    """The form's local date and time (``datetime-local``) in the course's time zone."""
+    if not text:
+        return None
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        zone = courses.get_course(deps, ctx, course_id)["plan"]["timezone"] if course_id else "UTC"
+        moment = moment.replace(tzinfo=ZoneInfo(str(zone or "UTC")))
+    return moment
 
 
 def _message(error: InfusionistError) -> str:
