@@ -19,12 +19,15 @@ from infusionist.domain.errors import Conflict, FollowUpRefused, NotFound, Valid
 from infusionist.domain.followup import FollowUpTask as DomainTask
 from infusionist.domain.followup import TaskKind, TaskStatus, cancel, complete, refresh
 from infusionist.domain.followup import answer_call as answer_call_domain
+from infusionist.domain.lab_results import herpes_prophylaxis_may_stop
 from infusionist.domain.protocol import Period, Protocol
-from infusionist.domain.records import Context, FollowUpTask, WorklistRow
+from infusionist.domain.records import Context, CourseRecord, FollowUpTask, WorklistRow
 from infusionist.services import audit
 from infusionist.services.courses import centre_config, load_course
 from infusionist.services.deps import Deps
 from infusionist.services.events import append_in_transaction, event_view
+from infusionist.services.lab_results import domain_lab_result
+from infusionist.services.ports import UnitOfWork
 
 CLOSED = (TaskStatus.DONE, TaskStatus.CANCELLED)
 OVERDUE, DUE = TaskStatus.OVERDUE.value, TaskStatus.DUE.value
@@ -133,6 +136,8 @@ def close_task(
         course = load_course(uow, stored.course_id)
         on = deps.clock.now().astimezone(ZoneInfo(str(course.plan.get("timezone") or "UTC"))).date()
         before = refresh(domain_task(stored, course.number), on)
+        if target is TaskStatus.DONE:
+            _check_herpes_stop(deps, uow, course, stored, on)
         try:
             after = (complete(before, on, reason) if target is TaskStatus.DONE
                      else cancel(before, on, reason or ""))
@@ -149,6 +154,30 @@ def close_task(
     return {"task_id": task_id, "course_id": stored.course_id, "activity_id": stored.activity_id,
             "task": stored.name, "due": stored.due.isoformat(), "status": after.status.value,
             "closed_on": on.isoformat(), "reason": after.reason}
+
+
+def _check_herpes_stop(deps: Deps, uow: UnitOfWork, course: CourseRecord, task: FollowUpTask,
+                       on: date) -> None:
+    """Under the US label's rule (C-5) the end of herpes prophylaxis is the later of its date and
+    the first CD4+ count at or above the limit: it cannot be ticked off without that count."""
+    monitoring = deps.protocol.monitoring
+    rule = monitoring.herpes_stop if monitoring is not None else None
+    if (monitoring is None or rule is None
+            or not task.activity_id.endswith(f"-after-{rule.medication}-end")
+            or course.plan.get("options", {}).get(rule.option) != rule.value):
+        return
+    zone = ZoneInfo(str(course.plan.get("timezone") or "UTC"))
+    counts = [domain_lab_result(r, zone) for r in uow.lab_results.for_patient(course.patient_id)]
+    may_stop = herpes_prophylaxis_may_stop(monitoring, rule, task.due, counts)
+    if may_stop is None or may_stop > on:
+        when = ("no count has been recorded at or above it yet" if may_stop is None
+                else f"prophylaxis continues until {may_stop.isoformat()}")
+        raise Conflict(
+            "FOLLOWUP-CD4-PENDING",
+            f"task_id: {rule.medication} continues: the centre follows the US label, which stops it only "
+            f"once the CD4+ count is at least {rule.at_least} {rule.unit}; {when}.",
+            requirements=rule.requirements, details={"task_id": "CD4+ count pending"},
+        )
 
 
 def _closing_status(status: str) -> TaskStatus:

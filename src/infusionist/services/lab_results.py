@@ -58,7 +58,7 @@ def record_lab_result(deps: Deps, ctx: Context, command: RecordLabResult) -> dic
         check_result(monitoring, entered)  # refusals: the domain's codes, nothing written
         earlier = [r for r in uow.lab_results.for_patient(patient.id)
                    if r.analyte == command.analyte and r.taken_on < command.taken_on]
-        baseline = _domain_stored(earlier[0], taken_at.tzinfo) if earlier else None
+        baseline = domain_lab_result(earlier[0], taken_at.tzinfo) if earlier else None
         stored = uow.lab_results.add(LabResultRecord(
             patient_id=patient.id, course_id=course.id, analyte=command.analyte,
             value=_text(command.value) or "", unit=command.unit,
@@ -128,7 +128,8 @@ def _domain_result(result_id: str, command: RecordLabResult, taken_at: datetime)
                      taken_at=taken_at)
 
 
-def _domain_stored(stored: LabResultRecord, zone: Any) -> LabResult:
+def domain_lab_result(stored: LabResultRecord, zone: Any) -> LabResult:
+    """A stored result as the domain's ``LabResult``, taken at midnight of its day in ``zone``."""
     return LabResult(
         id=str(stored.id), analyte=stored.analyte, value=Decimal(stored.value), unit=stored.unit,
         reference_low=Decimal(stored.reference_low) if stored.reference_low is not None else None,
