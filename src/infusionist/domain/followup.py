@@ -291,10 +291,7 @@ def _source_note(protocol: Protocol, element: Element) -> str:
 
 def task_from_occurrence(occurrence: Occurrence, window: TaskWindow) -> FollowUpTask:
     element = occurrence.element
-    if occurrence.kind is TaskKind.CALL:
-        opens, overdue_from = occurrence.due - timedelta(days=1), occurrence.due + timedelta(days=1)
-    else:
-        opens, overdue_from = _window(occurrence.due, window)
+    opens, overdue_from = _task_window(occurrence.kind, occurrence.due, window)
     return FollowUpTask(
         id=occurrence.id, element=element.id, kind=occurrence.kind, name=occurrence.name,
         course=occurrence.course, due=occurrence.due, opens=opens, overdue_from=overdue_from,
@@ -327,8 +324,7 @@ def tasks_from_plan(activities: Iterable[Activity], course: int, protocol: Proto
             continue
         due = activity.start.date()
         kind = kinds.get(activity.element, TaskKind.CARE)
-        opens, overdue_from = ((due - timedelta(days=1), due + timedelta(days=1))
-                               if kind is TaskKind.CALL else _window(due, window))
+        opens, overdue_from = _task_window(kind, due, window)
         tasks.append(FollowUpTask(
             id=activity.id, element=activity.element, kind=kind, name=activity.name, course=course,
             due=due, opens=opens, overdue_from=overdue_from, requirements=activity.requirements,
@@ -343,6 +339,14 @@ def _kind_of(element: Element) -> TaskKind:
     if isinstance(element, MonitoringSeries):
         return TaskKind.LAB if element.kind == "lab" else TaskKind.EXAMINATION
     return TaskKind.CARE
+
+
+def _task_window(kind: TaskKind, due: date, window: TaskWindow) -> tuple[date, date]:
+    """(opens, overdue from): a call is open from the infusion day to the day after it is due;
+    every other task follows the protocol's task window."""
+    if kind is TaskKind.CALL:
+        return due - timedelta(days=1), due + timedelta(days=1)
+    return _window(due, window)
 
 
 def _window(due: date, window: TaskWindow) -> tuple[date, date]:

@@ -91,9 +91,15 @@ def list_tasks(deps: Deps, ctx: Context, course_id: int) -> list[dict[str, Any]]
     with deps.uow() as uow:
         course = load_course(uow, course_id)
         tasks = uow.tasks.for_course(course_id)
-    today = deps.clock.now().astimezone(ZoneInfo(str(course.plan.get("timezone") or "UTC"))).date()
+    today = deps.clock.now().astimezone(course_zone(course)).date()
     return [{"id": t.id, "activity_id": t.activity_id, "name": t.name, "due": t.due.isoformat(),
              "status": task_status(t, today)} for t in tasks]
+
+
+def course_zone(course: CourseRecord) -> ZoneInfo:
+    """The time zone the course was planned in (its dates and clock times are local to it).
+    Every stored plan records it; a record without it is a programming error, not UTC."""
+    return ZoneInfo(str(course.plan["timezone"]))
 
 
 def task_status(task: FollowUpTask, today: date) -> str:
@@ -112,7 +118,8 @@ def known_course(deps: Deps, uow: UnitOfWork, course_id: int) -> tuple[CourseRec
     known: tuple[CourseRecord, CoursePlan] | None = deps.known_courses.get(course_id)
     if known is None:
         course = load_course(uow, course_id)
-        known = (replace(course, plan={}), parsed_plan(course))
+        # Keep the parsed plan, not its JSON (hundreds of activities); the zone stays readable.
+        known = (replace(course, plan={"timezone": course.plan["timezone"]}), parsed_plan(course))
         if len(deps.known_courses) >= _KNOWN_COURSES:
             deps.known_courses.clear()
         deps.known_courses[course_id] = known

@@ -26,6 +26,7 @@ from infusionist.domain.device_readings import (
 from infusionist.domain.errors import InfusionistError, NotFound, ValidationFailed
 from infusionist.domain.records import Actor, Context, CourseRecord, PatientRecord, StoredEvent
 from infusionist.services import audit
+from infusionist.services.courses import course_zone
 from infusionist.services.deps import Deps
 from infusionist.services.events import append_in_transaction
 from infusionist.services.ports import UnitOfWork
@@ -146,7 +147,7 @@ def _patient(uow: UnitOfWork, identifier: str) -> PatientRecord:
 
 def _today(uow: UnitOfWork, patient: PatientRecord, now: datetime) -> tuple[CourseRecord, int, ZoneInfo]:
     for course in reversed(uow.courses.for_patient(patient.id)):
-        zone = ZoneInfo(str(course.plan.get("timezone") or "UTC"))
+        zone = course_zone(course)
         today = now.astimezone(zone).date().isoformat()
         for day in course.plan.get("days", []):
             if day.get("date") == today:

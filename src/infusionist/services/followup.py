@@ -23,7 +23,7 @@ from infusionist.domain.lab_results import herpes_prophylaxis_may_stop
 from infusionist.domain.protocol import Period, Protocol
 from infusionist.domain.records import Context, CourseRecord, FollowUpTask, WorklistRow
 from infusionist.services import audit
-from infusionist.services.courses import centre_config, load_course
+from infusionist.services.courses import centre_config, course_zone, load_course
 from infusionist.services.deps import Deps
 from infusionist.services.events import append_in_transaction, event_view
 from infusionist.services.lab_results import domain_lab_result
@@ -134,7 +134,7 @@ def close_task(
         if stored.kind == TaskKind.PHYSICIAN_REVIEW.value:
             require(ctx.actor.role, Permission.SIGN)
         course = load_course(uow, stored.course_id)
-        on = deps.clock.now().astimezone(ZoneInfo(str(course.plan.get("timezone") or "UTC"))).date()
+        on = deps.clock.now().astimezone(course_zone(course)).date()
         before = refresh(domain_task(stored, course.number), on)
         if target is TaskStatus.DONE:
             _check_herpes_stop(deps, uow, course, stored, on)
@@ -166,7 +166,7 @@ def _check_herpes_stop(deps: Deps, uow: UnitOfWork, course: CourseRecord, task: 
             or not task.activity_id.endswith(f"-after-{rule.medication}-end")
             or course.plan.get("options", {}).get(rule.option) != rule.value):
         return
-    zone = ZoneInfo(str(course.plan.get("timezone") or "UTC"))
+    zone = course_zone(course)
     counts = [domain_lab_result(r, zone) for r in uow.lab_results.for_patient(course.patient_id)]
     may_stop = herpes_prophylaxis_may_stop(monitoring, rule, task.due, counts)
     if may_stop is None or may_stop > on:
@@ -237,7 +237,7 @@ def answer_call(deps: Deps, ctx: Context, task_id: int, answer: CallAnswerComman
                            details={"task_id": "unknown"})
         course = load_course(uow, stored.course_id)
         now = deps.clock.now()
-        on = now.astimezone(ZoneInfo(str(course.plan.get("timezone") or "UTC"))).date()
+        on = now.astimezone(course_zone(course)).date()
         day = _CALL_DAY.search(stored.activity_id)
         before = refresh(domain_task(stored, course.number), on).model_copy(
             update={"infusion_day": int(day.group(1)) if day else None})

@@ -19,6 +19,7 @@ from infusionist.services.courses import (
     CreateCourse,
     centre_config,
     course_view,
+    course_zone,
     known_course,
     load_course,
     parsed_plan,
@@ -45,8 +46,8 @@ def change_marker(deps: Deps) -> int:
 ONE_DAY = timedelta(days=1)
 
 
-def _today_in(plan: dict[str, Any], now: datetime) -> date:
-    return now.astimezone(ZoneInfo(str(plan.get("timezone") or "UTC"))).date()
+def _today_in(course: CourseRecord, now: datetime) -> date:
+    return now.astimezone(course_zone(course)).date()
 
 
 def today_board(deps: Deps, ctx: Context) -> list[dict[str, Any]]:
@@ -96,7 +97,7 @@ def patient_overview(deps: Deps, ctx: Context, patient_id: int) -> dict[str, Any
             phases[planned.day] = state["phase"] if state is not None else "planned"
             for reaction in (state or {}).get("reactions", []):
                 reactions.append({**reaction, "day": planned.day})
-        today = _today_in(course.plan, now)
+        today = _today_in(course, now)
         out.append({**course_view(course, ctx), "phases": phases, "reactions": reactions,
                     "tasks": [{"name": t.name, "due": t.due.isoformat(),
                                "status": task_status(t, today),
