@@ -110,6 +110,17 @@ def session_actor(deps: Deps, token: str) -> Actor:
     return actor_of(user)
 
 
+def local_actor(deps: Deps, username: str) -> Actor:
+    """The actor for a command run on the server itself as a named, active user (no password:
+    whoever runs it already has the database; the audit trail records the name)."""
+    with deps.uow() as uow:
+        user = uow.users.by_username(username)
+    if user is None or not user.active:
+        raise NotAuthenticated("AUTH-UNKNOWN-USER", f"--user: no active user named {username!r}.",
+                               details={"user": "unknown or inactive"})
+    return actor_of(user)
+
+
 def token_actor(deps: Deps, token: str) -> Actor:
     with deps.uow() as uow:
         record = uow.tokens.by_hash(token_digest(token))

@@ -32,13 +32,10 @@ UserOption = Annotated[str, typer.Option(
 
 def user_context(deps: Deps, username: str) -> Context:
     from infusionist.domain.records import Context
-    from infusionist.services.auth import actor_of
+    from infusionist.services.auth import local_actor
 
-    with deps.uow() as uow:
-        user = uow.users.by_username(username)
-    if user is None or not user.active:
-        fail("AUTH-UNKNOWN-USER", f"--user: no active user named {username!r}.")
-    return Context(actor_of(user), "cli")
+    with reported_errors():
+        return Context(local_actor(deps, username), "cli")
 
 
 @app.command("due")
