@@ -110,7 +110,7 @@ def start_blockers(facts: DayFacts, ctx: DayContext) -> list[EventRefused]:
     if facts.solution is None:
         problems.append(EventRefused(
             "DAY-START-NO-SOLUTION",
-            "The alemtuzumab solution has not been recorded as prepared.",
+            f"The {ctx.protocol.infusion.name} solution has not been recorded as prepared.",
             requirements=ctx.protocol.infusion.requirements,
         ))
     problems += _test_blockers(facts, ctx)
