@@ -323,6 +323,8 @@ def test_a_physician_plans_the_next_course_and_reads_the_audit_trail(browser: An
 def test_an_admin_sees_the_audit_trail_not_the_board(browser: Any, base_url: str) -> None:
     page = _login(browser, base_url, "admin")
     assert page.locator("table.board").count() == 0
+    assert page.get_by_role("heading", name="Latest audit entries").count() == 1
+    assert page.locator("table.data tbody tr").count() > 0  # the demo's writes are in the trail
     _visit(page, "home-admin")
 
 
