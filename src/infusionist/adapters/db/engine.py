@@ -7,7 +7,10 @@ are always computed from the latest committed row.
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
+from collections import deque
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
@@ -45,10 +48,11 @@ def _sqlite_engine(url: str) -> Engine:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
         cursor.close()
 
-    # Writers of this process queue on a lock before BEGIN IMMEDIATE: SQLite's own busy handler
-    # polls with growing sleeps, which makes the tail latency of contended writes very long.
-    # (Several worker processes still serialise through SQLite's lock and busy_timeout.)
-    writers = threading.Lock()
+    # Writers queue before BEGIN IMMEDIATE: SQLite's own busy handler polls with growing sleeps,
+    # which makes the tail latency of contended writes very long. Threads of one process queue
+    # on a lock; processes (``serve --workers N``) on a file lock beside the database, which the
+    # kernel hands to the next waiter as soon as it is released.
+    writers = _WriterQueue(engine.url.database)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
@@ -69,6 +73,69 @@ def _sqlite_engine(url: str) -> Engine:
     event.listen(engine, "commit", _release)
     event.listen(engine, "rollback", _release)
     return engine
+
+
+class _FifoLock:
+    """A lock handed to waiting threads in the order they asked for it. ``threading.Lock`` lets
+    any waiter (or the releasing thread itself, asking again) take it, so under load some writers
+    wait many turns: the tail latency grows although the throughput does not change."""
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._held = False
+        self._waiters: deque[threading.Lock] = deque()
+
+    def acquire(self) -> None:
+        with self._mutex:
+            if not self._held:
+                self._held = True
+                return
+            turn = threading.Lock()
+            turn.acquire()
+            self._waiters.append(turn)
+        turn.acquire()  # released by the previous holder: the lock is now ours
+
+    def release(self) -> None:
+        with self._mutex:
+            if self._waiters:
+                self._waiters.popleft().release()  # still held, now by the next in line
+            else:
+                self._held = False
+
+
+class _WriterQueue:
+    """One writer at a time across the threads of this process (in turn) and, for a database
+    file, across processes: an exclusive ``flock`` on ``<database>.writers``, taken on a file
+    opened for each write and closed after it (closing releases it, also when a process dies)."""
+
+    def __init__(self, database: str | None) -> None:
+        self._threads = _FifoLock()
+        in_memory = not database or database == ":memory:" or database.startswith("file::memory:")
+        self._path = None if in_memory else f"{database}.writers"
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        self._threads.acquire()
+        try:
+            if self._path is not None:
+                fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX)
+                except BaseException:
+                    os.close(fd)
+                    raise
+                self._fd = fd
+        except BaseException:
+            self._threads.release()
+            raise
+
+    def release(self) -> None:
+        try:
+            if self._fd is not None:
+                fd, self._fd = self._fd, None
+                os.close(fd)
+        finally:
+            self._threads.release()
 
 
 def begin(engine: Engine, *, write: bool) -> Connection:

@@ -22,7 +22,7 @@ OPEN = "due"  # the only open status that is stored; overdue is derived at read 
 
 class FollowUpTaskRepository(TaskRepository):
     def get(self, task_id: int) -> FollowUpTask | None:
-        row = self._first(t.follow_up_tasks, t.follow_up_tasks.c.id == task_id)
+        row = self._first(t.follow_up_tasks, id=task_id)
         return FollowUpTask(**row) if row is not None else None
 
     def open_worklist(self, today: date, horizon: date, limit: int | None = None,

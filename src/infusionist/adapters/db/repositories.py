@@ -1,12 +1,18 @@
-"""Repositories over one connection: rows in, frozen records out. No business rules here."""
+"""Repositories over one connection: rows in, frozen records out. No business rules here.
+
+The statements of the frequent reads and inserts are built once (``_select_by``,
+``_insert_returning_id`` and the module constants) and run with bound parameters: building a
+statement and its cache key anew for every call costs more than running it on SQLite.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Table, func, insert, select, update
+from sqlalchemy import Connection, Insert, Select, Table, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from infusionist.adapters.db import tables as t
@@ -30,55 +36,80 @@ def _fields(record: Any, *, skip: tuple[str, ...] = ("id",)) -> dict[str, Any]:
     return {k: v for k, v in vars(record).items() if k not in skip}
 
 
+@cache
+def _insert_returning_id(table: Table) -> Insert:
+    return insert(table).returning(table.c.id)
+
+
+@cache
+def _select_by(table: Table, columns: tuple[str, ...]) -> Select[Any]:
+    """``SELECT * FROM table WHERE column = :column AND ...``, built once per table and columns."""
+    return select(table).where(*(table.c[name] == bindparam(name) for name in columns))
+
+
+_DAY_EVENTS = t.day_events.c
+_LAST_EVENT = (select(t.day_events)
+               .where(_DAY_EVENTS.course_id == bindparam("course_id"), _DAY_EVENTS.day == bindparam("day"))
+               .order_by(_DAY_EVENTS.seq.desc()).limit(1))
+_DAY = (select(t.day_events)
+        .where(_DAY_EVENTS.course_id == bindparam("course_id"), _DAY_EVENTS.day == bindparam("day"))
+        .order_by(_DAY_EVENTS.seq))
+_COURSES = t.courses.c
+_COURSES_BETWEEN = select(_COURSES.id).where(
+    ((_COURSES.last_day >= bindparam("first")) & (_COURSES.first_day <= bindparam("last")))
+    | _COURSES.first_day.is_(None)
+).order_by(_COURSES.id)
+_PATIENT_COURSES_BETWEEN = _COURSES_BETWEEN.where(_COURSES.patient_id == bindparam("patient_id"))
+_LAST_AUDIT = select(t.audit_log).order_by(t.audit_log.c.seq.desc()).limit(1)
+_AUDIT_INSERT = insert(t.audit_log)
+
+
 class _Repository:
     def __init__(self, connection: Connection) -> None:
         self.c = connection
 
     def _insert(self, table: Table, values: dict[str, Any]) -> int:
-        return int(self.c.execute(insert(table).values(values).returning(table.c.id)).scalar_one())
+        return int(self.c.execute(_insert_returning_id(table), values).scalar_one())
 
-    def _first(self, table: Table, condition: Any) -> dict[str, Any] | None:
-        row = self.c.execute(select(table).where(condition)).mappings().first()
+    def _first(self, table: Table, **equal: Any) -> dict[str, Any] | None:
+        """The first row whose columns equal ``equal`` (column name -> value), or None."""
+        row = self.c.execute(_select_by(table, tuple(equal)), equal).mappings().first()
         return dict(row) if row is not None else None
 
-    def _rows(self, query: Any) -> list[dict[str, Any]]:
-        return [dict(row) for row in self.c.execute(query).mappings()]
+    def _rows(self, query: Any, parameters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        return [dict(row) for row in self.c.execute(query, parameters).mappings()]
 
 
 class UserRepository(_Repository):
     def add(self, user: User) -> User:
         values = {**_fields(user), "role": user.role.value}
-        new_id = self.c.execute(insert(t.users).values(values).returning(t.users.c.id)).scalar_one()
-        return User(**{**vars(user), "id": new_id})
+        return User(**{**vars(user), "id": self._insert(t.users, values)})
 
     def get(self, user_id: int) -> User | None:
-        return self._one(t.users.c.id == user_id)
+        row = self._first(t.users, id=user_id)
+        return _user(row) if row is not None else None
 
     def by_username(self, username: str) -> User | None:
-        return self._one(t.users.c.username == username)
+        row = self._first(t.users, username=username)
+        return _user(row) if row is not None else None
 
     def list(self) -> list[User]:
-        rows = self.c.execute(select(t.users).order_by(t.users.c.id)).mappings()
-        return [_user(row) for row in rows]
+        return [_user(row) for row in self._rows(select(t.users).order_by(t.users.c.id))]
 
     def count(self) -> int:
         return int(self.c.execute(select(func.count()).select_from(t.users)).scalar_one())
 
-    def _one(self, condition: Any) -> User | None:
-        row = self.c.execute(select(t.users).where(condition)).mappings().first()
-        return _user(row) if row is not None else None
 
-
-def _user(row: Any) -> User:
-    return User(**{**dict(row), "role": Role(row["role"])})
+def _user(row: dict[str, Any]) -> User:
+    return User(**{**row, "role": Role(row["role"])})
 
 
 class SessionRepository(_Repository):
     def add(self, session: SessionRecord) -> None:
-        self.c.execute(insert(t.sessions).values(vars(session)))
+        self.c.execute(insert(t.sessions), vars(session))
 
     def get(self, token_hash: str) -> SessionRecord | None:
-        row = self._first(t.sessions, t.sessions.c.token_hash == token_hash)
+        row = self._first(t.sessions, token_hash=token_hash)
         return SessionRecord(**row) if row is not None else None
 
     def touch(self, token_hash: str, at: datetime) -> None:
@@ -94,7 +125,7 @@ class TokenRepository(_Repository):
         return ApiToken(**{**vars(token), "id": self._insert(t.api_tokens, _fields(token))})
 
     def by_hash(self, token_hash: str) -> ApiToken | None:
-        row = self._first(t.api_tokens, t.api_tokens.c.token_hash == token_hash)
+        row = self._first(t.api_tokens, token_hash=token_hash)
         return ApiToken(**row) if row is not None else None
 
 
@@ -117,7 +148,11 @@ class PatientRepository(_Repository):
         return PatientRecord(**{**vars(patient), "id": self._insert(t.patients, _fields(patient))})
 
     def get(self, patient_id: int) -> PatientRecord | None:
-        row = self._first(t.patients, t.patients.c.id == patient_id)
+        row = self._first(t.patients, id=patient_id)
+        return PatientRecord(**row) if row is not None else None
+
+    def by_pseudonym(self, pseudonym: str) -> PatientRecord | None:
+        row = self._first(t.patients, pseudonym=pseudonym)
         return PatientRecord(**row) if row is not None else None
 
     def list(self) -> list[PatientRecord]:
@@ -129,19 +164,17 @@ class CourseRepository(_Repository):
         return CourseRecord(**{**vars(course), "id": self._insert(t.courses, _fields(course))})
 
     def get(self, course_id: int) -> CourseRecord | None:
-        row = self._first(t.courses, t.courses.c.id == course_id)
+        row = self._first(t.courses, id=course_id)
         return CourseRecord(**row) if row is not None else None
 
     def for_patient(self, patient_id: int) -> list[CourseRecord]:
         query = select(t.courses).where(t.courses.c.patient_id == patient_id).order_by(t.courses.c.number)
         return [CourseRecord(**r) for r in self._rows(query)]
 
-    def ids_with_days_between(self, first: date, last: date) -> list[int]:
-        c = t.courses.c
-        query = select(c.id).where(
-            ((c.last_day >= first) & (c.first_day <= last)) | c.first_day.is_(None)
-        ).order_by(c.id)
-        return [int(row_id) for row_id in self.c.execute(query).scalars()]
+    def ids_with_days_between(self, first: date, last: date, *, patient_id: int | None = None) -> list[int]:
+        query = _COURSES_BETWEEN if patient_id is None else _PATIENT_COURSES_BETWEEN
+        parameters = {"first": first, "last": last, "patient_id": patient_id}
+        return [int(row_id) for row_id in self.c.execute(query, parameters).scalars()]
 
 
 class EventRepository(_Repository):
@@ -152,20 +185,13 @@ class EventRepository(_Repository):
         return int(self.c.execute(query).scalar_one() or 0)
 
     def last(self, course_id: int, day: int) -> StoredEvent | None:
-        query = (
-            select(t.day_events)
-            .where(t.day_events.c.course_id == course_id, t.day_events.c.day == day)
-            .order_by(t.day_events.c.seq.desc())
-            .limit(1)
-        )
-        rows = self._rows(query)
+        rows = self._rows(_LAST_EVENT, {"course_id": course_id, "day": day})
         return StoredEvent(**rows[0]) if rows else None
 
     def add(self, event: StoredEvent) -> StoredEvent:
-        statement = insert(t.day_events).values(_fields(event)).returning(t.day_events.c.id)
         try:
             with self.c.begin_nested():
-                new_id = self.c.execute(statement).scalar_one()
+                new_id = self._insert(t.day_events, _fields(event))
         except IntegrityError:
             raise Conflict(
                 "EVENT-SEQ-STALE",
@@ -175,12 +201,7 @@ class EventRepository(_Repository):
         return StoredEvent(**{**vars(event), "id": new_id})
 
     def for_day(self, course_id: int, day: int) -> list[StoredEvent]:
-        query = (
-            select(t.day_events)
-            .where(t.day_events.c.course_id == course_id, t.day_events.c.day == day)
-            .order_by(t.day_events.c.seq)
-        )
-        return [StoredEvent(**r) for r in self._rows(query)]
+        return [StoredEvent(**r) for r in self._rows(_DAY, {"course_id": course_id, "day": day})]
 
 
 class TaskRepository(_Repository):
@@ -205,11 +226,11 @@ class LabResultRepository(_Repository):
 
 class AuditRepository(_Repository):
     def last(self) -> AuditEntry | None:
-        rows = self._rows(select(t.audit_log).order_by(t.audit_log.c.seq.desc()).limit(1))
+        rows = self._rows(_LAST_AUDIT)
         return AuditEntry(**rows[0]) if rows else None
 
     def add(self, entry: AuditEntry) -> None:
-        self.c.execute(insert(t.audit_log).values(vars(entry)))
+        self.c.execute(_AUDIT_INSERT, vars(entry))
         notify_change(self.c, entry.seq)  # PostgreSQL: delivered on commit, with the change
 
     def all(self) -> Iterator[AuditEntry]:

@@ -53,6 +53,9 @@ def demo_command(
     typer.echo(f"  Password for every demo user: {DEMO_PASSWORD}\n  Stop with Ctrl+C.\n")
     import uvicorn
 
+    from infusionist.entrypoints.heap import freeze_startup_heap
     from infusionist.entrypoints.web import create_app
 
-    uvicorn.run(create_app(settings, deps=deps), host=host, port=port, log_level="warning")
+    app = create_app(settings, deps=deps)
+    freeze_startup_heap()
+    uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -20,7 +20,12 @@ session_cookie = APIKeyCookie(name=SESSION_COOKIE, auto_error=False,
 bearer_token = HTTPBearer(auto_error=False, description="API token for devices")
 
 
-def get_deps(request: Request) -> Deps:
+# Dependencies that only read the request are ``async def``: FastAPI runs them on the event loop
+# instead of handing each to the thread pool (a round trip per dependency per request).
+# ``current_actor`` reads the database, so it stays a plain function run in the thread pool.
+
+
+async def get_deps(request: Request) -> Deps:
     deps: Deps = request.app.state.deps
     return deps
 
@@ -30,9 +35,14 @@ CookieDep = Annotated[str | None, Depends(session_cookie)]
 BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_token)]
 
 
-def request_id(request: Request) -> str:
+def request_id_of(request: Request) -> str:
+    """The caller's ``X-Request-ID`` (first 64 characters), or a new one."""
     given = request.headers.get("x-request-id", "")
     return given[:64] if given.strip() else uuid.uuid4().hex
+
+
+async def request_id(request: Request) -> str:
+    return request_id_of(request)
 
 
 RequestIdDep = Annotated[str, Depends(request_id)]
@@ -51,7 +61,7 @@ def current_actor(deps: ServicesDep, cookie: CookieDep, bearer: BearerDep) -> Ac
 ActorDep = Annotated[Actor, Depends(current_actor)]
 
 
-def context(actor: ActorDep, rid: RequestIdDep) -> Context:
+async def context(actor: ActorDep, rid: RequestIdDep) -> Context:
     return Context(actor=actor, request_id=rid)
 
 

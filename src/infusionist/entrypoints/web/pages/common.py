@@ -20,7 +20,7 @@ from fastapi.templating import Jinja2Templates
 from infusionist.domain.access import Permission, allows, sees_identity
 from infusionist.domain.errors import NotAuthenticated
 from infusionist.domain.records import Context
-from infusionist.entrypoints.web.dependencies import SESSION_COOKIE, ServicesDep, request_id
+from infusionist.entrypoints.web.dependencies import SESSION_COOKIE, ServicesDep, request_id_of
 from infusionist.entrypoints.web.pages.day_view import describe
 from infusionist.services import auth
 
@@ -45,7 +45,7 @@ def page_context(request: Request, deps: ServicesDep) -> Context:
         actor = auth.session_actor(deps, token)
     except NotAuthenticated as error:
         raise LoginRequired(request.url.path, error.message) from None
-    return Context(actor=actor, request_id=request_id(request))
+    return Context(actor=actor, request_id=request_id_of(request))
 
 
 PageContext = Annotated[Context, Depends(page_context)]

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 
 from infusionist.domain.errors import NotAuthenticated
-from infusionist.entrypoints.web.dependencies import SESSION_COOKIE, ServicesDep, request_id
+from infusionist.entrypoints.web.dependencies import SESSION_COOKIE, ServicesDep, request_id_of
 from infusionist.entrypoints.web.pages.common import PageContext, back, render
 from infusionist.services import auth
 
@@ -27,7 +27,7 @@ def login_page(request: Request, next: str = "/") -> Any:
 def login(request: Request, deps: ServicesDep, username: Annotated[str, Form()],
           password: Annotated[str, Form()], next: Annotated[str, Form()] = "/") -> Any:
     try:
-        token, _actor = auth.login(deps, username.strip(), password, request_id(request))
+        token, _actor = auth.login(deps, username.strip(), password, request_id_of(request))
     except NotAuthenticated as error:
         return render(request, None, "login.html", status=401, next=_safe_next(next),
                       login_error=error.message, username=username)
