@@ -3,17 +3,22 @@
 Usage: .venv/bin/python bench/hl7_ingest.py [--messages N] [--chairs N] [--baseline N]
 
 One SQLite file (WAL, synchronous=FULL, as in production). The baseline inserts one small row per
-committed transaction into that database. The intake runs the real MLLP listener in-process;
-one client connection per chair sends ORU^R01 messages and waits for each ACK (AA after commit).
-Every 10th message carries SpO2 85 %: after its AA the client reads the day state (what the board
-shows) until LOW-SPO2 is there; receipt-to-alert-visible is measured from the send.
+committed transaction into that database. The listener is ``infusionist hl7 listen`` in its own
+process, as deployed; this process is the load: one client connection per chair sends ORU^R01
+messages and waits for each ACK (AA after commit). Every 10th message carries SpO2 85 %: after
+its AA the client reads the day state (what the board shows) until LOW-SPO2 is there;
+receipt-to-alert-visible is measured from the send. The listener's CPU time per message is read
+from /proc (Linux).
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
+import os
+import socket
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -22,14 +27,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from hl7.client import MLLPClient
+from measure import free_port, percentile, process_cpu_seconds
 from sqlalchemy import text
 
-from infusionist.adapters.hl7.mllp import MllpServer
 from infusionist.bootstrap import build
 from infusionist.config import Settings
 from infusionist.domain.access import Role
 from infusionist.domain.records import Actor, Context
-from infusionist.entrypoints.hl7.intake import Intake
 from infusionist.services.centres import configure_centre
 from infusionist.services.courses import CreateCourse, create_course
 from infusionist.services.deps import Deps
@@ -96,9 +100,21 @@ def client(deps: Deps, port: int, chair: int, patient: str, course_id: int, coun
                 alerts.append(time.perf_counter() - sent)
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+def start_listener(settings: Settings) -> tuple[subprocess.Popen[bytes], int]:
+    """``infusionist hl7 listen`` on a free port, on the bench's database; waits until it answers."""
+    port = free_port()
+    env = {**os.environ, "INFUSIONIST_DATABASE_URL": settings.resolved_database_url,
+           "INFUSIONIST_DATA_DIR": str(settings.data_dir)}
+    listener = subprocess.Popen([sys.executable, "-m", "infusionist", "hl7", "listen", "--port", str(port)],
+                                env=env, stderr=subprocess.DEVNULL)
+    for _ in range(300):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return listener, port
+        except OSError:
+            time.sleep(0.1)
+    listener.kill()
+    raise SystemExit("the HL7 listener did not start")
 
 
 def main() -> None:
@@ -108,27 +124,29 @@ def main() -> None:
     parser.add_argument("--baseline", type=int, default=1000)
     args = parser.parse_args()
     directory = Path(tempfile.mkdtemp(prefix="hl7-bench-"))
-    deps = build(Settings(data_dir=directory, database_url=f"sqlite:///{directory / 'bench.db'}"))
+    settings = Settings(data_dir=directory, database_url=f"sqlite:///{directory / 'bench.db'}")
+    deps = build(settings)
     units = chairs(deps, args.chairs)
     inserts = baseline(deps, args.baseline)
 
-    loop = asyncio.new_event_loop()
-    server = MllpServer(Intake(deps))
-    port = loop.run_until_complete(server.start("127.0.0.1", 0))
-    threading.Thread(target=loop.run_forever, daemon=True).start()
+    listener, port = start_listener(settings)
     acks: list[float] = []
     alerts: list[float] = []
     per_chair = args.messages // args.chairs
     threads = [threading.Thread(target=client, args=(deps, port, n, p, c, per_chair, acks, alerts))
                for n, (p, c) in enumerate(units)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
-    asyncio.run_coroutine_threadsafe(server.close(), loop).result(30)
-    loop.call_soon_threadsafe(loop.stop)
+    try:
+        cpu_before = process_cpu_seconds(listener.pid)
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.perf_counter() - started
+        listener_cpu = process_cpu_seconds(listener.pid) - cpu_before
+    finally:
+        listener.terminate()
+        listener.wait(30)
     total = per_chair * args.chairs
     print(f"SQLite (WAL, synchronous=FULL) at {directory / 'bench.db'}")
     print("| measure | value |\n| --- | --- |")
@@ -141,6 +159,8 @@ def main() -> None:
     print(f"| receipt to alert visible p50 / p99 ({len(alerts)} alarms) | "
           f"{1000 * statistics.median(alerts):.1f} / {1000 * percentile(alerts, 0.99):.1f} ms |")
     print(f"| messages, events per day at the end | {total}, {per_chair} |")
+    print(f"| listener CPU per message | {1000 * listener_cpu / total:.2f} ms "
+          f"({100 * listener_cpu / elapsed:.0f} % of one core) |")
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -70,7 +71,7 @@ class FakeUnitOfWork:
         self.sessions = _Sessions(self.t["sessions"])
         self.tokens = _Tokens(self.t["tokens"])
         self.centres = _Centres(self.t["centres"])
-        self.patients = _ById(self.t["patients"])
+        self.patients = _Patients(self.t["patients"])
         self.courses = _Courses(self.t["courses"])
         self.events = _Events(self.t["events"])
         self.tasks = _Tasks(self.t["tasks"], self.t["courses"], self.t["patients"])
@@ -86,6 +87,17 @@ class FakeUnitOfWork:
     def commit(self) -> None:
         self.store.tables = self.t
         self.committed = True
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        saved = {name: dict(rows) for name, rows in self.t.items()}
+        try:
+            yield
+        except BaseException:
+            for name, rows in self.t.items():  # in place: the repositories hold these dicts
+                rows.clear()
+                rows.update(saved[name])
+            raise
 
 
 class FakeUnitOfWorkFactory:
@@ -118,6 +130,11 @@ class _Users(_ById):
 
     def count(self) -> int:
         return len(self.rows)
+
+
+class _Patients(_ById):
+    def by_pseudonym(self, pseudonym: str) -> PatientRecord | None:
+        return next((p for p in self.rows.values() if p.pseudonym == pseudonym), None)
 
 
 class _Sessions:
@@ -157,10 +174,11 @@ class _Courses(_ById):
     def for_patient(self, patient_id: int) -> list[CourseRecord]:
         return [c for c in self.rows.values() if c.patient_id == patient_id]
 
-    def ids_with_days_between(self, first: date, last: date) -> list[int]:
+    def ids_with_days_between(self, first: date, last: date, *, patient_id: int | None = None) -> list[int]:
         return sorted(c.id for c in self.rows.values()
-                      if c.first_day is None or c.last_day is None
-                      or (c.last_day >= first and c.first_day <= last))
+                      if (patient_id is None or c.patient_id == patient_id)
+                      and (c.first_day is None or c.last_day is None
+                           or (c.last_day >= first and c.first_day <= last)))
 
 
 class _Events(_ById):

@@ -27,6 +27,16 @@ def unit() -> tuple:
     return deps, clock, uow, patient["pseudonym"], course["id"]
 
 
+def receive(deps, control_id: str, raw: str = "MSH|raw") -> device_vitals.Received:
+    [received] = device_vitals.receive(deps, [device_vitals.Incoming(SENDER, control_id, raw)])
+    return received
+
+
+def settle(deps, message_id: int, found: DeviceReading | None, problem=None) -> device_vitals.Outcome:
+    [outcome] = device_vitals.settle(deps, [device_vitals.Settle(message_id, found, problem)])
+    return outcome
+
+
 def reading(patient: str, control_id: str = "C-1", **values: str) -> DeviceReading:
     found = {k: Decimal(v) for k, v in (values or {"heart_rate_bpm": "72"}).items()}
     return DeviceReading(sender=SENDER, control_id=control_id, device=SENDER, patient=patient,
@@ -35,11 +45,11 @@ def reading(patient: str, control_id: str = "C-1", **values: str) -> DeviceReadi
 
 def test_the_raw_message_is_committed_before_it_is_parsed_and_a_retransmission_is_answered_the_same() -> None:
     deps, _clock, uow, patient, _course = unit()
-    first = device_vitals.receive(deps, SENDER, "C-1", "MSH|raw")
+    first = receive(deps, "C-1", "MSH|raw")
     assert first.settled is None and uow.store.tables["inbound"][first.message_id].raw == "MSH|raw"
-    outcome = device_vitals.settle(deps, first.message_id, reading(patient), None)
+    outcome = settle(deps, first.message_id, reading(patient), None)
     assert outcome.ack == "AA" and outcome.event_id is not None
-    again = device_vitals.receive(deps, SENDER, "C-1", "MSH|raw")
+    again = receive(deps, "C-1", "MSH|raw")
     assert again.message_id == first.message_id and again.settled is not None
     assert again.settled.ack == "AA" and again.settled.duplicate
     assert len(uow.store.tables["inbound"]) == 1 and len(uow.store.tables["events"]) == 1
@@ -47,19 +57,19 @@ def test_the_raw_message_is_committed_before_it_is_parsed_and_a_retransmission_i
 
 def test_a_message_stored_but_never_settled_is_processed_when_retransmitted() -> None:
     deps, _clock, uow, patient, _course = unit()
-    lost = device_vitals.receive(deps, SENDER, "C-9", "MSH|raw")  # then the listener died
-    retry = device_vitals.receive(deps, SENDER, "C-9", "MSH|raw")
+    lost = receive(deps, "C-9", "MSH|raw")  # then the listener died
+    retry = receive(deps, "C-9", "MSH|raw")
     assert retry.message_id == lost.message_id and retry.settled is None
-    assert device_vitals.settle(deps, retry.message_id, reading(patient, "C-9"), None).ack == "AA"
-    assert device_vitals.settle(deps, retry.message_id, reading(patient, "C-9"), None).duplicate
+    assert settle(deps, retry.message_id, reading(patient, "C-9"), None).ack == "AA"
+    assert settle(deps, retry.message_id, reading(patient, "C-9"), None).duplicate
     assert len(uow.store.tables["events"]) == 1
 
 
 def test_a_refused_reading_leaves_no_event_and_no_audit_row__never_half_stored() -> None:
     deps, _clock, uow, patient, _course = unit()
     audit_rows = len(uow.store.tables["audit"])
-    received = device_vitals.receive(deps, SENDER, "C-2", "MSH|raw")
-    outcome = device_vitals.settle(deps, received.message_id, reading(patient, "C-2", temperature_c="98.6"), None)
+    received = receive(deps, "C-2", "MSH|raw")
+    outcome = settle(deps, received.message_id, reading(patient, "C-2", temperature_c="98.6"), None)
     assert outcome.ack == "AE" and outcome.error_code == "VITALS-IMPLAUSIBLE"
     assert uow.store.tables["events"] == {} and len(uow.store.tables["audit"]) == audit_rows
     assert uow.store.tables["inbound"][received.message_id].status is InboundStatus.REFUSED
@@ -67,12 +77,29 @@ def test_a_refused_reading_leaves_no_event_and_no_audit_row__never_half_stored()
 
 def test_a_parse_problem_is_recorded_with_the_message() -> None:
     deps, _clock, uow, _patient, _course = unit()
-    received = device_vitals.receive(deps, SENDER, "C-3", "garbage")
+    received = receive(deps, "C-3", "garbage")
     problem = ValidationFailed("HL7-MALFORMED", "no MSH", details={"location": "MSH", "hl7_code": "100"})
-    outcome = device_vitals.settle(deps, received.message_id, None, problem)
+    outcome = settle(deps, received.message_id, None, problem)
     assert (outcome.ack, outcome.error_code, outcome.location, outcome.hl7_error) == (
         "AE", "HL7-MALFORMED", "MSH", "100")
     assert uow.store.tables["inbound"][received.message_id].error == "no MSH"
+
+
+def test_a_batch_is_stored_and_settled_in_one_commit_each_and_a_refusal_touches_only_its_own_message() -> None:
+    deps, _clock, uow, patient, _course = unit()
+    audit_rows = len(uow.store.tables["audit"])
+    batch = [device_vitals.Incoming(SENDER, f"B-{n}", f"MSH|{n}") for n in range(3)]
+    batch.append(device_vitals.Incoming(SENDER, "B-0", "MSH|0"))  # sent again before its ACK came
+    received = device_vitals.receive(deps, batch)
+    assert received[3].message_id == received[0].message_id and len(uow.store.tables["inbound"]) == 3
+    readings = [reading(patient, "B-0"), reading(patient, "B-1", temperature_c="98.6"), reading(patient, "B-2"),
+                reading(patient, "B-0")]
+    outcomes = device_vitals.settle(deps, [device_vitals.Settle(r.message_id, found, None)
+                                           for r, found in zip(received, readings, strict=True)])
+    assert [o.ack for o in outcomes] == ["AA", "AE", "AA", "AA"]
+    assert outcomes[1].error_code == "VITALS-IMPLAUSIBLE" and outcomes[3].duplicate
+    assert len(uow.store.tables["events"]) == 2  # the refused reading left nothing, the repeat no copy
+    assert len(uow.store.tables["audit"]) == audit_rows + 2
 
 
 def test_a_monitor_silent_for_twice_its_interval_raises_DEVICE_SILENT() -> None:
@@ -80,8 +107,8 @@ def test_a_monitor_silent_for_twice_its_interval_raises_DEVICE_SILENT() -> None:
     device_vitals.configure_device(deps, ADMIN, DeviceRecord(device_id=SENDER, place="CHAIR-1",
                                                              interval_seconds=60))
     assert [a["code"] for a in device_vitals.device_alerts(deps, NURSE)] == ["DEVICE-SILENT"]  # never sent
-    received = device_vitals.receive(deps, SENDER, "C-4", "MSH|raw")
-    device_vitals.settle(deps, received.message_id, reading(patient, "C-4"), None)
+    received = receive(deps, "C-4", "MSH|raw")
+    settle(deps, received.message_id, reading(patient, "C-4"), None)
     clock.advance(seconds=120)
     assert device_vitals.device_alerts(deps, NURSE) == []
     clock.advance(seconds=1)

@@ -1,16 +1,18 @@
 """Use cases of monitor intake: keep every message, record its vital signs once, list devices.
 
-Delivery guarantees (``docs/hl7.md``): :func:`receive` commits the raw message before anything
-parses it; :func:`settle` records the vital-sign event and the message's status in one
+Delivery guarantees (``docs/hl7.md``): :func:`receive` commits the raw messages before anything
+parses them; :func:`settle` records each vital-sign event and its message's status in one
 transaction, so the caller acknowledges AA only after both are durable. A message already
 settled (a retransmission of the same sender and control ID) returns its first outcome, and
-nothing is stored again.
+nothing is stored again. Both take a batch (the messages waiting at the moment) and commit it
+once: one disk flush for many messages, each still acknowledged only after that commit.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,7 +28,7 @@ from infusionist.domain.device_readings import (
 from infusionist.domain.errors import InfusionistError, NotFound, ValidationFailed
 from infusionist.domain.records import Actor, Context, CourseRecord, PatientRecord, StoredEvent
 from infusionist.services import audit
-from infusionist.services.courses import course_zone
+from infusionist.services.courses import course_zone, known_course
 from infusionist.services.deps import Deps
 from infusionist.services.events import append_in_transaction
 from infusionist.services.ports import UnitOfWork
@@ -46,48 +48,80 @@ class Outcome:
 
 
 @dataclass(frozen=True)
+class Incoming:
+    """A message as it arrived: who sent it, its control ID (MSH-10) and its text."""
+
+    sender: str
+    control_id: str
+    raw: str
+
+
+@dataclass(frozen=True)
 class Received:
     message_id: int
     received_at: datetime
     settled: Outcome | None  # set when this sender's control ID was already settled
 
 
-def receive(deps: Deps, sender: str, control_id: str, raw: str) -> Received:
-    """Store the raw message (committed) unless this sender already sent this control ID."""
+@dataclass(frozen=True)
+class Settle:
+    """What to record for one stored message: its reading, or the problem that refuses it."""
+
+    message_id: int
+    reading: DeviceReading | None
+    problem: InfusionistError | None
+
+
+def receive(deps: Deps, messages: Sequence[Incoming]) -> list[Received]:
+    """Store each raw message (committed, one transaction for all) unless its sender already
+    sent its control ID; the same message twice in one batch is stored once."""
     with deps.uow(write=True) as uow:
-        known = uow.inbound.find(sender, control_id)
-        if known is not None:
-            settled = _outcome(known, duplicate=True) if known.status.final else None
-            return Received(known.id, known.received_at, settled)
-        stored = uow.inbound.add(InboundMessage(sender=sender, control_id=control_id, raw=raw,
-                                                received_at=deps.clock.now()))
+        received: dict[tuple[str, str], Received] = {}
+        for message in messages:
+            key = (message.sender, message.control_id)
+            if key not in received:
+                received[key] = _receive_one(uow, deps, message)
         uow.commit()
+    return [received[(m.sender, m.control_id)] for m in messages]
+
+
+def _receive_one(uow: UnitOfWork, deps: Deps, message: Incoming) -> Received:
+    known = uow.inbound.find(message.sender, message.control_id)
+    if known is not None:
+        settled = _outcome(known, duplicate=True) if known.status.final else None
+        return Received(known.id, known.received_at, settled)
+    stored = uow.inbound.add(InboundMessage(sender=message.sender, control_id=message.control_id,
+                                            raw=message.raw, received_at=deps.clock.now()))
     return Received(stored.id, stored.received_at, None)
 
 
-def settle(deps: Deps, message_id: int, reading: DeviceReading | None,
-           problem: InfusionistError | None) -> Outcome:
-    """Record the reading's vital signs and mark the message accepted, or mark it refused."""
-    if problem is None and reading is not None:
+def settle(deps: Deps, items: Sequence[Settle]) -> list[Outcome]:
+    """Settle each stored message in one transaction (one commit for all): record its reading's
+    vital signs and mark it accepted, or mark it refused. Each message's writes are undone alone
+    when it is refused (a savepoint), so none is ever half-stored; if the commit fails, none is
+    settled and none is acknowledged."""
+    with deps.uow(write=True) as uow:
+        outcomes = [_settle_one(uow, deps, item) for item in items]
+        uow.commit()
+    return outcomes
+
+
+def _settle_one(uow: UnitOfWork, deps: Deps, item: Settle) -> Outcome:
+    message = _message(uow, item.message_id)
+    if message.status.final:  # settled before (a retransmission, or twice in one batch)
+        return _outcome(message, duplicate=True)
+    problem = item.problem
+    if problem is None and item.reading is not None:
         try:
-            with deps.uow(write=True) as uow:
-                message = _message(uow, message_id)
-                if message.status.final:
-                    return _outcome(message, duplicate=True)
-                event = _record(uow, deps, reading, message)
-                uow.inbound.settle(message_id, InboundStatus.ACCEPTED, "AA", event_id=event.id)
-                uow.commit()
+            with uow.savepoint():
+                event = _record(uow, deps, item.reading, message)
+                uow.inbound.settle(message.id, InboundStatus.ACCEPTED, "AA", event_id=event.id)
             return Outcome("AA", event_id=event.id)
-        except InfusionistError as refused:  # the transaction rolled back: no half-stored event
+        except InfusionistError as refused:  # the savepoint rolled back: no half-stored event
             problem = refused
     assert problem is not None
-    with deps.uow(write=True) as uow:
-        message = _message(uow, message_id)
-        if message.status.final:
-            return _outcome(message, duplicate=True)
-        uow.inbound.settle(message_id, InboundStatus.REFUSED, "AE", error_code=problem.code,
-                           error=problem.message)
-        uow.commit()
+    uow.inbound.settle(message.id, InboundStatus.REFUSED, "AE", error_code=problem.code,
+                       error=problem.message)
     return _refusal(problem)
 
 
@@ -120,7 +154,7 @@ def _record(uow: UnitOfWork, deps: Deps, reading: DeviceReading, message: Inboun
             f"Monitor {reading.device} belongs to {device.place}, but the message says "
             f"{reading.point_of_care}; check the monitor's configuration.",
             details={"location": "PV1^1^3", "hl7_code": "103"})
-    course, day, zone = _today(uow, patient, deps.clock.now())
+    course, day, zone = _today(uow, deps, patient, deps.clock.now())
     at = reading.observed_at or message.received_at
     if at.tzinfo is None:
         at = at.replace(tzinfo=zone)
@@ -133,11 +167,10 @@ def _record(uow: UnitOfWork, deps: Deps, reading: DeviceReading, message: Inboun
 
 
 def _patient(uow: UnitOfWork, identifier: str) -> PatientRecord:
-    found: PatientRecord | None = None
     if identifier.isdigit():
         found = uow.patients.get(int(identifier))
     else:
-        found = next((p for p in uow.patients.list() if p.pseudonym == identifier), None)
+        found = uow.patients.by_pseudonym(identifier)
     if found is None:
         raise NotFound("HL7-UNKNOWN-PATIENT",
                        f"PID-3: no patient {identifier!r} (give the patient number or pseudonym).",
@@ -145,13 +178,21 @@ def _patient(uow: UnitOfWork, identifier: str) -> PatientRecord:
     return found
 
 
-def _today(uow: UnitOfWork, patient: PatientRecord, now: datetime) -> tuple[CourseRecord, int, ZoneInfo]:
-    for course in reversed(uow.courses.for_patient(patient.id)):
+def _today(uow: UnitOfWork, deps: Deps, patient: PatientRecord,
+           now: datetime) -> tuple[CourseRecord, int, ZoneInfo]:
+    """The patient's latest course with an infusion day today, in the course's own time zone
+    (candidates by stored first and last day, a day either side of UTC's date)."""
+    utc_today = now.astimezone(UTC).date()
+    margin = timedelta(days=1)
+    candidates = uow.courses.ids_with_days_between(utc_today - margin, utc_today + margin,
+                                                   patient_id=patient.id)
+    for course_id in reversed(candidates):
+        course, plan = known_course(deps, uow, course_id)
         zone = course_zone(course)
-        today = now.astimezone(zone).date().isoformat()
-        for day in course.plan.get("days", []):
-            if day.get("date") == today:
-                return course, int(day["day"]), zone
+        today = now.astimezone(zone).date()
+        for day in plan.days:
+            if day.date == today:
+                return course, day.day, zone
     raise NotFound("HL7-NO-INFUSION-DAY",
                    f"Patient {patient.pseudonym} has no infusion day today; nothing was recorded.",
                    details={"location": "PID^1^3", "hl7_code": "204"})

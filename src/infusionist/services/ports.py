@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Protocol
@@ -73,6 +74,8 @@ class PatientRepository(Protocol):
 
     def get(self, patient_id: int) -> PatientRecord | None: ...
 
+    def by_pseudonym(self, pseudonym: str) -> PatientRecord | None: ...
+
     def list(self) -> list[PatientRecord]: ...
 
 
@@ -83,9 +86,10 @@ class CourseRepository(Protocol):
 
     def for_patient(self, patient_id: int) -> list[CourseRecord]: ...
 
-    def ids_with_days_between(self, first: date, last: date) -> list[int]:
-        """Courses with an infusion day possibly between ``first`` and ``last`` (both included),
-        and every course stored without its first and last day (the caller checks the plan)."""
+    def ids_with_days_between(self, first: date, last: date, *, patient_id: int | None = None) -> list[int]:
+        """Courses (of one patient, if given) with an infusion day possibly between ``first`` and
+        ``last`` (both included), and every course stored without its first and last day (the
+        caller checks the plan), in the order they were created."""
         ...
 
 
@@ -222,6 +226,10 @@ class UnitOfWork(Protocol):
     ) -> None: ...
 
     def commit(self) -> None: ...
+
+    def savepoint(self) -> AbstractContextManager[object]:
+        """A nested transaction: what the block wrote is undone if it raises; the rest stays."""
+        ...
 
 
 class UnitOfWorkFactory(Protocol):

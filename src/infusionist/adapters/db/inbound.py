@@ -14,6 +14,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    bindparam,
     func,
     insert,
     select,
@@ -51,18 +52,20 @@ devices = Table(
 )
 
 
+_SETTLE = update(inbound_messages).where(inbound_messages.c.id == bindparam("message_id"))
+
+
 def _message(row: Any) -> InboundMessage:
     return InboundMessage(**{**dict(row), "status": InboundStatus(row["status"])})
 
 
 class InboundMessageRepository(_Repository):
     def find(self, sender: str, control_id: str) -> InboundMessage | None:
-        t = inbound_messages
-        row = self._first(t, (t.c.sender == sender) & (t.c.control_id == control_id))
+        row = self._first(inbound_messages, sender=sender, control_id=control_id)
         return _message(row) if row is not None else None
 
     def get(self, message_id: int) -> InboundMessage | None:
-        row = self._first(inbound_messages, inbound_messages.c.id == message_id)
+        row = self._first(inbound_messages, id=message_id)
         return _message(row) if row is not None else None
 
     def add(self, message: InboundMessage) -> InboundMessage:
@@ -73,9 +76,8 @@ class InboundMessageRepository(_Repository):
     def settle(self, message_id: int, status: InboundStatus, ack_code: str, *,
                error_code: str | None = None, error: str | None = None,
                event_id: int | None = None) -> None:
-        self.c.execute(update(inbound_messages).where(inbound_messages.c.id == message_id).values(
-            status=status.value, ack_code=ack_code, error_code=error_code, error=error,
-            event_id=event_id))
+        self.c.execute(_SETTLE, {"message_id": message_id, "status": status.value, "ack_code": ack_code,
+                                 "error_code": error_code, "error": error, "event_id": event_id})
 
     def last_seen(self) -> dict[str, datetime]:
         t = inbound_messages
@@ -91,7 +93,7 @@ class InboundMessageRepository(_Repository):
 
 class DeviceRepository(_Repository):
     def get(self, device_id: str) -> DeviceRecord | None:
-        row = self._first(devices, devices.c.device_id == device_id)
+        row = self._first(devices, device_id=device_id)
         return DeviceRecord(**row) if row is not None else None
 
     def put(self, device: DeviceRecord) -> None:

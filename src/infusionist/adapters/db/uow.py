@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import TracebackType
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, NestedTransaction
 
 from infusionist.adapters.db import repositories as r
 from infusionist.adapters.db.engine import begin
@@ -52,6 +52,11 @@ class SqlUnitOfWork:
     def commit(self) -> None:
         assert self._connection is not None
         self._connection.commit()
+
+    def savepoint(self) -> NestedTransaction:
+        """SAVEPOINT: released when the block ends, rolled back to if it raises."""
+        assert self._connection is not None
+        return self._connection.begin_nested()
 
 
 class SqlUnitOfWorkFactory:

@@ -1,6 +1,8 @@
-"""One message in, one acknowledgement out: store raw, parse, settle, acknowledge.
+"""Messages in, acknowledgements out: store raw, parse, settle, acknowledge.
 
-AA only after the vital-sign event and the message status are committed together; AE with ERR
+The listener hands over every message waiting at that moment as one batch (group commit): the
+raw messages are committed together, then parsed, then settled together, each in its own
+savepoint. AA only after the vital-sign event and the message status are committed; AE with ERR
 for a message that cannot be accepted; AR when it cannot be processed now (the database is
 unavailable): the monitor keeps the message and sends it again.
 """
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -25,28 +28,39 @@ UNAVAILABLE = (DBAPIError, PoolTimeout, OSError)
 
 
 class Intake:
-    """The handler the MLLP server calls for every message (from several threads)."""
+    """The handler the MLLP server calls with each batch of waiting messages (one at a time)."""
 
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
 
-    def __call__(self, raw: str) -> str:
-        header = read_header(raw)
-        sender, control_id = message_key(raw, header)
+    def __call__(self, raws: Sequence[str]) -> list[str]:
+        """One acknowledgement per message, in the same order."""
+        headers = [read_header(raw) for raw in raws]
+        incoming = [device_vitals.Incoming(*message_key(raw, header), raw)
+                    for raw, header in zip(raws, headers, strict=True)]
         try:
-            received = device_vitals.receive(self.deps, sender, control_id, raw)
+            received = device_vitals.receive(self.deps, incoming)
         except UNAVAILABLE as exc:
-            log.warning("AR for %s/%s: cannot store it now: %s", sender, control_id, exc)
-            return self._unavailable(header)
-        if received.settled is not None:
-            return self._ack(header, received.settled)
-        reading, problem = self._parse(raw, header)
-        try:
-            outcome = device_vitals.settle(self.deps, received.message_id, reading, problem)
-        except UNAVAILABLE as exc:
-            log.warning("AR for %s/%s: stored, not processed: %s", sender, control_id, exc)
-            return self._unavailable(header)
-        return self._ack(header, outcome)
+            log.warning("AR for %d message(s): cannot store them now: %s", len(raws), exc)
+            return [self._unavailable(header) for header in headers]
+        acks: list[str] = [""] * len(raws)
+        waiting: list[tuple[int, device_vitals.Settle]] = []
+        for index, (raw, header, stored) in enumerate(zip(raws, headers, received, strict=True)):
+            if stored.settled is not None:
+                acks[index] = self._ack(header, stored.settled)
+            else:
+                waiting.append((index, device_vitals.Settle(stored.message_id, *self._parse(raw, header))))
+        if waiting:
+            try:
+                outcomes = device_vitals.settle(self.deps, [item for _, item in waiting])
+            except UNAVAILABLE as exc:
+                log.warning("AR for %d message(s): stored, not processed: %s", len(waiting), exc)
+                outcomes = None
+            for position, (index, _item) in enumerate(waiting):
+                header = headers[index]
+                acks[index] = (self._unavailable(header) if outcomes is None
+                               else self._ack(header, outcomes[position]))
+        return acks
 
     @staticmethod
     def _parse(raw: str, header: Header | None) -> tuple[DeviceReading | None, InfusionistError | None]:

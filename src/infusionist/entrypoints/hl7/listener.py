@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable
 
 from infusionist.adapters.hl7.mllp import MllpServer
+from infusionist.entrypoints.heap import freeze_startup_heap
 from infusionist.entrypoints.hl7.intake import Intake
 from infusionist.services.deps import Deps
 
@@ -24,6 +25,7 @@ async def listen(deps: Deps, host: str, port: int, *, on_ready: Callable[[int], 
 
 
 def run(deps: Deps, host: str, port: int, *, on_ready: Callable[[int], None] | None = None) -> None:
+    freeze_startup_heap()
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(listen(deps, host, port, on_ready=on_ready))
 
