@@ -171,7 +171,7 @@ def log_in(base: str) -> httpx.Client:
     return client
 
 
-def bench_http(settings: Settings, clients: int, per_client: int, *, seconds: float, workers: int,
+def bench_http(settings: Settings, clients: int, per_client: int, *, seconds: int, workers: int,
                python_clients: bool) -> Figures:
     course_ids, _ = prepared(settings, clients)
     server, base = start_server(settings, workers)
@@ -194,7 +194,7 @@ def bench_http(settings: Settings, clients: int, per_client: int, *, seconds: fl
     return figures
 
 
-def run_wrk(wrk: str, base: str, course_ids: list[int], clients: int, seconds: float) -> Figures:
+def run_wrk(wrk: str, base: str, course_ids: list[int], clients: int, seconds: int) -> Figures:
     arguments = []
     for index in range(clients):
         course, day = day_of(index, course_ids)
@@ -262,7 +262,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--events", type=int, default=1600,
                         help="events per run, all clients (the baseline; HTTP with Python clients)")
-    parser.add_argument("--seconds", type=float, default=20, help="length of the wrk run")
+    parser.add_argument("--seconds", type=int, default=20, help="length of the wrk run")
     parser.add_argument("--workers", type=int, default=1, help="server worker processes")
     parser.add_argument("--python-clients", action="store_true", help="Python load even if wrk is there")
     parser.add_argument("--postgres", action="store_true", help="also on 127.0.0.1:5432")

@@ -29,9 +29,12 @@ class FakeInbound:
 
     def settle(self, message_id: int, status: InboundStatus, ack_code: str, *,
                error_code: str | None = None, error: str | None = None,
-               event_id: int | None = None) -> None:
+               event_id: int | None = None) -> bool:
+        if self.rows[message_id].status is not InboundStatus.RECEIVED:
+            return False
         self.rows[message_id] = replace(self.rows[message_id], status=status, ack_code=ack_code,
                                         error_code=error_code, error=error, event_id=event_id)
+        return True
 
     def last_seen(self) -> dict[str, datetime]:
         seen: dict[str, datetime] = {}

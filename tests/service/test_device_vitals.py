@@ -32,8 +32,10 @@ def receive(deps, control_id: str, raw: str = "MSH|raw") -> device_vitals.Receiv
     return received
 
 
-def settle(deps, message_id: int, found: DeviceReading | None, problem=None) -> device_vitals.Outcome:
-    [outcome] = device_vitals.settle(deps, [device_vitals.Settle(message_id, found, problem)])
+def settle(deps, received: device_vitals.Received, found: DeviceReading | None,
+           problem=None) -> device_vitals.Outcome:
+    control_id = found.control_id if found is not None else "C-?"
+    [outcome] = device_vitals.settle(deps, [device_vitals.Settle(received, control_id, found, problem)])
     return outcome
 
 
@@ -47,7 +49,7 @@ def test_the_raw_message_is_committed_before_it_is_parsed_and_a_retransmission_i
     deps, _clock, uow, patient, _course = unit()
     first = receive(deps, "C-1", "MSH|raw")
     assert first.settled is None and uow.store.tables["inbound"][first.message_id].raw == "MSH|raw"
-    outcome = settle(deps, first.message_id, reading(patient), None)
+    outcome = settle(deps, first, reading(patient), None)
     assert outcome.ack == "AA" and outcome.event_id is not None
     again = receive(deps, "C-1", "MSH|raw")
     assert again.message_id == first.message_id and again.settled is not None
@@ -60,8 +62,8 @@ def test_a_message_stored_but_never_settled_is_processed_when_retransmitted() ->
     lost = receive(deps, "C-9", "MSH|raw")  # then the listener died
     retry = receive(deps, "C-9", "MSH|raw")
     assert retry.message_id == lost.message_id and retry.settled is None
-    assert settle(deps, retry.message_id, reading(patient, "C-9"), None).ack == "AA"
-    assert settle(deps, retry.message_id, reading(patient, "C-9"), None).duplicate
+    assert settle(deps, retry, reading(patient, "C-9"), None).ack == "AA"
+    assert settle(deps, retry, reading(patient, "C-9"), None).duplicate
     assert len(uow.store.tables["events"]) == 1
 
 
@@ -69,7 +71,7 @@ def test_a_refused_reading_leaves_no_event_and_no_audit_row__never_half_stored()
     deps, _clock, uow, patient, _course = unit()
     audit_rows = len(uow.store.tables["audit"])
     received = receive(deps, "C-2", "MSH|raw")
-    outcome = settle(deps, received.message_id, reading(patient, "C-2", temperature_c="98.6"), None)
+    outcome = settle(deps, received, reading(patient, "C-2", temperature_c="98.6"), None)
     assert outcome.ack == "AE" and outcome.error_code == "VITALS-IMPLAUSIBLE"
     assert uow.store.tables["events"] == {} and len(uow.store.tables["audit"]) == audit_rows
     assert uow.store.tables["inbound"][received.message_id].status is InboundStatus.REFUSED
@@ -79,7 +81,7 @@ def test_a_parse_problem_is_recorded_with_the_message() -> None:
     deps, _clock, uow, _patient, _course = unit()
     received = receive(deps, "C-3", "garbage")
     problem = ValidationFailed("HL7-MALFORMED", "no MSH", details={"location": "MSH", "hl7_code": "100"})
-    outcome = settle(deps, received.message_id, None, problem)
+    outcome = settle(deps, received, None, problem)
     assert (outcome.ack, outcome.error_code, outcome.location, outcome.hl7_error) == (
         "AE", "HL7-MALFORMED", "MSH", "100")
     assert uow.store.tables["inbound"][received.message_id].error == "no MSH"
@@ -94,7 +96,7 @@ def test_a_batch_is_stored_and_settled_in_one_commit_each_and_a_refusal_touches_
     assert received[3].message_id == received[0].message_id and len(uow.store.tables["inbound"]) == 3
     readings = [reading(patient, "B-0"), reading(patient, "B-1", temperature_c="98.6"), reading(patient, "B-2"),
                 reading(patient, "B-0")]
-    outcomes = device_vitals.settle(deps, [device_vitals.Settle(r.message_id, found, None)
+    outcomes = device_vitals.settle(deps, [device_vitals.Settle(r, found.control_id, found, None)
                                            for r, found in zip(received, readings, strict=True)])
     assert [o.ack for o in outcomes] == ["AA", "AE", "AA", "AA"]
     assert outcomes[1].error_code == "VITALS-IMPLAUSIBLE" and outcomes[3].duplicate
@@ -108,7 +110,7 @@ def test_a_monitor_silent_for_twice_its_interval_raises_DEVICE_SILENT() -> None:
                                                              interval_seconds=60))
     assert [a["code"] for a in device_vitals.device_alerts(deps, NURSE)] == ["DEVICE-SILENT"]  # never sent
     received = receive(deps, "C-4", "MSH|raw")
-    settle(deps, received.message_id, reading(patient, "C-4"), None)
+    settle(deps, received, reading(patient, "C-4"), None)
     clock.advance(seconds=120)
     assert device_vitals.device_alerts(deps, NURSE) == []
     clock.advance(seconds=1)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from infusionist.domain.protocol import Protocol
@@ -23,3 +23,7 @@ class Deps:
     # Courses read so far, with their parsed plans, by id. A stored course never changes and is
     # never deleted, so once read from this database it can be reused by every later request.
     known_courses: dict[int, Any] = field(default_factory=dict, compare=False, repr=False)
+    # The infusion day (course id, day) a monitor's patient identifier was found on, by UTC date
+    # (``services.device_vitals``): saves finding it again for every message of that day.
+    device_days: dict[tuple[str, date], tuple[int, int]] = field(default_factory=dict, compare=False,
+                                                                 repr=False)

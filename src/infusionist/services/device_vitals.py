@@ -67,9 +67,14 @@ class Received:
 class Settle:
     """What to record for one stored message: its reading, or the problem that refuses it."""
 
-    message_id: int
+    message: Received
+    control_id: str
     reading: DeviceReading | None
     problem: InfusionistError | None
+
+
+class _SettledMeanwhile(Exception):
+    """The message was settled since it was read (twice in one batch, or by another listener)."""
 
 
 def receive(deps: Deps, messages: Sequence[Incoming]) -> list[Received]:
@@ -107,21 +112,25 @@ def settle(deps: Deps, items: Sequence[Settle]) -> list[Outcome]:
 
 
 def _settle_one(uow: UnitOfWork, deps: Deps, item: Settle) -> Outcome:
-    message = _message(uow, item.message_id)
-    if message.status.final:  # settled before (a retransmission, or twice in one batch)
-        return _outcome(message, duplicate=True)
+    """Settling marks a message that is still ``received``; if it is not any more (settled since
+    it was read), its first outcome is answered and this attempt leaves nothing behind."""
+    message_id = item.message.message_id
     problem = item.problem
     if problem is None and item.reading is not None:
         try:
             with uow.savepoint():
-                event = _record(uow, deps, item.reading, message)
-                uow.inbound.settle(message.id, InboundStatus.ACCEPTED, "AA", event_id=event.id)
+                event = _record(uow, deps, item.reading, item.control_id, item.message.received_at)
+                if not uow.inbound.settle(message_id, InboundStatus.ACCEPTED, "AA", event_id=event.id):
+                    raise _SettledMeanwhile
             return Outcome("AA", event_id=event.id)
         except InfusionistError as refused:  # the savepoint rolled back: no half-stored event
             problem = refused
+        except _SettledMeanwhile:  # the savepoint rolled back: the event is not stored twice
+            return _outcome(_message(uow, message_id), duplicate=True)
     assert problem is not None
-    uow.inbound.settle(message.id, InboundStatus.REFUSED, "AE", error_code=problem.code,
-                       error=problem.message)
+    if not uow.inbound.settle(message_id, InboundStatus.REFUSED, "AE", error_code=problem.code,
+                              error=problem.message):
+        return _outcome(_message(uow, message_id), duplicate=True)
     return _refusal(problem)
 
 
@@ -145,8 +154,11 @@ def _outcome(message: InboundMessage, *, duplicate: bool) -> Outcome:
     return Outcome("AE", message.error_code, message.error, duplicate=duplicate)
 
 
-def _record(uow: UnitOfWork, deps: Deps, reading: DeviceReading, message: InboundMessage) -> StoredEvent:
-    patient = _patient(uow, reading.patient)
+def _record(uow: UnitOfWork, deps: Deps, reading: DeviceReading, control_id: str,
+            received_at: datetime) -> StoredEvent:
+    now = deps.clock.now()
+    known = _known_day(uow, deps, reading.patient, now)
+    patient = _patient(uow, reading.patient) if known is None else None
     device = uow.devices.get(reading.device)
     if device is not None and reading.point_of_care and reading.point_of_care != device.place:
         raise ValidationFailed(
@@ -154,15 +166,19 @@ def _record(uow: UnitOfWork, deps: Deps, reading: DeviceReading, message: Inboun
             f"Monitor {reading.device} belongs to {device.place}, but the message says "
             f"{reading.point_of_care}; check the monitor's configuration.",
             details={"location": "PV1^1^3", "hl7_code": "103"})
-    course, day, zone = _today(uow, deps, patient, deps.clock.now())
-    at = reading.observed_at or message.received_at
+    if patient is not None:
+        known = _today(uow, deps, patient, now)
+        _remember_day(deps, reading.patient, now, known)
+    assert known is not None
+    course, day, zone = known
+    at = reading.observed_at or received_at
     if at.tzinfo is None:
         at = at.replace(tzinfo=zone)
     payload: dict[str, Any] = {"type": "vital_signs", "at": at.isoformat(),
                                **{name: str(value) for name, value in reading.values.items()}}
     actor = Actor(user_id=0, username=device_actor_name(reading.device),
                   full_name=f"Monitor {reading.device}", role=Role.NURSE)
-    ctx = Context(actor=actor, request_id=f"hl7:{message.control_id}"[:64])
+    ctx = Context(actor=actor, request_id=f"hl7:{control_id}"[:64])
     return append_in_transaction(uow, deps, ctx, course, day, payload)
 
 
@@ -176,6 +192,31 @@ def _patient(uow: UnitOfWork, identifier: str) -> PatientRecord:
                        f"PID-3: no patient {identifier!r} (give the patient number or pseudonym).",
                        details={"location": "PID^1^3", "hl7_code": "204"})
     return found
+
+
+_REMEMBERED_DAYS = 4096
+
+
+def _known_day(uow: UnitOfWork, deps: Deps, identifier: str,
+               now: datetime) -> tuple[CourseRecord, int, ZoneInfo] | None:
+    """The infusion day a patient identifier (PID-3) was found on earlier today, if it still is
+    today in the course's time zone. Patients, their identifiers and stored courses never change,
+    so a day once found stays right; only finding it again is saved (two queries a message)."""
+    remembered = deps.device_days.get((identifier, now.astimezone(UTC).date()))
+    if remembered is None:
+        return None
+    course, plan = known_course(deps, uow, remembered[0])
+    zone = course_zone(course)
+    if plan.day(remembered[1]).date != now.astimezone(zone).date():
+        return None
+    return course, remembered[1], zone
+
+
+def _remember_day(deps: Deps, identifier: str, now: datetime,
+                  found: tuple[CourseRecord, int, ZoneInfo]) -> None:
+    if len(deps.device_days) >= _REMEMBERED_DAYS:
+        deps.device_days.clear()
+    deps.device_days[(identifier, now.astimezone(UTC).date())] = (found[0].id, found[1])
 
 
 def _today(uow: UnitOfWork, deps: Deps, patient: PatientRecord,

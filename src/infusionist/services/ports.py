@@ -161,7 +161,9 @@ class InboundMessageRepository(Protocol):
 
     def settle(self, message_id: int, status: InboundStatus, ack_code: str, *,
                error_code: str | None = None, error: str | None = None,
-               event_id: int | None = None) -> None: ...
+               event_id: int | None = None) -> bool:
+        """Settle a message that is still ``received``; False (nothing changed) if it is not."""
+        ...
 
     def last_seen(self) -> dict[str, datetime]: ...
 

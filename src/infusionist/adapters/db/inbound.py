@@ -52,7 +52,8 @@ devices = Table(
 )
 
 
-_SETTLE = update(inbound_messages).where(inbound_messages.c.id == bindparam("message_id"))
+_SETTLE = update(inbound_messages).where(inbound_messages.c.id == bindparam("message_id"),
+                                         inbound_messages.c.status == InboundStatus.RECEIVED.value)
 
 
 def _message(row: Any) -> InboundMessage:
@@ -75,9 +76,11 @@ class InboundMessageRepository(_Repository):
 
     def settle(self, message_id: int, status: InboundStatus, ack_code: str, *,
                error_code: str | None = None, error: str | None = None,
-               event_id: int | None = None) -> None:
-        self.c.execute(_SETTLE, {"message_id": message_id, "status": status.value, "ack_code": ack_code,
-                                 "error_code": error_code, "error": error, "event_id": event_id})
+               event_id: int | None = None) -> bool:
+        changed = self.c.execute(_SETTLE, {"message_id": message_id, "status": status.value,
+                                           "ack_code": ack_code, "error_code": error_code, "error": error,
+                                           "event_id": event_id})
+        return changed.rowcount == 1
 
     def last_seen(self) -> dict[str, datetime]:
         t = inbound_messages

@@ -189,9 +189,10 @@ class EventRepository(_Repository):
         return StoredEvent(**rows[0]) if rows else None
 
     def add(self, event: StoredEvent) -> StoredEvent:
+        # A taken (course, day, seq) fails the unique index. The caller's transaction (or its
+        # savepoint) is then rolled back; nothing else is written in it after a Conflict.
         try:
-            with self.c.begin_nested():
-                new_id = self._insert(t.day_events, _fields(event))
+            new_id = self._insert(t.day_events, _fields(event))
         except IntegrityError:
             raise Conflict(
                 "EVENT-SEQ-STALE",

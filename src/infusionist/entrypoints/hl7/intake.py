@@ -49,7 +49,8 @@ class Intake:
             if stored.settled is not None:
                 acks[index] = self._ack(header, stored.settled)
             else:
-                waiting.append((index, device_vitals.Settle(stored.message_id, *self._parse(raw, header))))
+                control_id = incoming[index].control_id
+                waiting.append((index, device_vitals.Settle(stored, control_id, *self._parse(raw, header))))
         if waiting:
             try:
                 outcomes = device_vitals.settle(self.deps, [item for _, item in waiting])

@@ -24,15 +24,24 @@ async def listen(deps: Deps, host: str, port: int, *, on_ready: Callable[[int], 
         await server.close()
 
 
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """uvloop's event loop where it is installed (with uvicorn[standard]), else asyncio's."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
+
+
 def run(deps: Deps, host: str, port: int, *, on_ready: Callable[[int], None] | None = None) -> None:
     freeze_startup_heap()
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(listen(deps, host, port, on_ready=on_ready))
+    with contextlib.suppress(KeyboardInterrupt), asyncio.Runner(loop_factory=new_event_loop) as runner:
+        runner.run(listen(deps, host, port, on_ready=on_ready))
 
 
 def start_in_background(deps: Deps, host: str, port: int) -> int:
     """The listener on its own event loop in a daemon thread (beside a web server); the bound port."""
-    loop = asyncio.new_event_loop()
+    loop = new_event_loop()
     server = MllpServer(Intake(deps))
     bound = loop.run_until_complete(server.start(host, port))
     threading.Thread(target=loop.run_forever, name="hl7-listener", daemon=True).start()
