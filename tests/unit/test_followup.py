@@ -27,7 +27,8 @@ from infusionist.domain.followup import (
     tasks_from_plan,
 )
 from infusionist.domain.planning import ActivityKind, CoursePlan
-from infusionist.domain.protocol import Monitoring, Protocol
+from infusionist.domain.protocol import Protocol
+from infusionist.domain.protocol_monitoring import Monitoring
 
 BERLIN = ZoneInfo("Europe/Berlin")
 PlanFactory = Callable[..., CoursePlan]

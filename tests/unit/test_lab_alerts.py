@@ -17,7 +17,8 @@ from infusionist.domain.lab_results import (
     herpes_prophylaxis_may_stop,
     review_tasks,
 )
-from infusionist.domain.protocol import Monitoring, Protocol
+from infusionist.domain.protocol import Protocol
+from infusionist.domain.protocol_monitoring import Monitoring
 
 BERLIN = ZoneInfo("Europe/Berlin")
 TAKEN = datetime(2027, 7, 11, 8, 30, tzinfo=BERLIN)

@@ -11,7 +11,9 @@ from hypothesis import strategies as st
 
 from infusionist.domain.errors import FollowUpRefused
 from infusionist.domain.followup import monitoring_occurrences
-from infusionist.domain.protocol import Monitoring, Period, Protocol
+from infusionist.domain.protocol import Protocol
+from infusionist.domain.protocol_elements import Period
+from infusionist.domain.protocol_monitoring import Monitoring
 
 
 def _monitoring(protocol: Protocol) -> Monitoring:

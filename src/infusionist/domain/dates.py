@@ -10,7 +10,7 @@ from __future__ import annotations
 import calendar
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from infusionist.domain.protocol import Period
+from infusionist.domain.protocol_elements import Period
 
 
 def add_period(day: date, period: Period) -> date:

@@ -33,13 +33,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from infusionist.domain.dates import add_period
 from infusionist.domain.errors import FollowUpRefused, ValidationFailed
-from infusionist.domain.protocol import (
+from infusionist.domain.protocol import Protocol
+from infusionist.domain.protocol_elements import Element, Period
+from infusionist.domain.protocol_monitoring import (
     DelayedReactionCall,
-    Element,
     Monitoring,
     MonitoringSeries,
-    Period,
-    Protocol,
     TaskWindow,
 )
 

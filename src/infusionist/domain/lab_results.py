@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from infusionist.domain.dates import add_period
 from infusionist.domain.errors import ConfigError, ValidationFailed
 from infusionist.domain.followup import FollowUpTask, TaskKind
-from infusionist.domain.protocol import Analyte, HerpesStopRule, LabAlertRule, Monitoring
+from infusionist.domain.protocol_monitoring import Analyte, HerpesStopRule, LabAlertRule, Monitoring
 from infusionist.domain.units import format_decimal
 
 HUNDRED = Decimal(100)

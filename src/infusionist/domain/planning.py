@@ -19,14 +19,8 @@ from infusionist.domain.centre import CentreConfig, ConfiguredProtocol, configur
 from infusionist.domain.course_days import infusion_dates
 from infusionist.domain.dates import add_period, at_wall_clock, plus_minutes
 from infusionist.domain.followup import course_occurrences
-from infusionist.domain.protocol import (
-    Anchor,
-    Condition,
-    DateRule,
-    Element,
-    Medication,
-    Protocol,
-)
+from infusionist.domain.protocol import Medication, Protocol
+from infusionist.domain.protocol_elements import Anchor, Condition, DateRule, Element
 from infusionist.domain.units import Quantity
 
 

@@ -11,141 +11,28 @@ numbers (any count of infusion days, Monday-to-Friday or consecutive or given da
 a minimum interval after the previous course), and an infusion may run at one rate derived
 from volume and duration or through a stepped rate table.
 """
-
 from __future__ import annotations
 
 from decimal import Decimal
-from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
-from infusionist.domain.units import LabUnit, Quantity, format_decimal
-
-RequirementId = Annotated[str, StringConstraints(pattern=r"^(PROT|IAR)-\d{2}$")]
-ConflictId = Annotated[str, StringConstraints(pattern=r"^C-\d{1,2}$")]
-Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$")]
-Route = Literal["iv", "oral"]
-
-
-class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Source(Frozen):
-    """A document the protocol cites."""
-
-    title: str
-    citation: str
-    url: str | None = None
-
-
-class Advisory(Frozen):
-    """A conflict or dated statement shown beside the element it touches."""
-
-    conflict: ConflictId | None = None
-    text: str
-    source: str
-
-
-class Element(Frozen):
-    """Anything in the protocol: it has an id, requirement IDs and a source."""
-
-    id: Slug
-    requirements: tuple[RequirementId, ...] = Field(min_length=1)
-    source: str
-    advisories: tuple[Advisory, ...] = ()
-
-
-class Period(Frozen):
-    """A calendar period: months are calendar months, clamped to the month's end."""
-
-    months: int = Field(default=0, ge=0)
-    weeks: int = Field(default=0, ge=0)
-    days: int = Field(default=0, ge=0)
-
-    def total_days_hint(self) -> int:
-        return self.months * 30 + self.weeks * 7 + self.days
-
-    def describe(self) -> str:
-        parts = [
-            f"{n} {word}{'s' if n != 1 else ''}"
-            for n, word in ((self.months, "month"), (self.weeks, "week"), (self.days, "day"))
-            if n
-        ]
-        return " ".join(parts) or "0 days"
-
-
-class Anchor(StrEnum):
-    """A day of the course that other dates are counted from."""
-
-    EVENING_BEFORE = "evening_before_day_1"
-    FIRST_INFUSION_DAY = "first_infusion_day"
-    LAST_INFUSION_DAY = "last_infusion_day"
-
-
-class DateRule(Frozen):
-    """A date counted from an anchor: ``last_infusion_day + 4 months``."""
-
-    anchor: Anchor
-    offset: Period = Period()
-
-
-class Condition(StrEnum):
-    """Who an element applies to."""
-
-    ALWAYS = "always"
-    CHILDBEARING_POTENTIAL = "female_with_childbearing_potential"
-
-
-class OptionChoice(Frozen):
-    """One selectable variant of a centre option."""
-
-    value: Slug
-    label: str
-    refused: str | None = None  # why a centre may not choose it (e.g. a withdrawn drug)
-    requirements: tuple[str, ...] = ()
-
-
-class Option(Frozen):
-    """A choice the protocol leaves to the centre, with its safe variants."""
-
-    id: Slug
-    label: str
-    default: str
-    choices: tuple[OptionChoice, ...] = Field(min_length=1)
-    requirements: tuple[str, ...] = ()
-    source: str
-
-    @model_validator(mode="after")
-    def _default_is_a_choice(self) -> Option:
-        if self.default not in {c.value for c in self.choices}:
-            raise ValueError(f"option {self.id}: default {self.default!r} is not a choice")
-        return self
-
-    def choice(self, value: str) -> OptionChoice | None:
-        return next((c for c in self.choices if c.value == value), None)
-
-
-class WhenOption(Frozen):
-    """An element present only when the centre chose this option value."""
-
-    option: Slug
-    value: Slug
-
-
-class DailyTiming(Frozen):
-    """How many units are taken morning, noon and evening: "1-0-1" is only this display."""
-
-    morning: int = Field(ge=0)
-    noon: int = Field(ge=0)
-    evening: int = Field(ge=0)
-
-    def display(self) -> str:
-        return f"{self.morning}-{self.noon}-{self.evening}"
-
-    def intakes_per_day(self) -> int:
-        return self.morning + self.noon + self.evening
+from infusionist.domain.protocol_elements import (
+    Condition,
+    DailyTiming,
+    DateRule,
+    Element,
+    Frozen,
+    Option,
+    Period,
+    Route,
+    Slug,
+    Source,
+    WhenOption,
+)
+from infusionist.domain.protocol_monitoring import Monitoring
+from infusionist.domain.units import Quantity, format_decimal
 
 
 class Medication(Element):
@@ -307,136 +194,6 @@ class FollowUp(Element):
     dose: Quantity | None = None
     route: Route | None = None
     text: str
-
-
-class MonitoringSeries(Element):
-    """A test or examination repeated every ``every`` months after the last infusion (PROT-34)."""
-
-    name: str
-    kind: Literal["lab", "examination"]
-    every: Period
-    text: str
-    when: WhenOption | None = None
-
-    @model_validator(mode="after")
-    def _whole_months(self) -> MonitoringSeries:
-        if self.every.months < 1 or self.every.weeks or self.every.days:
-            raise ValueError(f"series {self.id}: 'every' must be a whole number of months")
-        return self
-
-
-class DelayedReactionCall(Element):
-    """The call to the patient after each infusion day, asking about delayed reactions."""
-
-    name: str
-    within_hours: int = Field(gt=0)
-    text: str
-
-
-class AnalyteUnit(Frozen):
-    """A unit a result may be entered in, its factor to the first unit, and plausible values."""
-
-    unit: LabUnit
-    factor: Decimal = Field(gt=0)
-    min: Decimal
-    max: Decimal
-
-
-class Analyte(Element):
-    """A measured laboratory value of a monitoring series; units[0] is the canonical unit."""
-
-    name: str
-    series: Slug
-    units: tuple[AnalyteUnit, ...] = Field(min_length=1)
-
-    def unit(self, code: str) -> AnalyteUnit | None:
-        return next((u for u in self.units if u.unit == code), None)
-
-
-LabComparison = Literal[
-    "below_lower_limit", "above_upper_limit", "outside_range", "<", ">", "rise_percent_from_baseline",
-]
-
-
-class LabAlertRule(Element):
-    """A result that needs a physician: against the lab's reference range or a threshold."""
-
-    code: Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9-]+$")]
-    analyte: Slug
-    comparison: LabComparison
-    threshold: Decimal | None = None
-    work_up: str
-    message: str
-
-    @model_validator(mode="after")
-    def _threshold_matches_comparison(self) -> LabAlertRule:
-        numeric = self.comparison in ("<", ">", "rise_percent_from_baseline")
-        if numeric != (self.threshold is not None):
-            raise ValueError(f"lab alert {self.code}: {self.comparison!r} "
-                             + ("needs a threshold" if numeric else "uses the reference range"))
-        return self
-
-
-class HerpesStopRule(Element):
-    """The US label's stop condition: prophylaxis continues until a CD4 count reaches a value."""
-
-    medication: Slug
-    option: Slug
-    value: Slug
-    analyte: Slug
-    at_least: Decimal
-    unit: LabUnit
-
-
-class WarningSign(Element):
-    """A warning sign the patient is taught, with how urgently to call."""
-
-    urgency: Literal["emergency", "same_day", "soon"]
-    title: str
-    text: str
-
-
-class TaskWindow(Frozen):
-    """When a follow-up task appears before its due date and when it becomes overdue."""
-
-    source: str
-    opens_before: Period
-    overdue_after: Period
-
-
-class Monitoring(Element):
-    """Long-term safety monitoring after the last infusion, with lab alerts (PROT-34, PROT-36)."""
-
-    duration: Period
-    task_window: TaskWindow
-    physician_review_within: Period
-    series: tuple[MonitoringSeries, ...] = Field(min_length=1)
-    delayed_reaction_call: DelayedReactionCall | None = None
-    analytes: tuple[Analyte, ...] = ()
-    lab_alerts: tuple[LabAlertRule, ...] = ()
-    herpes_stop: HerpesStopRule | None = None
-    warning_signs: tuple[WarningSign, ...] = ()
-
-    def elements(self) -> list[Element]:
-        singles = [e for e in (self.delayed_reaction_call, self.herpes_stop) if e is not None]
-        return [self, *self.series, *singles, *self.analytes, *self.lab_alerts, *self.warning_signs]
-
-    def analyte(self, analyte_id: str) -> Analyte | None:
-        return next((a for a in self.analytes if a.id == analyte_id), None)
-
-    def problems(self, option_ids: set[str], sources: set[str]) -> list[str]:
-        series_ids = {s.id for s in self.series}
-        analyte_ids = {a.id for a in self.analytes}
-        found = [f"{s.id}: unknown option {s.when.option!r}" for s in self.series
-                 if s.when is not None and s.when.option not in option_ids]
-        found += [f"{a.id}: unknown series {a.series!r}" for a in self.analytes if a.series not in series_ids]
-        found += [f"{r.code}: unknown analyte {r.analyte!r}" for r in self.lab_alerts
-                  if r.analyte not in analyte_ids]
-        if self.herpes_stop is not None and self.herpes_stop.analyte not in analyte_ids:
-            found.append(f"{self.herpes_stop.id}: unknown analyte {self.herpes_stop.analyte!r}")
-        if self.task_window.source not in sources:
-            found.append(f"monitoring task window: unknown source {self.task_window.source!r}")
-        return found
 
 
 class CourseRule(Element):

@@ -20,7 +20,8 @@ from infusionist.domain.followup import FollowUpTask as DomainTask
 from infusionist.domain.followup import TaskKind, TaskStatus, cancel, complete, refresh
 from infusionist.domain.followup import answer_call as answer_call_domain
 from infusionist.domain.lab_results import herpes_prophylaxis_may_stop
-from infusionist.domain.protocol import Period, Protocol
+from infusionist.domain.protocol import Protocol
+from infusionist.domain.protocol_elements import Period
 from infusionist.domain.records import Context, CourseRecord, FollowUpTask, WorklistRow
 from infusionist.services import audit
 from infusionist.services.courses import centre_config, course_zone, load_course

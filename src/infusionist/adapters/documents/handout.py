@@ -18,7 +18,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from infusionist.domain.centre import CentreConfig
 from infusionist.domain.planning import Activity, ActivityKind, CoursePlan
-from infusionist.domain.protocol import Medication, MonitoringSeries, Protocol
+from infusionist.domain.protocol import Medication, Protocol
+from infusionist.domain.protocol_monitoring import MonitoringSeries
 from infusionist.domain.units import Quantity, format_decimal
 
 DIET_AND_FLUIDS = {"PROT-18", "PROT-31", "PROT-32"}
