@@ -17,7 +17,13 @@ import pytest
 from typer.testing import CliRunner
 
 from infusionist.adapters.cdisc.sdtm import build
-from infusionist.adapters.fhir.bundle import CTCAE_GRADE_URL, VITALSIGNS_PROFILE, bundle_dicts, export_fhir
+from infusionist.adapters.fhir.bundle import (
+    CTCAE_GRADE_URL,
+    CTCAE_GRADES,
+    VITALSIGNS_PROFILE,
+    bundle_dicts,
+    export_fhir,
+)
 from infusionist.analytics.snapshot import synthetic_snapshot
 from infusionist.domain.protocol import Protocol
 from infusionist.entrypoints.cli.app import app
@@ -152,7 +158,7 @@ def test_alemtuzumab_segments_carry_the_rate_changes_and_match_sdtm_ex(
     resources: dict[str, list[dict[str, Any]]], snapshot: Path, protocol: Protocol
 ) -> None:
     alemtuzumab = [m for m in resources["MedicationAdministration"]
-                   if m["medicationCodeableConcept"].get("coding", [{}])[0].get("code") == "L04AA34"]
+                   if m["medicationCodeableConcept"].get("coding", [{}])[0].get("code") == "L04AG06"]
     rates = {m["dosage"]["rateQuantity"]["value"] for m in alemtuzumab}
     assert {28.0, 14.0} <= rates, "full rate and the reduced-rate restart"
     assert all(m["dosage"]["rateQuantity"]["code"] == "mL/h" for m in alemtuzumab)
@@ -170,10 +176,18 @@ def test_adverse_events_carry_the_ctcae_grade_severity_and_seriousness(
 ) -> None:
     events = resources["AdverseEvent"]
     ae = build(snapshot, protocol, STUDY)["AE"]
-    grades = sorted(next(x["valueInteger"] for x in e["extension"] if x["url"] == CTCAE_GRADE_URL) for e in events)
+    by_code = {code: grade for grade, (code, _display) in CTCAE_GRADES.items()}
+
+    def grade_of(event: dict[str, Any]) -> int:
+        [extension] = [x for x in event["extension"] if x["url"] == CTCAE_GRADE_URL]
+        [coding] = extension["valueCodeableConcept"]["coding"]
+        assert coding["system"] == "http://ncicb.nci.nih.gov/xml/owl/EVS/Thesaurus.owl"
+        return by_code[coding["code"]]
+
+    grades = sorted(grade_of(e) for e in events)
     assert grades == sorted(int(r["AETOXGR"]) for r in ae) and {1, 2, 3} <= set(grades)
     for e in events:
-        grade = e["extension"][0]["valueInteger"]
+        grade = grade_of(e)
         assert e["severity"]["coding"][0]["code"] == {1: "mild", 2: "moderate"}.get(grade, "severe")
         assert e["seriousness"]["coding"][0]["code"] == ("serious" if grade >= 3 else "non-serious")
         assert e["suspectEntity"][0]["instance"]["reference"].startswith("urn:uuid:")

@@ -24,7 +24,8 @@ Read from the Parquet snapshot (``analytics/snapshot.py``) through the SDTM expo
   8480-6 and 8462-4 components; SpO2 coded 2708-6 and 59408-5 (as the R4 oxygensat profile asks).
 - **AdverseEvent** per reaction: ``date`` the onset, ``event`` the CTCAE term (and the symptoms
   in its text), ``severity`` mild/moderate/severe from the CTCAE grade (1, 2, >= 3), the grade
-  itself in the extension ``CTCAE_GRADE_URL`` (valueInteger; CTCAE v5.0), ``seriousness``
+  itself in HL7's AdverseEventGrade extension (``CTCAE_GRADE_URL``, Adverse Event Clinical
+  Research R4 Backport IG 1.0.1) as an NCI Thesaurus grade code (``CTCAE_GRADES``), ``seriousness``
   serious for grade >= 3 (as AESER), ``suspectEntity`` the alemtuzumab segment running at the
   onset (or the day's last one).
 
@@ -52,12 +53,24 @@ LOINC = "http://loinc.org"
 SNOMED = "http://snomed.info/sct"
 ATC = "http://www.whocc.no/atc"
 VITALSIGNS_PROFILE = "http://hl7.org/fhir/StructureDefinition/vitalsigns"
-CTCAE_GRADE_URL = "https://infusionist.invalid/fhir/StructureDefinition/ctcae-grade"
+NCI_THESAURUS = "http://ncicb.nci.nih.gov/xml/owl/EVS/Thesaurus.owl"
+# HL7 Adverse Event Clinical Research R4 Backport IG (STU1, 1.0.1): extension AdverseEventGrade,
+# valueCodeableConcept from the value set adverse-event-clinical-research-grades (NCI Thesaurus).
+CTCAE_GRADE_URL = "http://hl7.org/fhir/uv/ae-research-backport-ig/StructureDefinition/ae-grade"
+CTCAE_GRADES = {
+    1: ("C41338", "Grade 1 Mild Adverse Event"),
+    2: ("C41339", "Grade 2 Moderate Adverse Event"),
+    3: ("C41340", "Grade 3 Severe Adverse Event"),
+    4: ("C41337", "Grade 4 Life Threatening or Disabling Adverse Event"),
+    5: ("C48275", "Grade 5 Death Related to Adverse Event"),
+}
 PSEUDONYM_SYSTEM = "urn:infusionist:pseudonym"
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://infusionist.invalid/fhir")
 
+# ATC since the 2024 index: L04AG (monoclonal antibodies) took the antibodies out of L04AA, so
+# alemtuzumab is L04AG06 (before 2024: L04AA34).
 ALEMTUZUMAB = {
-    "coding": [{"system": ATC, "code": "L04AA34", "display": "alemtuzumab"}],
+    "coding": [{"system": ATC, "code": "L04AG06", "display": "alemtuzumab"}],
     "text": "alemtuzumab",
 }
 MULTIPLE_SCLEROSIS = {"coding": [{"system": SNOMED, "code": "24700007", "display": "Multiple sclerosis"}]}
@@ -364,7 +377,10 @@ def _adverse_event(
     }
     if grade is not None:
         severity = SEVERITY.get(grade, "severe")
-        resource["extension"] = [{"url": CTCAE_GRADE_URL, "valueInteger": grade}]
+        code, display = CTCAE_GRADES[grade]
+        resource["extension"] = [{"url": CTCAE_GRADE_URL, "valueCodeableConcept": {
+            "coding": [{"system": NCI_THESAURUS, "code": code, "display": display}],
+            "text": f"CTCAE v5.0 grade {grade}"}}]
         resource["severity"] = {
             "coding": [
                 {
