@@ -58,6 +58,15 @@ def local(value: str | datetime | None, zone: str, fmt: str = "%H:%M") -> str:
     return moment.astimezone(ZoneInfo(zone)).strftime(fmt)
 
 
+def clock_on(value: str | datetime | None, zone: str, day: str) -> str:
+    """Local clock time; with the date in front when it is not on ``day`` (ISO date), e.g. a
+    correction entered the next morning: "23 Mar 08:05"."""
+    if value is None:
+        return ""
+    moment = (datetime.fromisoformat(value) if isinstance(value, str) else value).astimezone(ZoneInfo(zone))
+    return moment.strftime("%H:%M" if moment.date().isoformat() == day else "%d %b %H:%M")
+
+
 def render(request: Request, ctx: Context | None, name: str, status: int = 200, **values: Any) -> Any:
     role = ctx.actor.role if ctx is not None else None
     base = {
@@ -83,5 +92,6 @@ def patient_label(patient: dict[str, Any]) -> str:
 
 
 templates.env.filters["local"] = local
+templates.env.filters["clock_on"] = clock_on
 templates.env.globals["patient_label"] = patient_label
 templates.env.globals["describe"] = describe
