@@ -328,6 +328,35 @@ def test_an_admin_sees_the_audit_trail_not_the_board(browser: Any, base_url: str
     _visit(page, "home-admin")
 
 
+def test_an_admin_adds_a_user_who_can_then_log_in(browser: Any, base_url: str) -> None:
+    page = _login(browser, base_url, "admin")
+    page.click("nav >> text=Users")
+    assert page.locator("table.users td", has_text="investigator").count() >= 1
+    _visit(page, "users-admin")
+    page.fill("#new-username", "sam")
+    page.fill("#new-full-name", "Sam Sister")
+    page.select_option("#new-role", "nurse")
+    page.fill("#new-password", "sister-sam-1")
+    page.fill("#new-password-again", "sister-sam-2")
+    page.click("text=Add user")
+    assert "the two entries differ" in page.locator(".flash.error").inner_text()
+    assert page.locator("table.users td", has_text="Sam Sister").count() == 0  # nothing saved
+    assert page.input_value("#new-full-name") == "Sam Sister"  # what was typed is kept
+    _visit(page, "users-admin-refused")
+    page.fill("#new-password", "sister-sam-1")
+    page.fill("#new-password-again", "sister-sam-1")
+    page.click("text=Add user")
+    assert "Sam Sister can now log in as sam (nurse)" in page.locator(".flash.notice").inner_text()
+    assert page.locator("table.users td", has_text="Sam Sister").count() == 1
+    other = browser.new_context().new_page()
+    other.goto(base_url + "/login")
+    other.fill("#username", "sam")
+    other.fill("#password", "sister-sam-1")
+    other.click("button[type=submit]")
+    other.wait_for_url(base_url + "/")
+    assert other.locator("table.board").count() == 1  # a nurse sees today's board
+
+
 def test_an_investigator_sees_no_names(browser: Any, base_url: str) -> None:
     page = _login(browser, base_url, "investigator")
     assert "Mia Fischer" not in page.content()

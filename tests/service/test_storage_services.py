@@ -8,7 +8,7 @@ import pytest
 from fakes import fake_deps
 
 from infusionist.domain.access import Role
-from infusionist.domain.errors import AccessDenied, Conflict, NotAuthenticated
+from infusionist.domain.errors import AccessDenied, Conflict, NotAuthenticated, ValidationFailed
 from infusionist.domain.records import Context
 from infusionist.services import audit, auth, courses, events, patients
 
@@ -63,3 +63,19 @@ def test_every_write_appends_a_verifiable_audit_row() -> None:
     rows, broken = audit.verify(deps)
     # 4 users, 1 login, 1 patient, 1 course, 1 event
     assert (rows, broken) == (8, None)
+
+
+@pytest.mark.parametrize(("username", "full_name", "code"), [
+    ("Nora Nurse", "Nora Nurse", "INPUT-USERNAME"),  # a space, capitals: not a username
+    ("", "Nora Nurse", "INPUT-USERNAME"),
+    ("nora", "   ", "INPUT-FULL-NAME"),
+])
+def test_every_way_of_adding_a_user_refuses_a_bad_username_or_name_and_writes_nothing(
+    username: str, full_name: str, code: str
+) -> None:
+    deps, _clock, uow, _ctx, _course = setup_course()
+    admin = Context(auth.local_actor(deps, "admin"))
+    before = {name: dict(rows) for name, rows in uow.store.tables.items()}
+    with pytest.raises(ValidationFailed, match=code):
+        auth.create_user(deps, admin, username, full_name, Role.NURSE, "long-enough-password")
+    assert uow.store.tables == before

@@ -19,6 +19,9 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
+USERNAME_PATTERN = r"^[a-z0-9_.-]{1,64}$"
+
+
 class Permission(StrEnum):
     MANAGE_USERS = "manage_users"
     CONFIGURE_CENTRE = "configure_centre"

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 
-from infusionist.domain.access import Permission, Role, require
+from infusionist.domain.access import USERNAME_PATTERN, Permission, Role, require
 from infusionist.domain.errors import Conflict, NotAuthenticated, NotFound, ValidationFailed
 from infusionist.domain.records import Actor, ApiToken, Context, SessionRecord, User
 from infusionist.services import audit
@@ -31,6 +32,7 @@ def create_user(
     """Create a user. ``ctx`` None is the command line (an operator at the server)."""
     if ctx is not None:
         require(ctx.actor.role, Permission.MANAGE_USERS)
+    _check_identity(username, full_name)
     _check_password(password)
     with deps.uow(write=True) as uow:
         if uow.users.by_username(username) is not None:
@@ -148,6 +150,19 @@ def create_token(deps: Deps, ctx: Context | None, username: str, name: str) -> s
                      new={"user": username, "name": name})
         uow.commit()
     return token
+
+
+def _check_identity(username: str, full_name: str) -> None:
+    """The same rules for every way a user is created (API, page, command line)."""
+    if not re.fullmatch(USERNAME_PATTERN, username):
+        raise ValidationFailed(
+            "INPUT-USERNAME",
+            "username: 1 to 64 lower-case letters, digits, '.', '_' or '-'.",
+            details={"username": "not a valid username"},
+        )
+    if not full_name.strip() or len(full_name) > 200:
+        raise ValidationFailed("INPUT-FULL-NAME", "full_name: give the name printed with signatures "
+                               "(1 to 200 characters).", details={"full_name": "missing or too long"})
 
 
 def _check_password(password: str) -> None:

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from infusionist.domain.access import Role
+from infusionist.domain.access import USERNAME_PATTERN, Role
 
 Name = Field(min_length=1, max_length=200)
 
@@ -29,7 +29,7 @@ class WhoAmI(BaseModel):
 
 
 class UserIn(_In):
-    username: str = Field(pattern=r"^[a-z0-9_.-]{1,64}$")
+    username: str = Field(pattern=USERNAME_PATTERN)
     full_name: str = Name
     role: Role
     password: str = Field(min_length=8, max_length=200)

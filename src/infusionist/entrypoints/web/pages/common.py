@@ -82,7 +82,8 @@ def render(request: Request, ctx: Context | None, name: str, status: int = 200, 
 
 def back(path: str, *, error: str | None = None, notice: str | None = None, anchor: str = "") -> Any:
     """Post/redirect/get: back to ``path`` with a message for the next page."""
-    query = f"?error={quote(error)}" if error else (f"?notice={quote(notice)}" if notice else "")
+    message = f"error={quote(error)}" if error else (f"notice={quote(notice)}" if notice else "")
+    query = ("&" if "?" in path else "?") + message if message else ""
     return RedirectResponse(path + query + (f"#{anchor}" if anchor else ""), status_code=303)
 
 
