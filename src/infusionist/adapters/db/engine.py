@@ -93,7 +93,16 @@ class _FifoLock:
             turn = threading.Lock()
             turn.acquire()
             self._waiters.append(turn)
-        turn.acquire()  # released by the previous holder: the lock is now ours
+        try:
+            turn.acquire()  # released by the previous holder: the lock is now ours
+        except BaseException:  # interrupted while waiting: leave the queue, or pass the lock on
+            with self._mutex:
+                handed_over = turn not in self._waiters
+                if not handed_over:
+                    self._waiters.remove(turn)
+            if handed_over:
+                self.release()
+            raise
 
     def release(self) -> None:
         with self._mutex:
