@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from api_support import engine_of
-from hl7_support import PHYSICIAN, Unit, listening, oru, send, unit_with_day_today
+from hl7_support import PHYSICIAN, Unit, ack_fields, listening, oru, send, unit_with_day_today
 
 from infusionist.bootstrap import build
 from infusionist.config import Settings
@@ -175,3 +175,24 @@ def test_devices_show_their_last_message_and_a_silent_monitor_raises_an_alert(
     assert not views["MON-01^INFUSION"]["silent"] and views["MON-01^INFUSION"]["alert"] is None
     assert views["MON-02^INFUSION"]["silent"] and views["MON-02^INFUSION"]["alert"]["code"] == "DEVICE-SILENT"
 
+
+
+def test_a_message_that_trips_a_bug_is_refused_alone_and_its_batch_mates_are_recorded(
+        deps: Deps, unit: Unit, monkeypatch: pytest.MonkeyPatch) -> None:
+    from infusionist.entrypoints.hl7.intake import Intake
+    from infusionist.services import device_vitals
+
+    record = device_vitals._record
+
+    def buggy(uow: Any, deps: Deps, reading: Any, control_id: str, received_at: Any) -> Any:
+        if control_id == "BAD-1":
+            raise RuntimeError("a bug met only by this message")
+        return record(uow, deps, reading, control_id, received_at)
+
+    monkeypatch.setattr(device_vitals, "_record", buggy)
+    acks = Intake(deps)([oru("OK-1", unit.pseudonym), oru("BAD-1", unit.pseudonym), oru("OK-2", unit.pseudonym)])
+    codes = [ack_fields(ack)["code"] for ack in acks]
+    assert codes == ["AA", "AE", "AA"]
+    assert "HL7-INTERNAL" in acks[1]
+    assert len(events(deps, unit)) == 2
+    assert inbound_count(deps, InboundStatus.REFUSED) == 1 and inbound_count(deps, InboundStatus.ACCEPTED) == 2

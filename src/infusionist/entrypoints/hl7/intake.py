@@ -51,17 +51,32 @@ class Intake:
             else:
                 control_id = incoming[index].control_id
                 waiting.append((index, device_vitals.Settle(stored, control_id, *self._parse(raw, header))))
-        if waiting:
-            try:
-                outcomes = device_vitals.settle(self.deps, [item for _, item in waiting])
-            except UNAVAILABLE as exc:
-                log.warning("AR for %d message(s): stored, not processed: %s", len(waiting), exc)
-                outcomes = None
-            for position, (index, _item) in enumerate(waiting):
-                header = headers[index]
-                acks[index] = (self._unavailable(header) if outcomes is None
-                               else self._ack(header, outcomes[position]))
+        outcomes = self._settle([item for _, item in waiting])
+        for (index, _item), outcome in zip(waiting, outcomes, strict=True):
+            header = headers[index]
+            acks[index] = self._unavailable(header) if outcome is None else self._ack(header, outcome)
         return acks
+
+    def _settle(self, items: list[device_vitals.Settle]) -> list[device_vitals.Outcome | None]:
+        """The batch's outcomes (None: AR). If the batch fails for a reason other than the
+        database, each message is settled alone, so one message that trips a bug is refused
+        (kept for review) instead of holding back the others with it."""
+        if not items:
+            return []
+        try:
+            return list(device_vitals.settle(self.deps, items))
+        except UNAVAILABLE as exc:
+            log.warning("AR for %d message(s): stored, not processed: %s", len(items), exc)
+            return [None] * len(items)
+        except Exception:
+            if len(items) == 1:
+                log.exception("an HL7 message could not be settled; refused, kept for review")
+                problem = ValidationFailed("HL7-INTERNAL", "The message could not be processed; it is "
+                                           "kept for review.", details={"hl7_code": "207"})
+                refused = device_vitals.Settle(items[0].message, items[0].control_id, None, problem)
+                return self._settle([refused]) if items[0].problem is None else [None]
+            log.exception("a batch of %d HL7 messages failed; settling them one by one", len(items))
+            return [outcome for item in items for outcome in self._settle([item])]
 
     @staticmethod
     def _parse(raw: str, header: Header | None) -> tuple[DeviceReading | None, InfusionistError | None]:
