@@ -181,6 +181,12 @@ def test_a_low_platelet_count_raises_a_physician_review(browser: Any, base_url: 
     assert form.count() == 1
     _visit(page, "patient-lab-form")
 
+    # Only the chosen test's units can be picked.
+    page.select_option("#lab-analyte", "creatinine")
+    offered = "s => [...s.options].filter(o => !o.parentNode.disabled).map(o => o.value)"
+    assert page.eval_on_selector("#lab-unit", offered) == ["umol/L", "mg/dL"]
+    assert page.input_value("#lab-unit") == "umol/L"
+
     # An impossible value is refused with the domain's message; the form keeps the entry.
     page.select_option("#lab-analyte", "platelets")
     page.select_option("#lab-unit", "10*9/L")

@@ -1,4 +1,5 @@
-// infusionist: countdowns, live board (server-sent events), immediate vital-sign checks.
+// infusionist: countdowns, live board (server-sent events), immediate vital-sign checks,
+// lab units narrowed to the chosen test.
 "use strict";
 (function () {
   function pad(n) { return String(n).padStart(2, "0"); }
@@ -35,8 +36,26 @@
       });
     });
   }
+  function labUnits() {
+    // Only the chosen test's units can be picked (without script every unit is listed, grouped
+    // by test, and the server refuses a unit that does not fit).
+    var test = document.getElementById("lab-analyte"), unit = document.getElementById("lab-unit");
+    if (!test || !unit) { return; }
+    function narrow() {
+      var first = null;
+      unit.querySelectorAll("optgroup").forEach(function (group) {
+        var mine = group.getAttribute("data-analyte") === test.value;
+        group.disabled = !mine; group.hidden = !mine;
+        if (mine && !first) { first = group.querySelector("option"); }
+      });
+      var chosen = unit.options[unit.selectedIndex];
+      if ((!chosen || chosen.parentNode.disabled) && first) { first.selected = true; }
+    }
+    test.addEventListener("change", narrow);
+    narrow();
+  }
   document.addEventListener("DOMContentLoaded", function () {
-    tick(); setInterval(tick, 1000); liveBoard(); vitalChecks();
+    tick(); setInterval(tick, 1000); liveBoard(); vitalChecks(); labUnits();
     var hash = window.location.hash && document.querySelector(window.location.hash);
     if (hash) { hash.scrollIntoView(); }
   });
