@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
 
 from infusionist.domain.access import Permission, Role, require
 from infusionist.domain.errors import Conflict, ValidationFailed
@@ -33,8 +34,9 @@ async def add_user(request: Request, ctx: PageContext, deps: ServicesDep) -> Any
     if kept["role"] not in {role.value for role in Role}:
         return back(_with(kept), error="Role: choose nurse, physician, investigator or admin.", anchor="add")
     try:
-        user = auth.create_user(deps, ctx, kept["username"], kept["full_name"], Role(kept["role"]),
-                                form.get("password", ""))
+        # Hashing the password (argon2id) takes a while: off the event loop.
+        user = await run_in_threadpool(auth.create_user, deps, ctx, kept["username"], kept["full_name"],
+                                       Role(kept["role"]), form.get("password", ""))
     except (ValidationFailed, Conflict) as error:  # a refusal of the input; AccessDenied is a 403 page
         return back(_with(kept), error=f"{error.message} Nothing was saved.", anchor="add")
     return back(HERE, notice=f"{user.full_name} can now log in as {user.username} ({user.role.value}).")
