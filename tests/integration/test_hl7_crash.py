@@ -126,6 +126,7 @@ def test_every_acknowledged_message_is_stored_exactly_once_across_a_kill_9(tmp_p
         rows = connection.execute(select(inbound_messages.c.control_id, inbound_messages.c.status,
                                          inbound_messages.c.event_id)).all()
         event_count = connection.execute(select(func.count()).select_from(day_events)).scalar_one()
+        assert connection.exec_driver_sql("PRAGMA integrity_check").scalar_one() == "ok"
     by_id = {}
     for control_id, status, event_id in rows:
         assert control_id not in by_id, f"{control_id} stored twice"
