@@ -196,3 +196,28 @@ def test_a_message_that_trips_a_bug_is_refused_alone_and_its_batch_mates_are_rec
     assert "HL7-INTERNAL" in acks[1]
     assert len(events(deps, unit)) == 2
     assert inbound_count(deps, InboundStatus.REFUSED) == 1 and inbound_count(deps, InboundStatus.ACCEPTED) == 2
+
+
+def test_concurrent_monitors_each_get_their_own_acknowledgements_and_nothing_is_mixed_up(
+        deps: Deps, port: int) -> None:
+    """Messages of several connections are settled together (group commit); each connection
+    still gets one ACK per message, in order, naming that message's control ID."""
+    import threading
+
+    patients = [unit_with_day_today(deps, name=f"Chair {n}") for n in range(6)]
+    acked: dict[int, list[str]] = {}
+
+    def monitor(n: int) -> None:
+        messages = [oru(f"M{n}-{i:03d}", patients[n].pseudonym, sender=f"MON-{n:02d}", chair=f"CHAIR-{n}")
+                    for i in range(40)]
+        acked[n] = [f"{a['code']}:{a['control_id']}" for a in send(port, *messages)]
+
+    threads = [threading.Thread(target=monitor, args=(n,)) for n in range(len(patients))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    for n, unit in enumerate(patients):
+        assert acked[n] == [f"AA:M{n}-{i:03d}" for i in range(40)]
+        assert len(events(deps, unit)) == 40
+    assert inbound_count(deps, InboundStatus.ACCEPTED) == 240
