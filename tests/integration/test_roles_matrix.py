@@ -34,6 +34,7 @@ def test_the_matrix_names_every_route_of_the_api() -> None:
         audit,
         centres,
         courses,
+        devices,
         followup,
         health,
         patients,
@@ -43,7 +44,7 @@ def test_the_matrix_names_every_route_of_the_api() -> None:
 
     routes = {
         (method, API_PREFIX + route.path)  # type: ignore[attr-defined]
-        for module in (health, session, users, centres, patients, courses, audit, followup)
+        for module in (health, session, users, centres, devices, patients, courses, audit, followup)
         for route in module.router.routes
         for method in route.methods  # type: ignore[attr-defined]
     }
@@ -55,13 +56,14 @@ def request_for(
 ) -> dict[str, Any]:
     n = next(counter)
     login = (role or Role.NURSE).value
-    url = path.removeprefix("/api/v1").format(centre_id="default", day=1, **ids)
+    url = path.removeprefix("/api/v1").format(centre_id="default", device_id="MON-01", day=1, **ids)
     bodies: dict[tuple[str, str], Any] = {
         ("POST", "/session"): {"username": login, "password": f"password-{login}"},
         ("POST", "/users"): {"username": f"user{n}", "full_name": "New User", "role": "nurse",
                              "password": "a-long-password"},
         ("POST", "/tokens"): {"username": "nurse", "name": f"pump {n}"},
         ("PUT", "/centres/default"): {"config": {"name": f"Unit {n}"}, "reason": "matrix test"},
+        ("PUT", "/devices/MON-01"): {"place": "CHAIR-1", "interval_seconds": 60},
         ("POST", "/patients"): {"name": f"Patient {n}", "sex": "male"},
         ("POST", f"/patients/{ids['patient_id']}/courses"): {
             "course": 1, "first_day": "2026-03-02", "timezone": "Europe/Berlin"},

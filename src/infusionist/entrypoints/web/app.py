@@ -11,6 +11,7 @@ from infusionist.entrypoints.web.routes import (
     audit,
     centres,
     courses,
+    devices,
     followup,
     health,
     patients,
@@ -39,7 +40,7 @@ def create_app(settings: Settings | None = None, *, deps: Deps | None = None) ->
     app.state.deps = deps
     errors.install(app)
     api = APIRouter(prefix=API_PREFIX)
-    for module in (health, session, users, centres, patients, courses, audit, followup):
+    for module in (health, session, users, centres, devices, patients, courses, audit, followup):
         api.include_router(module.router)
     app.include_router(api)
     pages.install(app)

@@ -59,6 +59,23 @@ class CentreIn(_In):
     reason: str | None = Field(default=None, max_length=1000)
 
 
+class DeviceIn(_In):
+    place: str = Field(min_length=1, max_length=100, description="The chair or bed (PV1-3)")
+    interval_seconds: int = Field(ge=1, le=86_400, description="How often the monitor sends")
+    description: str = Field(default="", max_length=200)
+
+
+class DeviceOut(BaseModel):
+    device_id: str
+    configured: bool
+    place: str | None
+    interval_seconds: int | None
+    description: str
+    last_message_at: str | None
+    silent: bool
+    alert: dict[str, Any] | None
+
+
 class PatientIn(_In):
     name: str = Name
     birth_date: date | None = None

@@ -14,6 +14,7 @@ from infusionist.entrypoints.web import errors
 from infusionist.entrypoints.web.pages import admin as admin
 from infusionist.entrypoints.web.pages import board as board
 from infusionist.entrypoints.web.pages import day as day
+from infusionist.entrypoints.web.pages import monitors as monitors
 from infusionist.entrypoints.web.pages import patients as patients
 from infusionist.entrypoints.web.pages import session as session
 from infusionist.entrypoints.web.pages import worklist as worklist
@@ -39,7 +40,7 @@ async def _refused(request: Request, error: Exception) -> Any:
 
 def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (session, board, day, patients, worklist, admin):
+    for module in (session, board, day, patients, worklist, monitors, admin):
         app.include_router(module.router)
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(InfusionistError, _refused)

@@ -22,7 +22,7 @@ from infusionist.adapters.db.notify import ChangeListener
 from infusionist.domain.access import Permission, allows
 from infusionist.entrypoints.web.dependencies import ServicesDep
 from infusionist.entrypoints.web.pages.common import PageContext, render
-from infusionist.services import audit, views
+from infusionist.services import audit, device_vitals, views
 from infusionist.services.deps import Deps
 
 router = APIRouter(include_in_schema=False)
@@ -41,7 +41,7 @@ def board(request: Request, ctx: PageContext, deps: ServicesDep) -> Any:
                       zone=views.centre_zone(deps))
     return render(request, ctx, "board.html", rows=views.today_board(deps, ctx),
                   zone=views.centre_zone(deps), now=deps.clock.now(),
-                  marker=views.change_marker(deps))
+                  marker=views.change_marker(deps), silent=device_vitals.device_alerts(deps, ctx))
 
 
 @router.get("/board/rows")
