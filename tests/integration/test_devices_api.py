@@ -9,7 +9,7 @@ from infusionist.services.deps import Deps
 MONITOR = "MON-07%5EUNIT"  # MSH-3^MSH-4, URL-encoded
 
 
-def test_a_configured_monitor_is_listed_and_silent_until_it_sends(client_as: ClientFactory) -> None:
+def test_a_configured_monitor_that_never_sent_is_listed_as_silent(client_as: ClientFactory) -> None:
     admin = client_as(Role.ADMIN)
     response = admin.put(f"/devices/{MONITOR}", json={"place": "CHAIR-7", "interval_seconds": 60,
                                                       "description": "bay 2"})

@@ -29,22 +29,11 @@ def documented_matrix() -> dict[tuple[str, str], dict[Role | None, bool]]:
 
 
 def test_the_matrix_names_every_route_of_the_api() -> None:
-    from infusionist.entrypoints.web.app import API_PREFIX
-    from infusionist.entrypoints.web.routes import (
-        audit,
-        centres,
-        courses,
-        devices,
-        followup,
-        health,
-        patients,
-        session,
-        users,
-    )
+    from infusionist.entrypoints.web.app import API_PREFIX, ROUTE_MODULES
 
     routes = {
         (method, API_PREFIX + route.path)  # type: ignore[attr-defined]
-        for module in (health, session, users, centres, devices, patients, courses, audit, followup)
+        for module in ROUTE_MODULES
         for route in module.router.routes
         for method in route.methods  # type: ignore[attr-defined]
     }

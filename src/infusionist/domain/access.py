@@ -20,6 +20,7 @@ class Role(StrEnum):
 
 
 USERNAME_PATTERN = r"^[a-z0-9_.-]{1,64}$"
+FULL_NAME_MAX_LENGTH = 200  # the name printed with a signature
 
 
 class Permission(StrEnum):

@@ -6,7 +6,7 @@ import hashlib
 import re
 import secrets
 
-from infusionist.domain.access import USERNAME_PATTERN, Permission, Role, require
+from infusionist.domain.access import FULL_NAME_MAX_LENGTH, USERNAME_PATTERN, Permission, Role, require
 from infusionist.domain.errors import Conflict, NotAuthenticated, NotFound, ValidationFailed
 from infusionist.domain.records import Actor, ApiToken, Context, SessionRecord, User
 from infusionist.services import audit
@@ -160,9 +160,10 @@ def _check_identity(username: str, full_name: str) -> None:
             "username: 1 to 64 lower-case letters, digits, '.', '_' or '-'.",
             details={"username": "not a valid username"},
         )
-    if not full_name.strip() or len(full_name) > 200:
+    if not full_name.strip() or len(full_name) > FULL_NAME_MAX_LENGTH:
         raise ValidationFailed("INPUT-FULL-NAME", "full_name: give the name printed with signatures "
-                               "(1 to 200 characters).", details={"full_name": "missing or too long"})
+                               f"(1 to {FULL_NAME_MAX_LENGTH} characters).",
+                               details={"full_name": "missing or too long"})
 
 
 def _check_password(password: str) -> None:

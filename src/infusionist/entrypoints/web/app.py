@@ -21,6 +21,7 @@ from infusionist.entrypoints.web.routes import (
 from infusionist.services.deps import Deps
 
 API_PREFIX = "/api/v1"
+ROUTE_MODULES = (health, session, users, centres, devices, patients, courses, audit, followup)
 
 
 def create_app(settings: Settings | None = None, *, deps: Deps | None = None) -> FastAPI:
@@ -40,7 +41,7 @@ def create_app(settings: Settings | None = None, *, deps: Deps | None = None) ->
     app.state.deps = deps
     errors.install(app)
     api = APIRouter(prefix=API_PREFIX)
-    for module in (health, session, users, centres, devices, patients, courses, audit, followup):
+    for module in ROUTE_MODULES:
         api.include_router(module.router)
     app.include_router(api)
     pages.install(app)

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from infusionist.domain.access import USERNAME_PATTERN, Role
+from infusionist.domain.access import FULL_NAME_MAX_LENGTH, USERNAME_PATTERN, Role
 
 Name = Field(min_length=1, max_length=200)
 
@@ -30,7 +30,7 @@ class WhoAmI(BaseModel):
 
 class UserIn(_In):
     username: str = Field(pattern=USERNAME_PATTERN)
-    full_name: str = Name
+    full_name: str = Field(min_length=1, max_length=FULL_NAME_MAX_LENGTH)
     role: Role
     password: str = Field(min_length=8, max_length=200)
 
