@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-
+from infusionist.adapters.documents.templating import TEMPLATES
 from infusionist.domain.centre import CentreConfig
 from infusionist.domain.planning import Activity, ActivityKind, CoursePlan
 from infusionist.domain.protocol import Medication, Protocol
@@ -30,13 +29,6 @@ PURPOSE = {
     "h1-antihistamine": "prevents allergic reactions",
     "h2-antagonist": "protects the stomach",
 }
-_ENV = Environment(
-    loader=PackageLoader("infusionist.adapters.documents", "templates"),
-    autoescape=select_autoescape(["html"]),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
 
 
 def long_date(day: date | datetime) -> str:
@@ -45,7 +37,7 @@ def long_date(day: date | datetime) -> str:
 
 
 def render_handout_html(plan: CoursePlan, protocol: Protocol, config: CentreConfig) -> str:
-    return _ENV.get_template("handout.html").render(**handout_context(plan, protocol, config))
+    return TEMPLATES.get_template("handout.html").render(**handout_context(plan, protocol, config))
 
 
 def render_handout_pdf(plan: CoursePlan, protocol: Protocol, config: CentreConfig) -> bytes:

@@ -11,18 +11,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from infusionist.adapters.documents.templating import TEMPLATES
 from infusionist.domain.protocol import Protocol
-
-_ENV = Environment(
-    loader=PackageLoader("infusionist.adapters.documents", "templates"),
-    autoescape=select_autoescape(["html"]),
-    undefined=StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
 
 
 def percent(value: float | None, digits: int = 1) -> str:
@@ -57,7 +49,7 @@ def render_report_html(
     calibration: str | None,
     generated: datetime,
 ) -> str:
-    return _ENV.get_template("iar_report.html").render(
+    return TEMPLATES.get_template("iar_report.html").render(
         report=report,
         charts={name: Markup(svg) for name, svg in charts.items()},  # our own matplotlib SVG
         protocol=protocol,
