@@ -56,11 +56,7 @@ def worklist(request: Request, ctx: PageContext, deps: ServicesDep) -> Any:
 @router.post("/worklist/tasks/{task_id}/close")
 async def close(request: Request, ctx: PageContext, deps: ServicesDep, task_id: int) -> Any:
     form = {k: str(v) for k, v in (await request.form()).items()}
-    today = followup.centre_today(deps)
-    shown, _ = _date(form.get("date"), today)
-    limit = _number(form.get("limit"), followup.PAGE_SIZE, 1, followup.MAX_PAGE_SIZE)
-    offset = _number(form.get("offset"), 0, 0, 2**31 - 1)
-    here = _link(shown, today, limit, offset)
+    here = _page_posted_from(form, followup.centre_today(deps))
     try:
         closed = followup.close_task(deps, ctx, task_id, form.get("status", ""),
                                      form.get("reason") or None)
@@ -79,11 +75,7 @@ async def answer(request: Request, ctx: PageContext, deps: ServicesDep, task_id:
     data = await request.form()
     form = {k: str(v) for k, v in data.items()}
     ticked = tuple(str(v) for v in data.getlist("symptoms"))
-    today = followup.centre_today(deps)
-    shown, _ = _date(form.get("date"), today)
-    limit = _number(form.get("limit"), followup.PAGE_SIZE, 1, followup.MAX_PAGE_SIZE)
-    offset = _number(form.get("offset"), 0, 0, 2**31 - 1)
-    here = _link(shown, today, limit, offset)
+    here = _page_posted_from(form, followup.centre_today(deps))
     try:
         onset = _onset(deps, ctx, form.get("onset", "").strip(),
                        _number(form.get("course_id"), 0, 0, 2**31 - 1))
@@ -135,6 +127,13 @@ def _number(text: str | None, default: int, low: int, high: int) -> int:
     except ValueError:
         return default
     return min(max(value, low), high)
+
+
+def _page_posted_from(form: dict[str, str], today: date) -> str:
+    """The worklist page (date, page size, offset) a form was posted from, to go back to."""
+    shown, _ = _date(form.get("date"), today)
+    limit = _number(form.get("limit"), followup.PAGE_SIZE, 1, followup.MAX_PAGE_SIZE)
+    return _link(shown, today, limit, _number(form.get("offset"), 0, 0, 2**31 - 1))
 
 
 def _link(shown: date, today: date, limit: int, offset: int) -> str:
