@@ -88,14 +88,11 @@ class InfusionDay(RuleBasedStateMachine):
             self.current = self._record(self._event("rate_changed", rate_ml_per_h=str(rate)))
         except EventRefused as refused:
             # Raising the rate through an open reaction, or a rate that runs past the expiry (PROT-13).
-            assert refused.code in ("DAY-RATE-UP-DURING-REACTION", "DAY-SOLUTION-EXPIRES-DURING-INFUSION",
-                                    "DAY-RATE-AFTER-SEVERE")
+            assert refused.code in ("DAY-RATE-UP-DURING-REACTION", "DAY-RATE-AFTER-SEVERE")
             if refused.code == "DAY-RATE-AFTER-SEVERE":  # a severe grade locks the pump (IAR-29)
                 assert any(r.severity == "severe" for r in before.reactions)
-            elif refused.code == "DAY-RATE-UP-DURING-REACTION":
-                assert rate > before.rate_ml_per_h and before.reactions
             else:
-                assert before.solution_expires_at is not None
+                assert rate > before.rate_ml_per_h and before.reactions
             return
         if rate <= before.rate_ml_per_h:
             self._assert_not_earlier(before, self.current)

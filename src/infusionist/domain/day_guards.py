@@ -413,7 +413,8 @@ def _check_rate_change(facts: DayFacts, event: ClinicalEvent, ctx: DayContext) -
             "not raised. Pause the infusion, grade the reaction and inform the physician first.",
             requirements=("PROT-23", "IAR-11", "IAR-12"),
         )
-    _check_expiry_before_end(facts, event.at, event.rate_ml_per_h, ctx)
+    # A slower rate that runs past the expiry is not refused (slowing down is how a reaction is
+    # managed, IAR-12): the SOLUTION-EXPIRY alert says so instead.
 
 
 def _check_resume(facts: DayFacts, event: ClinicalEvent, ctx: DayContext) -> None:

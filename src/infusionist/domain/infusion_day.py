@@ -136,7 +136,8 @@ def _check_corrections(events: Sequence[DayEvent], at: datetime, ctx: DayContext
                 f"This correction {lifted[0]}; only a physician may do that, signed with the "
                 "password and a reason. The original entry stays as it is.",
                 requirements=("IAR-27", "IAR-29", "PROT-07"),
-                details={"event_index": str(index), "event_type": "correction"},
+                details={"event_index": str(index), "event_type": "correction",
+                         "event": f"Event {index} (correction at {ctx.clock(event.at)})"},
             )
 
 
