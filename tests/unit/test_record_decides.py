@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 from day_builders import PLAN, PROTOCOL, add, at, ev, preparation, signed, started, state, vitals
+from test_day_guards import assert_refused, without
 
 from infusionist.domain.day_events import DayEvent, parse_event
 from infusionist.domain.errors import EventRefused
 from infusionist.domain.infusion_day import Phase, append
-from test_day_guards import assert_refused, without
 
 GRAM_IV = {"dose": {"value": 1, "unit": "g"}, "route": "iv"}
 
@@ -187,7 +187,7 @@ def test_a_critical_vital_sign_during_the_reaction_raises_the_grade__IAR_27_IAR_
     low = vitals("09:05", systolic_mmhg=80, diastolic_mmhg=50)
     assert grading(reaction(["flushing"], ev("paused", "09:01"), low)) == ("Anaphylaxis", 3)
     hypoxic = vitals("09:05", spo2_percent=89)
-    term, grade = grading(reaction(["flushing"], ev("paused", "09:01"), hypoxic))
+    _term, grade = grading(reaction(["flushing"], ev("paused", "09:01"), hypoxic))
     assert grade >= PROTOCOL.reactions.severe_from_grade  # type: ignore[union-attr]
 
 

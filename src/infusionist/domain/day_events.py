@@ -9,8 +9,8 @@ its index in the record or its ``id``), gives a reason and, optionally, the repl
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 import datetime as dt
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Annotated, Any, Literal, cast
 
