@@ -288,7 +288,7 @@ def test_an_impossible_vital_sign_is_refused_with_its_message(browser: Any, base
 def _assert_in_view_and_focused(page: Any, locator: Any) -> None:
     box = locator.bounding_box()
     viewport = page.viewport_size
-    assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= viewport["height"]
+    assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= viewport["height"]
     assert locator.evaluate("el => document.activeElement === el")
 
 
