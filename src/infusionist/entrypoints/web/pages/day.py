@@ -162,8 +162,8 @@ async def correct(request: Request, ctx: PageContext, deps: ServicesDep, course_
             signature = events.Signature(form["signature_password"], form.get("signature_meaning", ""))
         await _append(deps, ctx, course_id, day, int(form.get("expected_seq", "0") or 0), payload, signature)
     except InfusionistError as error:
-        return _refused(request, ctx, deps, course_id, day, {**form, "form": f"correct-{form.get('corrects')}"},
-                        day_view.error_text(error))
+        named = {**form, "form": f"correct-{form.get('corrects')}"}
+        return _refused(request, ctx, deps, course_id, day, named, day_view.error_text(error))
     except (ValueError, IndexError, KeyError):
         return _refused(request, ctx, deps, course_id, day, {**form, "form": "log"},
                         "Choose the entry to correct in the day's record.")
