@@ -21,7 +21,7 @@ from typing import Any
 
 from infusionist.domain.day_events import parse_event
 from infusionist.domain.day_state_json import state_to_json
-from infusionist.domain.infusion_day import DayFold, append, replay
+from infusionist.domain.infusion_day import DayFold, append, check_course_not_blocked, replay
 from infusionist.domain.planning import CoursePlan
 from infusionist.domain.protocol import Protocol
 
@@ -65,6 +65,11 @@ class BedsideRules:
             self._folds[key] = kept
             while len(self._folds) > _KEPT_FOLDS:
                 self._folds.popitem(last=False)
+
+    def check_course(self, plan: CoursePlan, earlier_days: dict[int, list[dict[str, Any]]]) -> None:
+        check_course_not_blocked(
+            plan, {day: [parse_event(e) for e in events] for day, events in earlier_days.items()},
+            self.protocol)
 
     def state(
         self, plan: CoursePlan, day: int, events: list[dict[str, Any]], at: datetime

@@ -20,7 +20,7 @@ tolerance) is refused, so a wrong clock can never block the rest of a day.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
@@ -43,7 +43,7 @@ from infusionist.domain.protocol import Protocol
 from infusionist.domain.reactions import ANAPHYLAXIS, Reaction, RecommendedAction, recommended_actions
 from infusionist.domain.vitals import Alert, evaluate_alerts, latest_values
 
-__all__ = ["DayFold", "DayState", "Phase", "append", "replay"]
+__all__ = ["DayFold", "DayState", "Phase", "append", "check_course_not_blocked", "replay"]
 
 _VOLUME_PLACES = Decimal("0.01")
 _DOSE_PLACES = Decimal("0.001")
@@ -112,6 +112,25 @@ def append(
     if now is not None:
         check_not_in_future(new_event, now, _context(plan, day, protocol))
     return replay(plan, day, [*events, new_event], new_event.at, protocol)
+
+
+def check_course_not_blocked(
+    plan: CoursePlan, earlier_days: Mapping[int, Sequence[DayEvent]], protocol: Protocol
+) -> None:
+    """A positive test on an earlier day of the course, not cleared by a physician on that day,
+    blocks every later day of the course (PROT-07)."""
+    for day, events in sorted(earlier_days.items()):
+        if not events:
+            continue
+        ctx = _context(plan, day, protocol)
+        facts = _fold(events, max(e.at for e in events), ctx)
+        for test in facts.positive_tests.values():
+            raise EventRefused(
+                "DAY-COURSE-BLOCKED",
+                f"The {test.name} of day {day} was positive ({ctx.clock(test.at, facts.day_date)}): the "
+                "course is blocked until a physician clears it, signed, on that day.",
+                requirements=("PROT-07",),
+            )
 
 
 def _fold(events: Sequence[DayEvent], at: datetime, ctx: DayContext) -> DayFacts:

@@ -91,6 +91,9 @@ def _checked_append(uow: UnitOfWork, deps: Deps, ctx: Context, course: CourseRec
     """Guard ``payload`` as the event after ``latest`` (None: the day's first), then store it."""
     seq = (latest.seq if latest is not None else 0) + 1
     recorded = payload if signature is None else signed_by(payload, signature["username"])
+    if payload.get("type") == "infusion_started" and day > 1:  # a positive test blocks the course
+        deps.rules.check_course(plan, {d.day: [e.as_recorded() for e in uow.events.for_day(course.id, d.day)]
+                                       for d in plan.days if d.day < day})
     deps.rules.check_append(
         plan, day, recorded, prior_count=seq - 1,
         prior_last=latest.as_recorded() if latest is not None else None,

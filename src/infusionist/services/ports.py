@@ -263,3 +263,8 @@ class DayRules(Protocol):
     ) -> dict[str, Any]:
         """The day state as JSON at ``at``."""
         ...
+
+    def check_course(self, plan: CoursePlan, earlier_days: dict[int, list[dict[str, Any]]]) -> None:
+        """Raises ``EventRefused`` when an earlier day of the course blocks the course (a positive
+        test not cleared, PROT-07)."""
+        ...
