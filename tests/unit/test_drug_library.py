@@ -11,6 +11,9 @@ from decimal import Decimal
 
 import pytest
 from day_builders import BERLIN, PROTOCOL
+from hypothesis import given as hypothesis_given
+from hypothesis import settings
+from hypothesis import strategies as st
 
 from infusionist.domain.drug_library import (
     Administration,
@@ -396,3 +399,52 @@ def test_ampoules_read_as_ampoules_in_the_message__PROT_24():
     error = refused("Fenistil", "1 {ampoule}", "iv", at=NINE + timedelta(minutes=1), earlier=earlier)
     assert error.message.startswith("Dimetindene 1 ampoule i.v. was not recorded")
     assert "The earliest time for another 1 ampoule is 09:00 on 08 Dec." in error.message
+
+
+# -- whatever is recorded, the library's hard limits hold ----------------------------------------
+
+_DOSES = st.lists(st.tuples(st.integers(0, 600), st.integers(1, 30), st.sampled_from(["iv", "oral"])),
+                  min_size=1, max_size=25)
+
+
+@settings(max_examples=150, deadline=None)
+@hypothesis_given(steps=_DOSES, weight=st.sampled_from([None, "40", "49.9", "50", "70"]))
+def test_accepted_paracetamol_never_exceeds_the_library__PROT_10_PROT_29(steps, weight):
+    at, accepted = NINE, []
+    for gap_minutes, hundreds, route in steps:
+        at += timedelta(minutes=gap_minutes)
+        try:
+            check("paracetamol", f"{hundreds * 100} mg", route, at=at, weight=weight,
+                  earlier=tuple(accepted), reason="any reason")
+        except EventRefused as error:
+            assert error.code.startswith("DRUG-")
+            continue
+        accepted.append(given("paracetamol", f"{hundreds * 100} mg", route, at))
+    light = weight is not None and Decimal(weight) < 50
+    single = Decimal(15) * Decimal(weight) if light else Decimal(1000)  # type: ignore[arg-type]
+    daily = Decimal(60) * Decimal(weight) if light else Decimal(4000)  # type: ignore[arg-type]
+    for index, dose in enumerate(accepted):
+        assert dose.dose.in_mg() <= single
+        window = [d for d in accepted if timedelta(0) <= dose.at - d.at < timedelta(hours=24)]
+        assert sum(d.dose.in_mg() for d in window) <= daily
+        if index:
+            assert dose.at - accepted[index - 1].at >= timedelta(hours=4)
+
+
+@settings(max_examples=100, deadline=None)
+@hypothesis_given(gaps=st.lists(st.integers(0, 900), min_size=1, max_size=12),
+                  ampoules=st.lists(st.integers(1, 3), min_size=12, max_size=12))
+def test_accepted_dimetindene_never_exceeds_8_mg_in_24_hours__PROT_24(gaps, ampoules):
+    at, accepted = NINE, []
+    for gap, count in zip(gaps, ampoules, strict=False):
+        at += timedelta(minutes=gap)
+        try:
+            check("Fenistil", f"{count} {{ampoule}}", "iv", at=at, earlier=tuple(accepted),
+                  reason="a reason for a soft limit")
+        except EventRefused as error:
+            assert error.code in {"DRUG-HARD-LIMIT-SINGLE", "DRUG-HARD-LIMIT-24H"}
+            continue
+        accepted.append(given("dimetindene", f"{4 * count} mg", "iv", at))
+    for dose in accepted:
+        window = [d for d in accepted if timedelta(0) <= dose.at - d.at < timedelta(hours=24)]
+        assert sum(d.dose.in_mg() for d in window) <= 8

@@ -79,7 +79,7 @@ def test_load_refuses_an_edited_copy_under_the_released_version__PROT_11(tmp_pat
     text = BUNDLED.read_text(encoding="utf-8")
     edited.write_text(text.replace("target_duration: {value: 240, unit: min}",
                                    "target_duration: {value: 180, unit: min}"), encoding="utf-8")
-    with pytest.raises(ProtocolError, match="differs from released alemtuzumab-ms 1.0.0"):
+    with pytest.raises(ProtocolError, match=r"differs from released alemtuzumab-ms 1\.0\.0"):
         load_protocol(edited)
     renamed = tmp_path / "renamed.yaml"
     renamed.write_text(edited.read_text(encoding="utf-8").replace("version: 1.0.0",
