@@ -156,6 +156,8 @@ def test_protocol_validate_names_the_release_digest_and_the_c8_warning__PROT_01_
     assert "warning: The medication evening_before.cetirizine schedules cetirizine 10 mg 2 times a " \
            "day, above the drug library's soft limit: at most 10 mg in 24 h." in result.stdout
     assert "C-8" in result.stdout
+    shown = run("protocol", "show", "--protocol", str(BUNDLED))
+    assert shown.returncode == 0 and "Drug library" in shown.stdout and "Fenistil" in shown.stdout
 
 
 def test_an_edited_copy_under_the_released_version_is_refused__PROT_11(tmp_path: Path):

@@ -448,3 +448,13 @@ def test_accepted_dimetindene_never_exceeds_8_mg_in_24_hours__PROT_24(gaps, ampo
     for dose in accepted:
         window = [d for d in accepted if timedelta(0) <= dose.at - d.at < timedelta(hours=24)]
         assert sum(d.dose.in_mg() for d in window) <= 8
+
+
+def test_the_limits_read_in_words_for_review__PROT_10_IAR_29():
+    paracetamol, epinephrine = LIBRARY.find("paracetamol"), LIBRARY.find("adrenaline")
+    assert paracetamol is not None and epinephrine is not None
+    assert paracetamol.routes[0].describe() == (
+        "50 kg or more: single hard 1 g; in 24 h hard 4 g; under 50 kg: single hard 15 mg/kg; "
+        "in 24 h hard 60 mg/kg; interval hard 4 h")
+    assert epinephrine.routes[0].describe() == (
+        "single soft 0.01 mg/kg, hard 0.5 mg; in 24 h soft 1.5 mg; interval hard 5 min")

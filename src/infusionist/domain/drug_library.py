@@ -87,6 +87,12 @@ class DoseLimit(Frozen):
         return self
 
 
+def _limit_text(name: str, limit: DoseLimit | IntervalLimit) -> str | None:
+    parts = [f"{kind} {amount.display()}" for kind, amount in (("soft", limit.soft),
+                                                               ("hard", limit.hard)) if amount]
+    return f"{name} {', '.join(parts)}" if parts else None
+
+
 class IntervalAmount(Frozen):
     value: Decimal = Field(gt=0)
     unit: Literal["min", "h"]
@@ -178,6 +184,20 @@ class RouteEntry(Frozen):
                 return DoseLimit(), DoseLimit(), None
             band = found
         return band.single, band.per_24h, band.describe()
+
+    def describe(self) -> str:
+        """The limits in words: "single hard 12 mg; in 24 h hard 12 mg"."""
+        def flat(single: DoseLimit, per_24h: DoseLimit) -> list[str]:
+            return [t for t in (_limit_text("single", single), _limit_text("in 24 h", per_24h))
+                    if t]
+
+        parts = flat(self.single, self.per_24h)
+        for band in self.weight_bands:
+            parts.append(f"{band.describe()}: " + "; ".join(flat(band.single, band.per_24h)))
+        interval = _limit_text("interval", self.min_interval)
+        if interval:
+            parts.append(interval)
+        return "; ".join(parts) or "no limits"
 
     def dimension(self) -> str:
         """What doses of this route are counted in: ``mg`` (mass) or ``mL`` (volume)."""
