@@ -458,3 +458,15 @@ def test_the_limits_read_in_words_for_review__PROT_10_IAR_29():
         "in 24 h hard 60 mg/kg; interval hard 4 h")
     assert epinephrine.routes[0].describe() == (
         "single soft 0.01 mg/kg, hard 0.5 mg; in 24 h soft 1.5 mg; interval hard 5 min")
+
+
+def test_times_in_messages_are_in_the_course_zone__PROT_10():
+    from datetime import UTC
+
+    earlier = doses("paracetamol", "1 g", "iv", NINE.astimezone(UTC))
+    with pytest.raises(EventRefused) as caught:
+        check_administration(LIBRARY, "paracetamol", "iv", q("1 g"),
+                             (NINE + timedelta(hours=1)).astimezone(UTC), Decimal(70), earlier,
+                             zone=BERLIN)
+    assert "the last dose was at 09:00 on 07 Dec" in caught.value.message
+    assert "is 13:00 on 07 Dec" in caught.value.message

@@ -296,6 +296,7 @@ def check_administration(
     earlier: Sequence[Administration],
     *,
     reason: str | None = None,
+    zone: tzinfo | None = None,
 ) -> DoseCheck:
     """Check one dose against the library; raise :class:`EventRefused` when it may not be recorded.
 
@@ -303,7 +304,7 @@ def check_administration(
     ``DRUG-SOFT-LIMIT`` / ``DRUG-NOT-IN-LIBRARY`` unless ``reason`` (the reason, or the
     indication) is given; then the result is flagged for the physician. ``earlier`` holds
     the administrations already recorded (any drug; only the same drug counts); times in
-    messages are shown in the zone of ``at``.
+    messages are shown in ``zone`` (the course's time zone; default: the zone of ``at``).
     """
     reason = (reason or "").strip() or None
     drug = library.find(name)
@@ -321,7 +322,7 @@ def check_administration(
     amount = _in_base_unit(dose, entry, drug)
     unit = entry.dimension()
     single, per_24h, band = entry.limits_for(weight_kg)
-    zone = at.tzinfo
+    zone = zone or at.tzinfo
     same = sorted((e for e in earlier if drug.known_as(e.name) and e.at <= at), key=lambda e: e.at)
     window = [(e.at, _earlier_amount(e, drug)) for e in same if at - e.at < _DAY]
     already = sum((a for _, a in window), Decimal(0))
