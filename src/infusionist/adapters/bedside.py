@@ -47,6 +47,7 @@ class BedsideRules:
     def check_append(
         self, plan: CoursePlan, day: int, new: dict[str, Any], *, prior_count: int,
         prior_last: dict[str, Any] | None, load_prior: Callable[[], list[dict[str, Any]]],
+        now: datetime,
     ) -> None:
         event = parse_event(new)
         key = _day_key(plan, day)
@@ -55,8 +56,8 @@ class BedsideRules:
             if kept is None or kept.fold.count != prior_count or kept.last != _fingerprint(prior_last):
                 kept = _Kept(DayFold.of(plan, day, [parse_event(e) for e in load_prior()], self.protocol),
                              _fingerprint(prior_last))
-            if not kept.fold.extend(event):  # a correction, or an event the fold cannot take in order
-                append(plan, day, [parse_event(e) for e in load_prior()], event, self.protocol)
+            if not kept.fold.extend(event, now):  # a correction, or one the fold cannot take in order
+                append(plan, day, [parse_event(e) for e in load_prior()], event, self.protocol, now)
                 return
             # Kept as if the new event were stored; if its commit fails, the count or the latest
             # event will not match next time and the fold is rebuilt.

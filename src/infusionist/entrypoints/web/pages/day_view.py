@@ -143,7 +143,8 @@ def describe(payload: dict[str, Any]) -> str:
 
 
 def error_text(error: InfusionistError) -> str:
-    extra = [v for k, v in error.details.items() if v not in error.message and k != "role"]
+    extra = [v for k, v in error.details.items()
+             if v not in error.message and k != "role" and not k.startswith("event") and k != "corrects"]
     return error.message + (" " + " ".join(extra) if extra and len(extra) < 6 else "")
 
 
