@@ -41,10 +41,11 @@ def given(name: str, dose: str, route: str, at: datetime) -> Administration:
 
 
 def check(name: str, dose: str, route: str, *, at: datetime = NINE, weight: str | None = "70",
-          earlier: tuple[Administration, ...] = (), reason: str | None = None) -> DoseCheck:
+          earlier: tuple[Administration, ...] = (), reason: str | None = None,
+          indication: str | None = None) -> DoseCheck:
     return check_administration(LIBRARY, name, route, q(dose), at,
                                 Decimal(weight) if weight is not None else None, earlier,
-                                reason=reason)
+                                reason=reason, indication=indication)
 
 
 def refused(name: str, dose: str, route: str, **kwargs: object) -> EventRefused:
@@ -294,13 +295,16 @@ def test_a_drug_outside_the_library_needs_an_indication_and_is_flagged__IAR_12()
     error = refused("ibuprofen", "400 mg", "oral")
     assert error.code == "DRUG-NOT-IN-LIBRARY"
     assert "not in the drug library" in error.message and "indication" in error.message
-    result = check("ibuprofen", "400 mg", "oral", reason="headache, paracetamol at its maximum")
+    assert refused("ibuprofen", "400 mg", "oral", reason="a reason is not an indication").code == (
+        "DRUG-NOT-IN-LIBRARY")
+    result = check("ibuprofen", "400 mg", "oral", indication="headache, paracetamol at its maximum")
     assert result.status == "not_in_library" and result.flagged and result.drug is None
     assert "indication: headache, paracetamol at its maximum" in result.message
 
 
-def test_a_blank_reason_is_no_reason__IAR_12():
-    assert refused("ibuprofen", "400 mg", "oral", reason="   ").code == "DRUG-NOT-IN-LIBRARY"
+def test_a_blank_reason_or_indication_is_none__IAR_12():
+    assert refused("ibuprofen", "400 mg", "oral", indication="   ").code == "DRUG-NOT-IN-LIBRARY"
+    assert refused("dimetindene", "8 mg", "iv", reason=" ").code == "DRUG-SOFT-LIMIT"
 
 
 @pytest.mark.parametrize("name", ["Fenistil", "fenistil", " FENIALLERG ", "dimetindene"])

@@ -296,20 +296,22 @@ def check_administration(
     earlier: Sequence[Administration],
     *,
     reason: str | None = None,
+    indication: str | None = None,
     zone: tzinfo | None = None,
 ) -> DoseCheck:
     """Check one dose against the library; raise :class:`EventRefused` when it may not be recorded.
 
-    Hard limits always refuse. A soft limit or a drug outside the library refuses with
-    ``DRUG-SOFT-LIMIT`` / ``DRUG-NOT-IN-LIBRARY`` unless ``reason`` (the reason, or the
-    indication) is given; then the result is flagged for the physician. ``earlier`` holds
+    Hard limits always refuse. A soft limit refuses with ``DRUG-SOFT-LIMIT`` unless a
+    ``reason`` is given, a drug outside the library with ``DRUG-NOT-IN-LIBRARY`` unless an
+    ``indication`` is given (the ``reason`` and ``indication`` fields of ``medication_given``);
+    then the result is flagged for the physician. ``earlier`` holds
     the administrations already recorded (any drug; only the same drug counts); times in
     messages are shown in ``zone`` (the course's time zone; default: the zone of ``at``).
     """
     reason = (reason or "").strip() or None
     drug = library.find(name)
     if drug is None:
-        return _not_in_library(name, dose, route, reason, library)
+        return _not_in_library(name, dose, route, (indication or "").strip() or None, library)
     given = f"{drug.title()} {_dose_words(dose)} {ROUTE_WORDS.get(route, route)}"
     entry = drug.by_route(route)
     if entry is None:
