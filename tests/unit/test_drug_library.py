@@ -15,15 +15,10 @@ from hypothesis import given as hypothesis_given
 from hypothesis import settings
 from hypothesis import strategies as st
 
-from infusionist.domain.drug_library import (
-    Administration,
-    DoseCheck,
-    check_administration,
-    check_protocol,
-    protocol_findings,
-)
+from infusionist.domain.drug_library import Administration, DoseCheck, check_administration
 from infusionist.domain.errors import EventRefused, ProtocolError
 from infusionist.domain.protocol import Medicine
+from infusionist.domain.protocol_drugs import check_protocol, protocol_findings
 from infusionist.domain.units import Quantity
 
 LIBRARY = PROTOCOL.drug_library

@@ -12,9 +12,9 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from infusionist.domain.centre import CentreConfig
-from infusionist.domain.drug_library import LibraryFinding, check_protocol
 from infusionist.domain.errors import ConfigError, ProtocolError
 from infusionist.domain.protocol import Protocol
+from infusionist.domain.protocol_drugs import LibraryFinding, check_protocol
 from infusionist.domain.protocol_identity import ReleaseRecord, ReleaseStatus, check_release
 
 ModelT = TypeVar("ModelT", bound=BaseModel)

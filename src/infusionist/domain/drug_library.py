@@ -16,7 +16,7 @@ absolute amount (``mg``, ``g``, ``ug``, ``mL``) or an amount per kilogram of bod
 50 kg, 15 mg/kg below). The 24-hour total and the minimum interval count every earlier
 administration of the same drug, whatever its route.
 
-:func:`check_administration` is the one bedside check; :func:`protocol_findings` checks what a
+:func:`check_administration` is the one bedside check; ``domain/protocol_drugs.py`` checks what a
 protocol schedules against the same limits when the protocol is loaded.
 """
 
@@ -26,16 +26,13 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from decimal import Decimal
-from typing import TYPE_CHECKING, Literal
+from typing import Literal, NoReturn
 
 from pydantic import Field, model_validator
 
-from infusionist.domain.errors import EventRefused, ProtocolError
+from infusionist.domain.errors import EventRefused
 from infusionist.domain.protocol_elements import Element, Frozen
 from infusionist.domain.units import Quantity, format_decimal
-
-if TYPE_CHECKING:
-    from infusionist.domain.protocol import Protocol
 
 DrugRoute = Literal["iv", "oral", "im", "sc", "inhaled"]
 ROUTE_WORDS: dict[str, str] = {
@@ -68,7 +65,7 @@ class LimitAmount(Frozen):
         text = f"{format_decimal(self.value)} {self.unit}"
         base = self.base(weight_kg)
         if self.per_kg and base is not None:
-            text += f" ({_amount(base, 'mg')} at {format_decimal(weight_kg or Decimal(0))} kg)"
+            text += f" ({amount_words(base, 'mg')} at {format_decimal(weight_kg or Decimal(0))} kg)"
         return text
 
 
@@ -321,66 +318,21 @@ def check_administration(
             f"{drug.route_words()}".rstrip(".") + ".",
             requirements=drug.requirements,
         )
-    amount = _in_base_unit(dose, entry, drug)
-    unit = entry.dimension()
     single, per_24h, band = entry.limits_for(weight_kg)
-    zone = zone or at.tzinfo
     same = sorted((e for e in earlier if drug.known_as(e.name) and e.at <= at), key=lambda e: e.at)
-    window = [(e.at, _earlier_amount(e, drug)) for e in same if at - e.at < _DAY]
-    already = sum((a for _, a in window), Decimal(0))
-    last = same[-1].at if same else None
+    dosing = _Dosing(
+        drug=drug, given=given, dose=dose, amount=in_base_unit(dose, entry, drug),
+        unit=entry.dimension(), single=single, per_24h=per_24h, interval=entry.min_interval,
+        weight_kg=weight_kg, at=at, zone=zone or at.tzinfo,
+        window=tuple((e.at, _earlieramount_words(e, drug)) for e in same if at - e.at < _DAY),
+        last=same[-1].at if same else None,
+    )
+    dosing.refuse_above_hard_limits()
     notes: list[str] = []
     if weight_kg is None and (band is not None or _per_kg(single, per_24h)):
         notes.append(f"Body weight not recorded: {drug.name} was checked against the limits "
                      f"for {band or 'an adult'}; record the weight.")
-    weight_words = f" for {format_decimal(weight_kg)} kg" if weight_kg is not None else ""
-
-    # Hard limits: refused.
-    hard_single = single.hard.base(weight_kg) if single.hard else None
-    if hard_single is not None and amount > hard_single:
-        assert single.hard is not None
-        raise EventRefused(
-            "DRUG-HARD-LIMIT-SINGLE",
-            f"{given} was not recorded: the most a single dose may be{weight_words} is "
-            f"{_limit_words(single.hard, weight_kg, unit)}.",
-            requirements=drug.requirements,
-        )
-    hard_24h = per_24h.hard.base(weight_kg) if per_24h.hard else None
-    if hard_24h is not None and already + amount > hard_24h:
-        assert per_24h.hard is not None
-        allowed_from = _earliest_within(window, amount, hard_24h)
-        raise EventRefused(
-            "DRUG-HARD-LIMIT-24H",
-            f"{given} was not recorded: with the {_amount(already, unit)} already given in the "
-            f"last 24 h it would make {_amount(already + amount, unit)}, and the most in 24 h"
-            f"{weight_words} is {_limit_words(per_24h.hard, weight_kg, unit)}."
-            + _next_words(allowed_from, zone, dose),
-            requirements=drug.requirements,
-        )
-    interval = entry.min_interval
-    if interval.hard is not None and last is not None and at - last < interval.hard.delta():
-        allowed_from = last + interval.hard.delta()
-        raise EventRefused(
-            "DRUG-MIN-INTERVAL",
-            f"{given} was not recorded: the last dose was at {_clock(last, zone)} and doses must "
-            f"be at least {interval.hard.display()} apart." + _next_words(allowed_from, zone, None),
-            requirements=drug.requirements,
-        )
-
-    # Soft limits: recorded only with a reason, flagged for the physician.
-    soft: list[str] = []
-    soft_single = single.soft.base(weight_kg) if single.soft else None
-    if single.soft is not None and soft_single is not None and amount > soft_single:
-        soft.append(f"the usual single dose{weight_words} is at most "
-                    f"{_limit_words(single.soft, weight_kg, unit)}")
-    soft_24h = per_24h.soft.base(weight_kg) if per_24h.soft else None
-    if per_24h.soft is not None and soft_24h is not None and already + amount > soft_24h:
-        soft.append(f"it makes {_amount(already + amount, unit)} in 24 h, above the usual "
-                    f"{_limit_words(per_24h.soft, weight_kg, unit)}")
-    if interval.soft is not None and last is not None and at - last < interval.soft.delta():
-        soft.append(f"the last dose was at {_clock(last, zone)}, less than the usual "
-                    f"{interval.soft.display()} ago")
-    next_at = _next_dose_at(at, interval, [*window, (at, amount)], per_24h, weight_kg, amount)
+    soft = dosing.soft_problems()
     if soft:
         text = f"{given} is above a soft limit of the drug library: " + "; ".join(soft) + "."
         if reason is None:
@@ -390,9 +342,92 @@ def check_administration(
                 requirements=drug.requirements,
             )
         return DoseCheck("soft_limit", drug, f"{text} Reason: {reason}.", True,
-                         (*notes, f"Reason: {reason}"), next_at, drug.requirements)
+                         (*notes, f"Reason: {reason}"), dosing.next_dose_at(), drug.requirements)
     return DoseCheck("ok", drug, f"{given}: within the limits of the drug library.",
-                     bool(notes), tuple(notes), next_at, drug.requirements)
+                     bool(notes), tuple(notes), dosing.next_dose_at(), drug.requirements)
+
+
+@dataclass(frozen=True, slots=True)
+class _Dosing:
+    """One dose to check, with the limits for the patient's weight and the doses before it."""
+
+    drug: DrugEntry
+    given: str  # "Paracetamol 1 g i.v."
+    dose: Quantity
+    amount: Decimal  # in mg (or mL)
+    unit: str
+    single: DoseLimit
+    per_24h: DoseLimit
+    interval: IntervalLimit
+    weight_kg: Decimal | None
+    at: datetime
+    zone: tzinfo | None
+    window: tuple[tuple[datetime, Decimal], ...]  # the same drug in the last 24 h
+    last: datetime | None  # the same drug's latest earlier dose
+
+    @property
+    def already(self) -> Decimal:
+        return sum((a for _, a in self.window), Decimal(0))
+
+    @property
+    def for_weight(self) -> str:
+        return f" for {format_decimal(self.weight_kg)} kg" if self.weight_kg is not None else ""
+
+    def _refuse(self, code: str, text: str) -> NoReturn:
+        raise EventRefused(code, f"{self.given} was not recorded: {text}",
+                           requirements=self.drug.requirements)
+
+    def refuse_above_hard_limits(self) -> None:
+        single, per_24h, interval = self.single.hard, self.per_24h.hard, self.interval.hard
+        most = single.base(self.weight_kg) if single else None
+        if single is not None and most is not None and self.amount > most:
+            self._refuse("DRUG-HARD-LIMIT-SINGLE", f"the most a single dose may be{self.for_weight}"
+                         f" is {_limit_words(single, self.weight_kg, self.unit)}.")
+        most = per_24h.base(self.weight_kg) if per_24h else None
+        if per_24h is not None and most is not None and self.already + self.amount > most:
+            self._refuse(
+                "DRUG-HARD-LIMIT-24H",
+                f"with the {amount_words(self.already, self.unit)} already given in the last 24 h it "
+                f"would make {amount_words(self.already + self.amount, self.unit)}, and the most in "
+                f"24 h{self.for_weight} is {_limit_words(per_24h, self.weight_kg, self.unit)}."
+                + _next_words(_earliest_within(list(self.window), self.amount, most), self.zone,
+                              self.dose))
+        if interval is not None and self.last is not None and self.at - self.last < interval.delta():
+            self._refuse(
+                "DRUG-MIN-INTERVAL",
+                f"the last dose was at {_clock(self.last, self.zone)} and doses must be at least "
+                f"{interval.display()} apart."
+                + _next_words(self.last + interval.delta(), self.zone, None))
+
+    def soft_problems(self) -> list[str]:
+        """Why the dose is above a soft limit (empty: it is not)."""
+        problems = []
+        single, per_24h, interval = self.single.soft, self.per_24h.soft, self.interval.soft
+        most = single.base(self.weight_kg) if single else None
+        if single is not None and most is not None and self.amount > most:
+            problems.append(f"the usual single dose{self.for_weight} is at most "
+                            f"{_limit_words(single, self.weight_kg, self.unit)}")
+        most = per_24h.base(self.weight_kg) if per_24h else None
+        if per_24h is not None and most is not None and self.already + self.amount > most:
+            problems.append(f"it makes {amount_words(self.already + self.amount, self.unit)} in 24 h, "
+                            f"above the usual {_limit_words(per_24h, self.weight_kg, self.unit)}")
+        if interval is not None and self.last is not None and self.at - self.last < interval.delta():
+            problems.append(f"the last dose was at {_clock(self.last, self.zone)}, less than the "
+                            f"usual {interval.display()} ago")
+        return problems
+
+    def next_dose_at(self) -> datetime | None:
+        """The earliest time another dose of the same size is allowed after this one."""
+        candidates = []
+        if self.interval.hard is not None:
+            candidates.append(self.at + self.interval.hard.delta())
+        most = self.per_24h.hard.base(self.weight_kg) if self.per_24h.hard else None
+        with_this = [*self.window, (self.at, self.amount)]
+        if most is not None and self.already + 2 * self.amount > most:
+            found = _earliest_within(with_this, self.amount, most)
+            if found is not None:
+                candidates.append(found)
+        return max(candidates) if candidates else None
 
 
 def _not_in_library(name: str, dose: Quantity, route: str, indication: str | None,
@@ -411,11 +446,11 @@ def _not_in_library(name: str, dose: Quantity, route: str, indication: str | Non
                      None, library.requirements)
 
 
-def _in_base_unit(dose: Quantity, entry: RouteEntry, drug: DrugEntry) -> Decimal:
+def in_base_unit(dose: Quantity, entry: RouteEntry, drug: DrugEntry) -> Decimal:
     dimension = entry.dimension()
     counted = entry.unit_content
     if counted is not None and dose.unit == "{" + counted.form + "}":
-        return _in_base_unit(Quantity(value=dose.value * counted.content.value,
+        return in_base_unit(Quantity(value=dose.value * counted.content.value,
                                       unit=counted.content.unit), entry, drug)
     if dimension == "mg" and dose.unit in _MASS_TO_MG:
         return dose.value * _MASS_TO_MG[dose.unit]
@@ -432,10 +467,10 @@ def _in_base_unit(dose: Quantity, entry: RouteEntry, drug: DrugEntry) -> Decimal
     )
 
 
-def _earlier_amount(given: Administration, drug: DrugEntry) -> Decimal:
+def _earlieramount_words(given: Administration, drug: DrugEntry) -> Decimal:
     entry = drug.by_route(given.route) or drug.routes[0]
     try:
-        return _in_base_unit(given.dose, entry, drug)
+        return in_base_unit(given.dose, entry, drug)
     except EventRefused:
         return Decimal(0)  # an earlier dose that cannot be converted was refused on its own
 
@@ -455,19 +490,6 @@ def _earliest_within(window: list[tuple[datetime, Decimal]], amount: Decimal,
         if total + amount <= limit:
             return moment + _DAY
     return None
-
-
-def _next_dose_at(at: datetime, interval: IntervalLimit, window: list[tuple[datetime, Decimal]],
-                  per_24h: DoseLimit, weight_kg: Decimal | None, amount: Decimal) -> datetime | None:
-    candidates = []
-    if interval.hard is not None:
-        candidates.append(at + interval.hard.delta())
-    limit = per_24h.hard.base(weight_kg) if per_24h.hard else None
-    if limit is not None and sum((a for _, a in window), Decimal(0)) + amount > limit:
-        found = _earliest_within(window, amount, limit)
-        if found is not None:
-            candidates.append(found)
-    return max(candidates) if candidates else None
 
 
 def _next_words(moment: datetime | None, zone: tzinfo | None, dose: Quantity | None) -> str:
@@ -490,7 +512,7 @@ def _clock(moment: datetime, zone: tzinfo | None) -> str:
     return local.strftime("%H:%M on %d %b")
 
 
-def _amount(value: Decimal, unit: str) -> str:
+def amount_words(value: Decimal, unit: str) -> str:
     if unit == "mg" and value >= 1000 and value % 100 == 0:
         return f"{format_decimal(value / 1000)} g"
     return f"{format_decimal(value)} {unit}"
@@ -499,157 +521,5 @@ def _amount(value: Decimal, unit: str) -> str:
 def _limit_words(limit: LimitAmount, weight_kg: Decimal | None, unit: str) -> str:
     base = limit.base(weight_kg)
     if limit.per_kg and base is not None:
-        return f"{format_decimal(limit.value)} mg/kg = {_amount(base, unit)}"
-    return _amount(base, unit) if base is not None else limit.display()
-
-
-# -- the load-time check -------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class LibraryFinding:
-    """A protocol element checked against the library: ``hard`` refuses the protocol."""
-
-    severity: Literal["hard", "soft"]
-    element: str
-    message: str
-    code: str = "PROTOCOL-DRUG-LIMIT"
-    requirements: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class _Scheduled:
-    element: str
-    what: str
-    name: str
-    route: str | None
-    dose: Quantity | None
-    per_day: int
-    requirements: tuple[str, ...]
-
-
-def _scheduled(protocol: Protocol) -> Iterator[_Scheduled]:
-    """Every drug the protocol gives: premedications, the infusion, the flush, period medication,
-    follow-up medication and the medicines of the reaction actions."""
-    for premed in protocol.premedications:
-        yield _Scheduled(f"premedications.{premed.id}", "premedication", premed.name,
-                         premed.route, premed.dose, 1, premed.requirements)
-    infusion = protocol.infusion
-    yield _Scheduled(f"infusion.{infusion.id}", "infusion", infusion.name, infusion.route,
-                     infusion.dose, 1, infusion.requirements)
-    if protocol.flush is not None:
-        yield _Scheduled(f"flush.{protocol.flush.id}", "flush", protocol.flush.name,
-                         protocol.flush.route, protocol.flush.volume, 1,
-                         protocol.flush.requirements)
-    for med in protocol.evening_before:
-        yield _Scheduled(f"evening_before.{med.id}", "medication", med.name, med.route,
-                         med.unit_dose, med.timing.intakes_per_day(), med.requirements)
-    for item in protocol.follow_up:
-        if item.kind == "medication":
-            yield _Scheduled(f"follow_up.{item.id}", "medication", item.name, item.route,
-                             item.dose, 1, item.requirements)
-    if protocol.reactions is not None:
-        for action in protocol.reactions.actions:
-            if action.medicine is not None:
-                medicine = action.medicine
-                yield _Scheduled(f"reactions.{action.code}", "reaction action", medicine.name,
-                                 medicine.route, medicine.dose, 1, action.requirements)
-
-
-_MISSING = "PROTOCOL-DRUG-NOT-IN-LIBRARY"
-
-
-def check_protocol(protocol: Protocol) -> list[LibraryFinding]:
-    """Refuse a protocol that breaks a hard limit of its library; return the soft findings."""
-    findings = protocol_findings(protocol)
-    hard = [f for f in findings if f.severity == "hard"]
-    if hard:
-        raise ProtocolError(
-            hard[0].code,
-            f"Protocol {protocol.id} {protocol.version} is refused: "
-            + " ".join(f.message for f in hard),
-            requirements=tuple(dict.fromkeys(r for f in hard for r in f.requirements)),
-        )
-    return findings
-
-
-def protocol_findings(protocol: Protocol) -> list[LibraryFinding]:
-    """Check every drug the protocol schedules against its drug library.
-
-    Hard: no library, a drug without an entry, a route the entry does not allow, a dose above
-    a hard limit for every weight band. Soft: a dose above a soft limit (shown as a warning).
-    Per-kilogram limits need the patient's weight and are checked at the bedside only.
-    """
-    library = protocol.drug_library
-    if library is None:
-        return [LibraryFinding("hard", "drug_library",
-                               f"Protocol {protocol.id} has no drug library: every drug it gives "
-                               "needs an entry with its limits.", _MISSING)]
-    findings: list[LibraryFinding] = []
-    for item in _scheduled(protocol):
-        findings += _item_findings(item, library)
-    return findings
-
-
-def _item_findings(item: _Scheduled, library: DrugLibrary) -> list[LibraryFinding]:
-    drug = library.find(item.name)
-    where = f"The {item.what} {item.element}"
-    requirements = item.requirements + tuple(
-        a.conflict for a in (drug.advisories if drug else ()) if a.conflict is not None)
-
-    def found(severity: Literal["hard", "soft"], message: str,
-              code: str = "PROTOCOL-DRUG-LIMIT") -> list[LibraryFinding]:
-        return [LibraryFinding(severity, item.element, message, code, requirements)]
-
-    if drug is None:
-        return found("hard", f"{where} gives {item.name!r}, which is not in the drug library.",
-                     _MISSING)
-    if item.route is None:
-        return []
-    entry = drug.by_route(item.route)
-    if entry is None:
-        return found("hard", f"{where} gives {drug.name} {ROUTE_WORDS[item.route]}; the drug "
-                     f"library allows it only {drug.route_words()}".rstrip(".") + ".", _MISSING)
-    if item.dose is None:
-        return []
-    try:
-        amount = _in_base_unit(item.dose, entry, drug)
-    except EventRefused as refused:
-        return found("hard", f"{where}: {refused.message}")
-    unit = entry.dimension()
-    daily = amount * item.per_day
-    # Heaviest band last: the most a protocol dose can be allowed for any weight.
-    bands = sorted(entry.weight_bands, key=lambda b: b.from_kg or Decimal(0)) or [
-        WeightBand(single=entry.single, per_24h=entry.per_24h)]
-    given = f"{drug.name} {item.dose.display()}" + (
-        f" {item.per_day} times a day" if item.per_day > 1 else "")
-    hard = [_band_excess(band, amount, daily, "hard", unit) for band in bands]
-    if all(problem is not None for problem in hard):
-        return found("hard", f"{where} schedules {given}, above the drug library's hard limit: "
-                     f"{hard[-1]}.")
-    soft = _band_excess(bands[-1], amount, daily, "soft", unit)
-    if soft is not None:
-        return found("soft", f"{where} schedules {given}, above the drug library's soft limit: "
-                     f"{soft}.")
-    return []
-
-
-def _band_excess(band: WeightBand, amount: Decimal, daily: Decimal, kind: str,
-                 unit: str) -> str | None:
-    words = "" if band.from_kg is None and band.below_kg is None else f" ({band.describe()})"
-    single = _most_in_band(getattr(band.single, kind), band)
-    if single is not None and amount > single:
-        return f"at most {_amount(single, unit)} per dose{words}"
-    per_24h = _most_in_band(getattr(band.per_24h, kind), band)
-    if per_24h is not None and daily > per_24h:
-        return f"at most {_amount(per_24h, unit)} in 24 h{words}"
-    return None
-
-
-def _most_in_band(limit: LimitAmount | None, band: WeightBand) -> Decimal | None:
-    """The largest amount a limit allows for any weight of the band (None: no bound)."""
-    if limit is None:
-        return None
-    if limit.per_kg:
-        return None if band.below_kg is None else limit.base(band.below_kg)
-    return limit.base(None)
+        return f"{format_decimal(limit.value)} mg/kg = {amount_words(base, unit)}"
+    return amount_words(base, unit) if base is not None else limit.display()
