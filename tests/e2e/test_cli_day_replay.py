@@ -126,3 +126,19 @@ def test_a_missing_file_is_reported(tmp_path):
     result = run("day", "replay", str(tmp_path / "nope.json"))
     assert result.returncode == 2
     assert result.stderr.startswith("error INPUT-FILE:")
+
+
+def test_a_plan_made_with_other_protocol_content_is_refused__PROT_11(tmp_path, course_plan):
+    other = {**course_plan, "protocol": {**course_plan["protocol"], "digest": "sha256:" + "0" * 64}}
+    result = run("day", "replay", str(write(tmp_path, other, WORKED)))
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith("error INPUT-PROTOCOL-DIGEST: The plan was made with other "
+                                    "content of protocol alemtuzumab-ms 1.0.0")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_plan_stored_before_digests_still_replays__PROT_11(tmp_path, course_plan):
+    old = {**course_plan, "protocol": {"id": "alemtuzumab-ms", "version": "1.0.0"}}
+    result = run("day", "replay", str(write(tmp_path, old, WORKED[:3])), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["phase"] == "planned"

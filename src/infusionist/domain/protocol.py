@@ -18,6 +18,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
+from infusionist.domain.drug_library import DrugLibrary
 from infusionist.domain.protocol_elements import (
     Condition,
     DailyTiming,
@@ -341,8 +342,28 @@ class Limit(Frozen):
     source: str
 
 
+class AlertBound(Frozen):
+    """Values the alert must always catch, whatever threshold a centre sets (reference §5)."""
+
+    comparison: Literal["<", "<=", ">", ">="]
+    value: Decimal
+    source: str
+    reason: str  # e.g. "NEWS2 scores it 3", "CTCAE grade 2"
+
+    def words(self) -> str:
+        return f"{_COMPARISON_WORDS[self.comparison]} {self.value}"
+
+
+_COMPARISON_WORDS = {"<": "below", "<=": "at or below", ">": "above", ">=": "at or above"}
+
+
 class AlertRule(Element):
-    """A threshold on a vital sign that raises an alert."""
+    """A threshold on a vital sign that raises an alert.
+
+    ``message`` states the threshold in force through the ``{threshold}`` placeholder, so that a
+    centre's own threshold is what the nurse reads. ``must_alert`` lists the values the alert
+    may never silence (NEWS2 score 3, CTCAE grade 2 or more): a threshold that would is refused.
+    """
 
     code: Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9-]+$")]
     parameter: str
@@ -350,6 +371,38 @@ class AlertRule(Element):
     threshold: Decimal
     severity: Literal["warning", "critical"]
     message: str
+    must_alert: tuple[AlertBound, ...] = ()
+
+    @model_validator(mode="after")
+    def _states_its_threshold_and_silences_nothing(self) -> AlertRule:
+        if "{threshold}" not in self.message:
+            raise ValueError(f"alert {self.code}: the message must state the threshold in force "
+                             "with the {threshold} placeholder")
+        for bound in self.must_alert:
+            if (bound.comparison in ("<", "<=")) != (self.comparison in ("<", "<=")):
+                raise ValueError(f"alert {self.code}: bound {bound.words()} is on the other side")
+        silenced = self.silenced_by(self.threshold)
+        if silenced is not None:
+            raise ValueError(f"alert {self.code}: threshold {self.threshold} silences values "
+                             f"{silenced.words()} ({silenced.reason})")
+        return self
+
+    def silenced_by(self, threshold: Decimal) -> AlertBound | None:
+        """The first bound whose values ``threshold`` would leave without an alert."""
+        for bound in self.must_alert:
+            if self.comparison in (">", ">="):
+                strict = self.comparison == ">" and bound.comparison == ">="
+                covered = threshold < bound.value if strict else threshold <= bound.value
+            else:
+                strict = self.comparison == "<" and bound.comparison == "<="
+                covered = threshold > bound.value if strict else threshold >= bound.value
+            if not covered:
+                return bound
+        return None
+
+    def text(self) -> str:
+        """The alert's message with the threshold in force."""
+        return self.message.replace("{threshold}", str(self.threshold))
 
 
 class VitalSignRules(Element):
@@ -412,6 +465,7 @@ class Protocol(Frozen):
     vital_sign_rules: VitalSignRules | None = None
     bedside_record: BedsideRecordRules | None = None
     reference_figures: ReferenceFigures | None = None
+    drug_library: DrugLibrary | None = None
 
     @model_validator(mode="after")
     def _sources_and_references_exist(self) -> Protocol:
@@ -440,6 +494,11 @@ class Protocol(Frozen):
             ]
         if self.monitoring is not None:
             problems += self.monitoring.problems(option_ids, set(self.sources))
+        if self.drug_library is not None:
+            problems += [
+                f"drug library cites unknown source {key!r}"
+                for key in sorted(set(self.drug_library.sources()) - set(self.sources))
+            ]
         ids = [e.id for e in self.all_elements()]
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
@@ -451,7 +510,8 @@ class Protocol(Frozen):
     def all_elements(self) -> list[Element]:
         singles: list[Element | None] = [
             self.infusion, self.flush, self.vital_signs, self.observation, self.reactions,
-            self.vital_sign_rules, self.bedside_record, self.reference_figures, *self.courses.rules,
+            self.vital_sign_rules, self.bedside_record, self.reference_figures, self.drug_library,
+            *self.courses.rules,
         ]
         many: list[Element] = [
             *self.evening_before, *self.premedications, *self.day_activities,
