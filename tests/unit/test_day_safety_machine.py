@@ -3,7 +3,8 @@
 Whatever it generates, and whatever the guards accept:
 - no day reaches ``discharged`` with an ungraded reaction or an open action of a severe one
   (IAR-13, IAR-16, IAR-27, IAR-29);
-- the pump never delivers more than the bag, nor more than the day's dose (PROT-11, C-7);
+- the pump never delivers more than the bag, nor more than the day's dose (PROT-11, C-7), and the
+  day never holds more paracetamol than the drug library allows (PROT-10, PROT-29);
 - no correction without a physician's signature lowers or removes a grade (IAR-27);
 - a refused entry changes nothing.
 """
@@ -123,6 +124,10 @@ class BusyUnit(RuleBasedStateMachine):
         doses = {"dimetindene": {"value": 4, "unit": "mg"}, "prednisolone": {"value": 250, "unit": "mg"}}
         self.record("medication_given", name=name, **({"dose": doses[name]} if name in doses else {}))
 
+    @rule(grams=st.sampled_from(["0.5", "1", "2"]))
+    def paracetamol(self, grams: str) -> None:
+        self.record("medication_given", name="paracetamol", dose={"value": grams, "unit": "g"}, route="iv")
+
     @rule(signed=st.booleans())
     def override(self, signed: bool) -> None:
         self.record("physician_override", reason="risk-benefit", **({"signed_by": "dr"} if signed else {}))
@@ -155,6 +160,13 @@ class BusyUnit(RuleBasedStateMachine):
         s = self.current
         assert s.volume_infused_ml <= (s.prepared_volume_ml or Decimal(0))
         assert s.dose_delivered_mg <= PROTOCOL.infusion.dose.in_mg()
+
+    @invariant()
+    def never_more_paracetamol_than_the_library_allows(self) -> None:
+        grams = sum(Decimal(str(e.dose.value)) * (1 if e.dose.unit == "g" else Decimal("0.001"))
+                    for e in self.events if e.type in ("medication_given", "premedication_given")
+                    and e.name == "paracetamol" and e.dose is not None)  # type: ignore[union-attr]
+        assert grams <= 4  # 4 g in 24 h without a known weight (reference section 4)
 
     @invariant()
     def discharged_only_with_every_reaction_graded_and_severe_actions_done(self) -> None:

@@ -373,3 +373,42 @@ def test_time_in_the_states_json_carries_the_zones_offset_at_that_instant():
     data = state_to_json(state(started(), moment))
     assert data["at"].endswith("+01:00") and data["infusion_started_at"] == "2026-12-07T08:00:00+01:00"
     assert datetime.fromisoformat(data["at"]) == moment
+
+
+# -- 5. the drug library at the bedside (PROT-10, PROT-24, PROT-25, PROT-29, IAR-29) -------------
+
+
+def given(clock: str, name: str, value: Any, unit: str, route: str, **extra: Any) -> DayEvent:
+    return ev("medication_given", clock, name=name, dose={"value": value, "unit": unit}, route=route, **extra)
+
+
+def test_ten_grams_of_paracetamol_are_refused__PROT_29():
+    assert_refused(started(), given("09:00", "paracetamol", 10, "g", "iv"), "DRUG-HARD-LIMIT-SINGLE")
+
+
+def test_paracetamol_within_4_hours_of_the_premedication_is_refused__PROT_10_PROT_29():
+    error = assert_refused(started(), given("09:00", "paracetamol", 1, "g", "iv"), "DRUG-MIN-INTERVAL")
+    assert "11:00" in error.message  # premedication 07:00 + 4 h
+
+
+def test_dimetindene_ampoules_stop_at_the_daily_limit__PROT_24():
+    events = [*started(), given("09:00", "dimetindene", 4, "mg", "iv"), given("09:01", "dimetindene", 4, "mg", "iv")]
+    assert_refused(events, given("09:02", "dimetindene", 4, "mg", "iv"), "DRUG-HARD-LIMIT-24H")
+
+
+def test_epinephrine_ten_milligrams_are_refused__IAR_29():
+    assert_refused(started(), given("09:00", "epinephrine", 10, "mg", "im"), "DRUG-HARD-LIMIT-SINGLE")
+    assert add(started(), given("09:00", "epinephrine", "0.5", "mg", "im")).phase is Phase.RUNNING
+
+
+def test_a_drug_outside_the_library_needs_an_indication_and_is_flagged__PROT_24():
+    assert_refused(started(), given("09:00", "ondansetron", 4, "mg", "iv"), "DRUG-NOT-IN-LIBRARY")
+    s = add(started(), given("09:00", "ondansetron", 4, "mg", "iv", indication="nausea"))
+    assert "DOSE-FLAGGED" in {a.code for a in s.alerts}
+
+
+def test_above_a_soft_limit_only_with_a_reason_and_flagged__PROT_25():
+    events = [*started(), given("09:00", "prednisolone", 250, "mg", "iv")]
+    assert_refused(events, given("09:30", "prednisolone", 250, "mg", "iv"), "DRUG-SOFT-LIMIT")
+    s = add(events, given("09:30", "prednisolone", 250, "mg", "iv", reason="physician ordered a second dose"))
+    assert "DOSE-FLAGGED" in {a.code for a in s.alerts}

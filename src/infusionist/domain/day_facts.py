@@ -34,6 +34,7 @@ from infusionist.domain.day_events import (
     TestResult,
     VitalSigns,
 )
+from infusionist.domain.drug_library import Administration, check_administration
 from infusionist.domain.errors import ProtocolError
 from infusionist.domain.planning import Patient, PlannedDay
 from infusionist.domain.protocol import (
@@ -158,6 +159,8 @@ class DayFacts:
     medications: list[MedicationGiven] = field(default_factory=list)
     ended_early: InfusionEndedEarly | None = None
     transferred_at: datetime | None = None
+    administrations: list[Administration] = field(default_factory=list)  # doses, for the drug library
+    flagged_doses: list[tuple[datetime, str]] = field(default_factory=list)  # for the physician
     segments: list[pump.RateSegment] = field(default_factory=list)
     started_at: datetime | None = None
     ended_at: datetime | None = None  # the pump stopped for good: flush started or stopped
@@ -288,8 +291,24 @@ def _graded(facts: DayFacts, reaction: Reaction, ctx: DayContext, at: datetime) 
     return replace(reaction, grading=grading)
 
 
+def _administered(facts: DayFacts, event: PremedicationGiven | MedicationGiven, ctx: DayContext) -> None:
+    """A dose given: counted for the drug library's limits, flagged when it needed a reason."""
+    library = ctx.protocol.drug_library
+    if event.dose is None or event.route is None:
+        return
+    if library is not None:
+        verdict = check_administration(
+            library, event.name, event.route, event.dose, event.at, ctx.patient.weight_kg,
+            facts.administrations, reason=getattr(event, "reason", None),
+            indication=getattr(event, "indication", None), zone=ctx.zone)
+        if verdict.flagged:
+            facts.flagged_doses.append((event.at, verdict.message))
+    facts.administrations.append(Administration(event.name, event.dose, event.route, event.at))
+
+
 def _premedication(facts: DayFacts, event: ClinicalEvent, ctx: DayContext) -> None:
     assert isinstance(event, PremedicationGiven)
+    _administered(facts, event, ctx)
     for premed in ctx.premedications_today():
         if matches(event.name, premed.id, premed.name):
             facts.premedications[premed.id] = event
@@ -328,6 +347,7 @@ def _vitals_during_reaction(facts: DayFacts, event: VitalSigns, ctx: DayContext)
 def _medication(facts: DayFacts, event: ClinicalEvent, ctx: DayContext) -> None:
     assert isinstance(event, MedicationGiven)
     facts.medications.append(event)
+    _administered(facts, event, ctx)
     _note(facts, ctx, RecordedFact("treatment", event.at, f"{event.name} given at {ctx.clock(event.at)}"))
 
 

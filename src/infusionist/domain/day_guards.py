@@ -30,6 +30,7 @@ from infusionist.domain.day_events import (
     VitalSigns,
 )
 from infusionist.domain.day_facts import DayContext, DayFacts, Phase, matches
+from infusionist.domain.drug_library import check_administration
 from infusionist.domain.errors import EventRefused
 from infusionist.domain.protocol import Premedication, describe_rate
 from infusionist.domain.reactions import recommended_actions
@@ -503,6 +504,7 @@ def _check_premedication(facts: DayFacts, event: ClinicalEvent, ctx: DayContext)
             f"{premed.name.capitalize()} is given {premed.route}, not {event.route}.",
             requirements=premed.requirements,
         )
+    _check_against_library(facts, event, ctx)
     if facts.started_at is not None:
         raise EventRefused(
             "DAY-PREMED-AFTER-START",
@@ -525,13 +527,38 @@ def _dose_accepted(dose: Quantity, premed: Premedication, ctx: DayContext) -> bo
         return False
 
 
+def _check_against_library(facts: DayFacts, event: PremedicationGiven | MedicationGiven,
+                           ctx: DayContext) -> None:
+    """The drug library's hard and soft limits, over every dose of the day (issue 12 item 5)."""
+    library = ctx.protocol.drug_library
+    if library is None:
+        return
+    drug = library.find(event.name)
+    indication = getattr(event, "indication", None)
+    if event.dose is None or event.route is None:
+        if drug is None and indication is None:
+            raise EventRefused(
+                "DRUG-NOT-IN-LIBRARY",
+                f"{event.name} is not in the drug library: record the indication (why it was given); "
+                "the physician will see it.", requirements=library.requirements)
+        if drug is not None and any(entry.single.hard or entry.single.soft or entry.per_24h.hard
+                                    or entry.per_24h.soft or entry.weight_bands for entry in drug.routes):
+            raise EventRefused(
+                "DAY-DOSE-REQUIRED",
+                f"Record the dose and the route of {drug.name} given, so that its limits can be checked.",
+                requirements=library.requirements)
+        return
+    check_administration(library, event.name, event.route, event.dose, event.at, ctx.patient.weight_kg,
+                         facts.administrations, reason=getattr(event, "reason", None),
+                         indication=indication, zone=ctx.zone)
+
+
 def _check_medication(facts: DayFacts, event: ClinicalEvent, ctx: DayContext) -> None:
     assert isinstance(event, MedicationGiven)
-    if event.dose is None:
-        return
     for action in ctx.reactions.actions:
         medicine = action.medicine
-        if medicine is None or medicine.dose is None or not matches(event.name, "", medicine.name):
+        if event.dose is None or medicine is None or medicine.dose is None or not matches(
+                event.name, "", medicine.name):
             continue
         if not _same_amount(event.dose, medicine.dose):
             raise EventRefused(
@@ -540,6 +567,7 @@ def _check_medication(facts: DayFacts, event: ClinicalEvent, ctx: DayContext) ->
                 f"dose {medicine.dose.display()}.",
                 requirements=action.requirements,
             )
+    _check_against_library(facts, event, ctx)
 
 
 def _same_amount(given: Quantity, expected: Quantity) -> bool:

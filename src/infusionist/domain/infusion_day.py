@@ -483,6 +483,10 @@ def _record_alerts(facts: DayFacts, ctx: DayContext, at: datetime, expires: date
                 "INFUSION-END-PASSED", "warning",
                 f"The bag should have run empty at {ctx.clock(empty)} and no end has been recorded: "
                 "check the pump and start the flush.", ("PROT-14", "PROT-16")))
+    for moment, text in facts.flagged_doses:
+        alerts.append(Alert("DOSE-FLAGGED", "warning",
+                            f"{ctx.clock(moment)}: {text} The physician reviews it.",
+                            ("PROT-24", "PROT-25", "PROT-29")))
     if facts.ended_early is not None:
         alerts.append(Alert(
             "DOSE-INCOMPLETE", "warning",
