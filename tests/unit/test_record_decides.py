@@ -412,3 +412,43 @@ def test_above_a_soft_limit_only_with_a_reason_and_flagged__PROT_25():
     assert_refused(events, given("09:30", "prednisolone", 250, "mg", "iv"), "DRUG-SOFT-LIMIT")
     s = add(events, given("09:30", "prednisolone", 250, "mg", "iv", reason="physician ordered a second dose"))
     assert "DOSE-FLAGGED" in {a.code for a in s.alerts}
+
+
+# -- 9. alerts that grade themselves (CTCAE v5.0, NEWS2; reference sections 3 and 5) -------------
+
+
+@pytest.mark.parametrize(("reading", "code", "grade", "severity"), [
+    ({"temperature_c": "38.0"}, "FEVER", 1, "warning"),
+    ({"temperature_c": "39.0"}, "FEVER", 1, "warning"),
+    ({"temperature_c": "39.1"}, "FEVER", 2, "warning"),
+    ({"temperature_c": "40.1"}, "FEVER", 3, "critical"),
+    ({"temperature_c": "35.0"}, "LOW-TEMPERATURE", 3, "critical"),
+    ({"respiratory_rate_per_min": 8}, "RESPIRATORY-RATE-LOW", 3, "critical"),
+    ({"respiratory_rate_per_min": 25}, "RESPIRATORY-RATE", 3, "critical"),
+    ({"heart_rate_bpm": 125}, "TACHYCARDIA", 2, "warning"),
+    ({"heart_rate_bpm": 131}, "TACHYCARDIA", 3, "critical"),
+    ({"heart_rate_bpm": 40}, "BRADYCARDIA", 3, "critical"),
+    ({"systolic_mmhg": 150, "diastolic_mmhg": 85}, "HYPERTENSION", 2, "warning"),
+    ({"systolic_mmhg": 220, "diastolic_mmhg": 130}, "HYPERTENSION", 3, "critical"),
+])
+def test_a_vital_sign_alert_takes_its_grade_and_severity_from_the_reference__IAR_11_IAR_24(
+        reading, code, grade, severity):
+    alert = next(a for a in add(started(), ev("vital_signs", "08:30", **reading)).alerts if a.code == code)
+    assert (alert.grade, alert.severity) == (grade, severity)
+    assert f"grade {grade}" in alert.message or f"score {grade}" in alert.message
+
+
+def test_a_baseline_of_220_over_130_refuses_the_start__IAR_24():
+    high = [*preparation(), vitals("07:50", systolic_mmhg=220, diastolic_mmhg=130)]
+    assert_refused(high, ev("infusion_started", "08:00", rate_ml_per_h=28), "DAY-START-BASELINE-CRITICAL")
+
+
+def test_raising_the_rate_within_the_hold_after_a_reduced_restart_alerts__IAR_28():
+    restarted = [*started(), ev("reaction_onset", "09:00", symptoms=["rash"]), ev("paused", "09:00"),
+                 ev("physician_informed", "09:01"),
+                 ev("reaction_assessed", "09:05", interruption_needed=True, responded_promptly=True),
+                 ev("resumed", "09:20", rate_ml_per_h=14)]
+    early = [*restarted, ev("rate_changed", "09:40", rate_ml_per_h=20)]
+    assert "RATE-RAISED-DURING-HOLD" in codes(early, "09:41")
+    later = [*restarted, ev("rate_changed", "09:50", rate_ml_per_h=20)]
+    assert "RATE-RAISED-DURING-HOLD" not in codes(later, "09:51")

@@ -103,7 +103,7 @@ def test_a_centre_may_change_an_alert_threshold__IAR_11():
 def test_alert_messages_name_the_measured_value__IAR_11():
     (alert,) = evaluate_alerts(values(temperature_c="38.4"), {}, RULES)
     assert alert.severity == "warning"
-    assert alert.message.endswith("Measured: 38.4.")
+    assert alert.message.endswith("Measured: 38.4 (CTCAE v5.0 fever grade 1).")
 
 
 @pytest.mark.parametrize(

@@ -176,6 +176,8 @@ class DayFacts:
     running_rate: Decimal | None = None  # the last rate the pump ran at
     running_since: datetime | None = None
     resumed_above_suggestion: tuple[Decimal, Decimal] | None = None
+    reduced_restart_at: datetime | None = None  # a restart at (or below) the reduced rate (IAR-28)
+    raised_during_hold: tuple[datetime, Decimal] | None = None
     events: list[ClinicalEvent] = field(default_factory=list)
     # The latest reaction is open (its facts are still being recorded) until the pump resumes.
     reaction_open: bool = False
@@ -371,6 +373,7 @@ def _run(facts: DayFacts, at: datetime, rate: Decimal) -> None:
     facts.segments.append(pump.RateSegment(at, rate))
     facts.running_rate, facts.running_since = rate, at
     facts.resumed_above_suggestion = None
+    facts.reduced_restart_at = facts.raised_during_hold = None
 
 
 def _started(facts: DayFacts, event: ClinicalEvent, ctx: DayContext) -> None:
@@ -383,7 +386,13 @@ def _started(facts: DayFacts, event: ClinicalEvent, ctx: DayContext) -> None:
 
 def _rate_changed(facts: DayFacts, event: ClinicalEvent, ctx: DayContext) -> None:
     assert isinstance(event, RateChanged)
+    restarted, before = facts.reduced_restart_at, facts.running_rate
+    hold = timedelta(minutes=ctx.reactions.restart_hold_minutes)
+    raised = before is not None and event.rate_ml_per_h > before
     _run(facts, event.at, event.rate_ml_per_h)
+    if restarted is not None and raised and event.at - restarted < hold:
+        facts.raised_during_hold = (event.at, event.rate_ml_per_h)
+    facts.reduced_restart_at = restarted
 
 
 def _interrupted(facts: DayFacts, at: datetime, ctx: DayContext, what: str) -> None:
@@ -400,9 +409,11 @@ def _paused(facts: DayFacts, event: ClinicalEvent, ctx: DayContext) -> None:
 def _resumed(facts: DayFacts, event: ClinicalEvent, ctx: DayContext) -> None:
     assert isinstance(event, Resumed)
     suggested = facts.suggested_resume_rate(ctx)
+    reduced = facts.reaction_since_running() and suggested is not None and event.rate_ml_per_h <= suggested
     _run(facts, event.at, event.rate_ml_per_h)
     if suggested is not None and event.rate_ml_per_h > suggested:
         facts.resumed_above_suggestion = (event.rate_ml_per_h, suggested)
+    facts.reduced_restart_at = event.at if reduced else None
     facts.phase = Phase.RUNNING
     facts.reaction_open = False  # the symptoms resolved enough to restart (IAR-14, IAR-28)
 

@@ -57,7 +57,7 @@ def state_to_json(state: DayState) -> dict[str, Any]:
 
 def _alert(alert: Alert) -> dict[str, Any]:
     return {"code": alert.code, "severity": alert.severity, "message": alert.message,
-            "requirements": list(alert.requirements)}
+            "requirements": list(alert.requirements), "grade": alert.grade}
 
 
 def _reaction(reaction: Reaction, zone: tzinfo) -> dict[str, Any]:

@@ -41,6 +41,7 @@ from infusionist.domain.errors import EventRefused, InfusionistError, Validation
 from infusionist.domain.planning import CoursePlan
 from infusionist.domain.protocol import Protocol
 from infusionist.domain.reactions import ANAPHYLAXIS, Reaction, RecommendedAction, recommended_actions
+from infusionist.domain.units import format_decimal
 from infusionist.domain.vitals import Alert, evaluate_alerts, latest_values
 
 __all__ = ["DayFold", "DayState", "Phase", "append", "check_course_not_blocked", "replay"]
@@ -483,6 +484,13 @@ def _record_alerts(facts: DayFacts, ctx: DayContext, at: datetime, expires: date
                 "INFUSION-END-PASSED", "warning",
                 f"The bag should have run empty at {ctx.clock(empty)} and no end has been recorded: "
                 "check the pump and start the flush.", ("PROT-14", "PROT-16")))
+    if running and facts.raised_during_hold is not None:
+        moment, rate = facts.raised_during_hold
+        alerts.append(Alert(
+            "RATE-RAISED-DURING-HOLD", "warning",
+            f"The rate was raised to {format_decimal(rate)} mL/h at {ctx.clock(moment)}, less than "
+            f"{ctx.reactions.restart_hold_minutes} min after the restart at the reduced rate; hold it "
+            "and watch for the symptoms coming back.", ("IAR-28", "PROT-26")))
     for moment, text in facts.flagged_doses:
         alerts.append(Alert("DOSE-FLAGGED", "warning",
                             f"{ctx.clock(moment)}: {text} The physician reviews it.",

@@ -295,6 +295,8 @@ class ReactionRules(Element):
     """What an infusion reaction is, how it is graded and how it is managed."""
 
     window_after_infusion_hours: int = Field(gt=0)
+    # After a restart at the reduced rate, how long the rate is held before it may rise (IAR-28).
+    restart_hold_minutes: int = Field(default=0, ge=0)
     # Alerts raised between a reaction's onset and its assessment that count as its symptoms.
     alert_evidence: tuple[AlertEvidence, ...] = ()
     # After a severe reaction, whether the drug line may still be flushed into the patient.
@@ -357,6 +359,24 @@ class AlertBound(Frozen):
 _COMPARISON_WORDS = {"<": "below", "<=": "at or below", ">": "above", ">=": "at or above"}
 
 
+class AlertGrade(Frozen):
+    """A band of a published scale: a value beyond ``value`` is ``grade`` on ``scale`` (item 9).
+
+    ``scale`` names it as the nurse reads it ("CTCAE v5.0 fever", "NEWS2"); a grade of 3 or more
+    makes the alert critical.
+    """
+
+    comparison: Literal["<", "<=", ">", ">="]
+    value: Decimal
+    grade: int = Field(ge=1, le=5)
+    scale: str
+    source: str
+
+    def holds(self, measured: Decimal) -> bool:
+        return {"<": measured < self.value, "<=": measured <= self.value,
+                ">": measured > self.value, ">=": measured >= self.value}[self.comparison]
+
+
 class AlertRule(Element):
     """A threshold on a vital sign that raises an alert.
 
@@ -372,6 +392,11 @@ class AlertRule(Element):
     severity: Literal["warning", "critical"]
     message: str
     must_alert: tuple[AlertBound, ...] = ()
+    grades: tuple[AlertGrade, ...] = ()  # the value's grade on a published scale (reference §3, §5)
+
+    def grade_of(self, measured: Decimal) -> AlertGrade | None:
+        """The highest grade band ``measured`` falls in, if any."""
+        return max((g for g in self.grades if g.holds(measured)), key=lambda g: g.grade, default=None)
 
     @model_validator(mode="after")
     def _states_its_threshold_and_silences_nothing(self) -> AlertRule:
