@@ -304,7 +304,8 @@ def _administered(facts: DayFacts, event: PremedicationGiven | MedicationGiven, 
             facts.administrations, reason=getattr(event, "reason", None),
             indication=getattr(event, "indication", None), zone=ctx.zone)
         if verdict.flagged:
-            facts.flagged_doses.append((event.at, verdict.message))
+            why = " ".join(n for n in verdict.notes if n not in verdict.message)
+            facts.flagged_doses.append((event.at, f"{verdict.message} {why}".strip()))
     facts.administrations.append(Administration(event.name, event.dose, event.route, event.at))
 
 
