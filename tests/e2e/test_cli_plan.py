@@ -120,3 +120,13 @@ def test_exported_json_schema_is_current():
     exported = json.loads((ROOT / "docs" / "protocol-schema.json").read_text())
     current = json.loads(run("protocol", "schema").stdout)
     assert exported == current, "regenerate: infusionist protocol schema > docs/protocol-schema.json"
+
+
+@pytest.mark.parametrize("first_day", ["9999-12-27", "1899-12-25"])
+def test_a_first_day_outside_the_supported_calendar_is_refused(first_day):
+    """#14 item 2: the CLI refuses it with the same code as the API and the pages."""
+    args = [*COURSE_1]
+    args[args.index("--first-day") + 1] = first_day
+    result = run(*args)
+    assert result.returncode != 0
+    assert "INPUT-DATE-RANGE" in result.stderr and "1 January 1900 to 31 December 2199" in result.stderr

@@ -146,3 +146,33 @@ def test_a_course_in_a_zone_with_seconds_in_its_offset_reads_back_everywhere(
                     f"/courses/{course}/plan.ics", "/", "/worklist"):
             response = pages.get(url)
             assert response.status_code == 200, (url, response.text[:500])
+
+
+def test_the_pages_refuse_the_same_edges_and_write_nothing(
+    deps: Deps, client_as: ClientFactory, base_url: str, course_id: int, patient_id: int
+) -> None:
+    physician = client_as(Role.PHYSICIAN)
+    tasks = physician.get(f"/courses/{course_id}/tasks").json()
+    call = next(t["id"] for t in tasks if "call" in t["activity_id"])
+    lab = {"analyte": "platelets", "value": "200", "unit": "10*9/L", "reference_low": "150",
+           "reference_high": "400", "taken_on": "2026-02-01"}
+    with httpx.Client(base_url=base_url, cookies=physician.cookies, timeout=30) as pages:
+        before = snapshot(deps)
+        for url, form in [(f"/patients/{patient_id}/lab-results", {**lab, "unit": "10*9/L\x00"}),
+                          (f"/worklist/tasks/{call}/close", {"status": "cancelled", "reason": "x\x00"}),
+                          (f"/days/{course_id}/1/record", {"event": "paused", "reason": "\x00"})]:
+            refused = pages.post(url, data=form)
+            assert refused.status_code == 422, (url, refused.text[:300])
+            assert "invisible NUL character" in refused.text
+        for url, form in [(f"/patients/{patient_id}/lab-results", {**lab, "taken_on": "1899-12-31"}),
+                          (f"/patients/{patient_id}/plan/preview",
+                           {"course": "2", "first_day": "9999-12-27", "start": "09:00"}),
+                          (f"/patients/{patient_id}/plan/confirm",
+                           {"course": "2", "first_day": "0001-01-01", "start": "09:00"})]:
+            refused = pages.post(url, data=form)
+            assert refused.status_code == 303, (url, refused.text[:300])
+            shown = pages.get(refused.headers["location"])
+            assert "outside the dates this system supports" in shown.text, url
+        login = httpx.post(f"{base_url}/login", data={"username": "nurse\x00", "password": "x"})
+        assert login.status_code == 422 and "invisible NUL character" in login.text
+        assert snapshot(deps) == before

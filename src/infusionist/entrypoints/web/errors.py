@@ -22,6 +22,7 @@ from infusionist.domain.errors import (
     Unavailable,
     ValidationFailed,
 )
+from infusionist.domain.text_input import NUL_CODE, NUL_MESSAGE
 from infusionist.entrypoints.web.schemas import NUL_ERROR
 
 STATUS: tuple[tuple[type[InfusionistError], int], ...] = (
@@ -56,8 +57,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 # Pydantic error types with a code and a sentence of their own (the rest are INPUT-INVALID).
 _INPUT_ERRORS = {
-    NUL_ERROR: ("INPUT-TEXT-NUL", "A text contains an invisible NUL character, which cannot be "
-                                  "stored; type the text again without it."),
+    NUL_ERROR: (NUL_CODE, NUL_MESSAGE),
 }
 
 

@@ -10,21 +10,12 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from infusionist.domain.access import FULL_NAME_MAX_LENGTH, USERNAME_PATTERN, Role
+from infusionist.domain.text_input import has_nul
 
 Name = Field(min_length=1, max_length=200)
 
 
 NUL_ERROR = "text_nul"
-
-
-def _nul_free(value: object) -> bool:
-    if isinstance(value, str):
-        return "\x00" not in value
-    if isinstance(value, dict):
-        return all(_nul_free(k) and _nul_free(v) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return all(_nul_free(v) for v in value)
-    return True
 
 
 class Input(BaseModel):
@@ -36,7 +27,7 @@ class Input(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _no_nul(cls, data: object) -> object:
-        if not _nul_free(data):
+        if has_nul(data):
             raise PydanticCustomError(NUL_ERROR, "contains an invisible NUL character")
         return data
 
