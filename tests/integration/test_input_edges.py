@@ -72,6 +72,13 @@ EDGES: list[tuple[Role | None, str, str, Any, tuple[str, int]]] = [
     (Role.NURSE, "POST", "/courses/{c}/days/1/events",
      {"expected_seq": 1, "event": {"type": "infusion_started", "at": "2026-03-02T07:00:00+00:00",
                                    "rate_ml_per_h": "1e-999999"}}, ("INPUT-EVENT-FIELD", 422)),
+    # A centre's configuration: what every page of the centre reads must be usable.
+    (Role.ADMIN, "PUT", "/centres/new-unit", {"config": {"name": "x" * 201}}, INVALID),
+    (Role.ADMIN, "PUT", "/centres/default", {"config": {"timezone": "Mars/Olympus"}},
+     ("INPUT-TIMEZONE", 422)),
+    (Role.ADMIN, "PUT", "/centres/default", {"config": {"closed_days": ["9999-12-31"]}}, OUT_OF_RANGE),
+    (Role.ADMIN, "PUT", "/centres/default", {"config": {"min_months_between_courses": 10**12}}, INVALID),
+    (Role.ADMIN, "PUT", "/centres/default", {"config": {"reduced_rate_factor": "1e-999999"}}, INVALID),
     # Identifiers beyond 64 bits, and a body that is not JSON.
     (Role.NURSE, "GET", "/patients/99999999999999999999999", None, INVALID),
     (Role.NURSE, "GET", "/courses/9223372036854775808/days/1/state", None, INVALID),

@@ -68,5 +68,8 @@ def test_investigators_keep_coded_values_and_lose_every_typed_text():
                         "name": REDACTED, "route": "iv", "dose": {"value": 1, "unit": "g"},
                         "symptoms": ["rash"], "responded_promptly": True}}
     assert redact_free_text({"corrects": 3, "volume_ml": 112})["corrects"] == 3
+    # Numbers stored as decimal text (the pages send vital signs so) stay numbers.
+    assert redact_free_text({"temperature_c": "36.8", "heart_rate_bpm": "72", "id": "1e3"}) == {
+        "temperature_c": "36.8", "heart_rate_bpm": "72", "id": REDACTED}
     assert redact_signature({"printed_name": "Dr A", "username": "a", "signed_at": "t",
                              "meaning": "approved for Jane Roe"})["meaning"] == REDACTED
