@@ -142,3 +142,25 @@ def test_a_plan_stored_before_digests_still_replays__PROT_11(tmp_path, course_pl
     result = run("day", "replay", str(write(tmp_path, old, WORKED[:3])), "--format", "json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["phase"] == "planned"
+
+
+def test_replay_refuses_times_outside_the_supported_calendar(tmp_path, course_plan):
+    """#14 item 2: an entry or a moment outside 1900-01-01..2199-12-31 is refused with a code."""
+    early = [{"type": "vital_signs", "at": "0001-01-01T00:00:00+14:00", "heart_rate_bpm": 70}]
+    result = run("day", "replay", str(write(tmp_path, course_plan, early)))
+    assert result.returncode != 0 and "INPUT-DATE-RANGE" in result.stderr, result.stderr
+    result = run("day", "replay", str(write(tmp_path, course_plan, WORKED[:2])),
+                 "--at", "9999-12-31T23:59:59-14:00")
+    assert result.returncode != 0 and "INPUT-DATE-RANGE" in result.stderr, result.stderr
+
+
+def test_a_plan_made_in_a_zone_with_seconds_in_its_offset_replays(tmp_path):
+    """#14 item 2: Monrovia's offset in 1970 was -00:44:30; the plan's JSON reads back."""
+    made = run("plan", "--first-day", "1970-01-05", "--start", "08:00", "--timezone", "Africa/Monrovia",
+               "--sex", "female", "--childbearing-potential", "no", "--format", "json")
+    assert made.returncode == 0, made.stderr
+    plan = json.loads(made.stdout)
+    assert plan["days"][0]["chair_start"].endswith("-00:44:30")
+    events = [{"type": "vital_signs", "at": "1970-01-05T07:30:00-00:45", "heart_rate_bpm": 70}]
+    result = run("day", "replay", str(write(tmp_path, plan, events)), "--format", "json")
+    assert result.returncode == 0, result.stderr

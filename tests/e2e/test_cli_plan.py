@@ -218,3 +218,13 @@ def test_the_server_refuses_to_start_with_a_protocol_above_a_hard_limit__PROT_11
     line = _one_line_refusal(result, "PROTOCOL-DRUG-LIMIT")
     assert "alemtuzumab 24 mg" in line
     assert not (tmp_path / "data" / "infusionist.db").exists()  # refused before the database
+
+
+@pytest.mark.parametrize("first_day", ["9999-12-27", "1899-12-25"])
+def test_a_first_day_outside_the_supported_calendar_is_refused(first_day):
+    """#14 item 2: the CLI refuses it with the same code as the API and the pages."""
+    args = [*COURSE_1]
+    args[args.index("--first-day") + 1] = first_day
+    result = run(*args)
+    assert result.returncode != 0
+    assert "INPUT-DATE-RANGE" in result.stderr and "1 January 1900 to 31 December 2199" in result.stderr

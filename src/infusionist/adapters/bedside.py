@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from infusionist.domain.dates import check_supported_instant
 from infusionist.domain.day_events import parse_event
 from infusionist.domain.day_state_json import state_to_json
 from infusionist.domain.infusion_day import DayFold, append, check_course_not_blocked, replay
@@ -41,7 +42,11 @@ class BedsideRules:
         self._lock = threading.Lock()
 
     def parse(self, payload: dict[str, Any]) -> dict[str, Any]:
-        parse_event(payload)
+        event = parse_event(payload)
+        check_supported_instant(event.at, "the time of the entry", "at")
+        replacement = getattr(event, "replacement", None)
+        if replacement is not None:
+            check_supported_instant(replacement.at, "the time of the corrected entry", "replacement.at")
         return payload
 
     def check_append(

@@ -6,6 +6,7 @@ same matrix per route, and a test walks every route with every role against it.
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import Any
 
@@ -92,6 +93,37 @@ def strip_free_text(value: Any) -> Any:
     if isinstance(value, list):
         return [strip_free_text(v) for v in value]
     return value
+
+
+REDACTED = "[redacted]"
+_DECIMAL_TEXT = re.compile(r"-?[0-9]{1,18}(\.[0-9]{1,9})?")
+# Keys whose text is coded, so it names no one: an event's type and time, a route and a unit from
+# closed lists, symptom ids the bedside guards check against the protocol.
+CODED_KEYS = frozenset({"type", "at", "route", "unit", "symptoms"})
+# What a signature shows an investigator: who signed (staff, not the patient) and when.
+SIGNATURE_KEYS = frozenset({"printed_name", "username", "signed_at"})
+
+
+def redact_free_text(value: Any, key: str | None = None) -> Any:
+    """For investigators: every text a person typed replaced by ``[redacted]``, at any depth.
+
+    An allow-list: only the values of ``CODED_KEYS`` stay text; numbers (also when stored as
+    decimal text, as the pages send vital signs), booleans and nulls stay as they are. A nurse may
+    type a patient's name into any other text (an event id, a test result, a reason, a
+    correction's target), so none of it leaves for a pseudonymised reader.
+    """
+    if isinstance(value, dict):
+        return {k: redact_free_text(v, k) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact_free_text(v, key) for v in value]
+    if isinstance(value, str) and key not in CODED_KEYS and not _DECIMAL_TEXT.fullmatch(value):
+        return REDACTED
+    return value
+
+
+def redact_signature(signature: dict[str, str]) -> dict[str, str]:
+    """The signature without its typed meaning (for investigators)."""
+    return {k: v if k in SIGNATURE_KEYS else REDACTED for k, v in signature.items()}
 
 
 def pseudonymise_plan(plan: dict[str, Any], pseudonym: str) -> dict[str, Any]:

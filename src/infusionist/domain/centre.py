@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from infusionist.domain.errors import ConfigError
 from infusionist.domain.protocol import Protocol
+from infusionist.domain.units import Amount
 
 
 class CentreConfig(BaseModel):
@@ -22,20 +23,21 @@ class CentreConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     centre_id: str = "default"
-    name: str = "MS infusion unit"
+    name: str = Field(default="MS infusion unit", min_length=1, max_length=200)  # the stored column
     timezone: str | None = None
     vital_signs_interval_minutes: int | None = Field(default=None, gt=0)
     options: dict[str, str] = Field(default_factory=dict)
     allow_weekend_infusions: bool = False
     closed_days: tuple[date, ...] = ()
     evening_medication_time: time = time(20, 0)
-    reduced_rate_factor: Decimal | None = None
+    reduced_rate_factor: Amount | None = None
     max_courses: int | None = Field(default=None, ge=1)
-    infusion_dose_mg: Decimal | None = None
-    min_months_between_courses: int | None = None
+    infusion_dose_mg: Amount | None = None
+    # At most 100 years (product default): a guard against date overflow, not a clinical limit.
+    min_months_between_courses: int | None = Field(default=None, le=1200)
     premedication_days: dict[str, tuple[int, ...]] = Field(default_factory=dict)
-    alert_thresholds: dict[str, Decimal] = Field(default_factory=dict)
-    lab_alert_thresholds: dict[str, Decimal] = Field(default_factory=dict)  # monitoring.lab_alerts
+    alert_thresholds: dict[str, Amount] = Field(default_factory=dict)
+    lab_alert_thresholds: dict[str, Amount] = Field(default_factory=dict)  # monitoring.lab_alerts
     contact_phone: str | None = None
 
 

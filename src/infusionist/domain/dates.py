@@ -10,7 +10,36 @@ from __future__ import annotations
 import calendar
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
+from infusionist.domain.errors import ValidationFailed
 from infusionist.domain.protocol_elements import Period
+
+# Product default (not protocol data): the calendar the system supports. Birth dates, course
+# dates, sampling dates and event times outside it are refused with INPUT-DATE-RANGE. It keeps
+# every computed date (a course's follow-up runs five years past its first day) far from the
+# limits of the calendar (year 1 and 9999) and of the time zone database.
+SUPPORTED_FIRST_DATE = date(1900, 1, 1)
+SUPPORTED_LAST_DATE = date(2199, 12, 31)
+
+
+def check_supported_date(day: date, what: str, field: str) -> None:
+    """Refuse ``day`` (``what``: "the birth date", ...) outside the supported calendar."""
+    if not SUPPORTED_FIRST_DATE <= day <= SUPPORTED_LAST_DATE:
+        raise ValidationFailed(
+            "INPUT-DATE-RANGE",
+            f"{what.capitalize()} ({_long(day)}) is outside the dates this system supports, "
+            f"{_long(SUPPORTED_FIRST_DATE)} to {_long(SUPPORTED_LAST_DATE)}; check the year.",
+            details={field: f"outside {SUPPORTED_FIRST_DATE}..{SUPPORTED_LAST_DATE}"},
+        )
+
+
+def check_supported_instant(moment: datetime, what: str, field: str) -> None:
+    """The same for a date and time: its local calendar date must be supported (checked before
+    any conversion, which could overflow at the ends of the calendar)."""
+    check_supported_date(moment.date(), what, field)
+
+
+def _long(day: date) -> str:
+    return f"{day.day} {calendar.month_name[day.month]} {day.year}"
 
 
 def add_period(day: date, period: Period) -> date:

@@ -26,10 +26,10 @@ from pydantic import (
 )
 
 from infusionist.domain.errors import ValidationFailed
-from infusionist.domain.units import Quantity
+from infusionist.domain.units import Amount, Quantity
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-Rate = Annotated[Decimal, Field(gt=0)]
+Rate = Annotated[Amount, Field(gt=0)]
 EventRoute = Literal["iv", "oral", "im", "sc", "inhaled"]
 VITAL_FIELDS = (
     "temperature_c", "heart_rate_bpm", "systolic_mmhg", "diastolic_mmhg",
@@ -60,7 +60,7 @@ class _Event(BaseModel):
 class SolutionPrepared(_Event):
     type: Literal["solution_prepared"] = "solution_prepared"
     volume_ml: Rate
-    dose_mg: Annotated[Decimal, Field(gt=0)]
+    dose_mg: Annotated[Amount, Field(gt=0)]
 
     @property
     def dose(self) -> Quantity:
@@ -108,12 +108,12 @@ class Resumed(_Event):
 
 class VitalSigns(_Event):
     type: Literal["vital_signs"] = "vital_signs"
-    temperature_c: Decimal | None = None
-    heart_rate_bpm: Decimal | None = None
-    systolic_mmhg: Decimal | None = None
-    diastolic_mmhg: Decimal | None = None
-    respiratory_rate_per_min: Decimal | None = None
-    spo2_percent: Decimal | None = None
+    temperature_c: Amount | None = None
+    heart_rate_bpm: Amount | None = None
+    systolic_mmhg: Amount | None = None
+    diastolic_mmhg: Amount | None = None
+    respiratory_rate_per_min: Amount | None = None
+    spo2_percent: Amount | None = None
 
     @model_validator(mode="after")
     def _at_least_one_value(self) -> VitalSigns:

@@ -39,7 +39,7 @@ def plan_from_json(data: dict[str, Any]) -> CoursePlan:
         timezone=data["timezone"],
         patient=Patient.model_validate(data["patient"]),
         options=data.get("options", {}),
-        days=tuple(PlannedDay.model_validate(day) for day in data["days"]),
+        days=tuple(PlannedDay.model_validate(_with_instants(day, _DAY_INSTANTS)) for day in data["days"]),
         activities=tuple(_activity_from(a) for a in data["activities"]),
         warnings=tuple(data.get("warnings", ())),
     )
@@ -89,11 +89,24 @@ def _activity(a: Activity) -> dict[str, Any]:
 
 
 def _activity_from(data: dict[str, Any]) -> Activity:
-    fields = {k: v for k, v in data.items() if k in Activity.model_fields}
+    fields = _with_instants({k: v for k, v in data.items() if k in Activity.model_fields},
+                            _ACTIVITY_INSTANTS)
     for key in ("volume_ml", "rate_ml_per_h"):
         if fields.get(key) is not None:
             fields[key] = Decimal(str(fields[key]))
     return Activity.model_validate(fields)
+
+
+# Instants are parsed here, not by pydantic: a historical zone offset can have seconds
+# (Africa/Monrovia -00:44:30 until 1972, local mean time before the 1890s), which ISO 8601 and
+# ``datetime.isoformat`` write as ``-00:44:30`` but pydantic's parser refuses. A stored plan must
+# always read back.
+_DAY_INSTANTS = ("chair_start", "infusion_start", "infusion_end", "flush_end", "observation_end")
+_ACTIVITY_INSTANTS = ("start", "end")
+
+
+def _with_instants(data: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    return {k: parse_instant(v) if k in keys and isinstance(v, str) else v for k, v in data.items()}
 
 
 def _quantity(q: Quantity | None) -> dict[str, Any] | None:

@@ -6,9 +6,14 @@ A dose is ``Quantity(value=Decimal("12"), unit="mg")``: never a float, never a b
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+# Product default: an entered amount has at most 12 digits, 6 after the point (0.000001 to
+# 999999.999999), and is finite. Far beyond any dose, volume, rate or vital sign, and it keeps the
+# pump arithmetic away from Decimal overflow (an entry of 1E+999999 mL could not be replayed).
+Amount = Annotated[Decimal, Field(max_digits=12, decimal_places=6)]
 
 # The closed list of UCUM codes the system accepts. UCUM spells litres "L", minutes "min",
 # hours "h", Celsius "Cel", millimetres of mercury "mm[Hg]" and per-minute "/min".
@@ -46,7 +51,7 @@ class Quantity(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    value: Decimal
+    value: Amount
     unit: Unit
 
     @field_validator("value", mode="before")

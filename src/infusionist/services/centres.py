@@ -8,11 +8,13 @@ from pydantic import ValidationError
 
 from infusionist.domain.access import Permission, require
 from infusionist.domain.centre import CentreConfig, configure
+from infusionist.domain.dates import check_supported_date
 from infusionist.domain.errors import ValidationFailed
 from infusionist.domain.records import Context
 from infusionist.services import audit
 from infusionist.services.courses import centre_config
 from infusionist.services.deps import Deps
+from infusionist.services.planning import resolve_zone
 
 
 def get_centre(deps: Deps, ctx: Context, centre_id: str) -> dict[str, Any]:
@@ -32,6 +34,10 @@ def configure_centre(deps: Deps, ctx: Context, centre_id: str, data: dict[str, A
         raise ValidationFailed("INPUT-INVALID", f"{field}: {first['msg']}",
                                details={field: first["msg"]}) from None
     configure(deps.protocol, config)  # refuses anything outside the protocol's limits
+    if config.timezone is not None:
+        resolve_zone(config.timezone)  # INPUT-TIMEZONE: every page of the centre reads it
+    for day in config.closed_days:
+        check_supported_date(day, "a closed day", "closed_days")
     new = config.model_dump(mode="json")
     with deps.uow(write=True) as uow:
         old = uow.centres.get(centre_id)

@@ -5,7 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from infusionist.domain.access import Permission, require, sees_identity, strip_free_text
+from infusionist.domain.access import (
+    Permission,
+    redact_free_text,
+    redact_signature,
+    require,
+    sees_identity,
+    strip_free_text,
+)
 from infusionist.domain.errors import Conflict, NotFound, ValidationFailed
 from infusionist.domain.planning import CoursePlan
 from infusionist.domain.records import Context, CourseRecord, StoredEvent, signed_by
@@ -128,7 +135,11 @@ def day_state(deps: Deps, ctx: Context, course_id: int, day: int) -> dict[str, A
 
 
 def event_view(event: StoredEvent, ctx: Context) -> dict[str, Any]:
-    payload = event.payload if sees_identity(ctx.actor.role) else strip_free_text(event.payload)
+    identity = sees_identity(ctx.actor.role)
+    payload = event.payload if identity else redact_free_text(event.payload)
+    signature = event.signature
+    if signature is not None and not identity:
+        signature = redact_signature(signature)
     return {
         "course_id": event.course_id,
         "day": event.day,
@@ -137,7 +148,7 @@ def event_view(event: StoredEvent, ctx: Context) -> dict[str, Any]:
         "recorded_at": event.recorded_at.isoformat(),
         "recorded_by": event.recorded_by,
         "payload": payload,
-        "signature": event.signature,
+        "signature": signature,
     }
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from infusionist.domain.access import Permission, require, sees_identity
+from infusionist.domain.dates import check_supported_date
 from infusionist.domain.errors import Conflict, FollowUpRefused, NotFound, ValidationFailed
 from infusionist.domain.followup import FollowUpTask as DomainTask
 from infusionist.domain.followup import TaskKind, TaskStatus, cancel, complete, refresh
@@ -63,6 +64,7 @@ def worklist_page(deps: Deps, ctx: Context, today: date, limit: int = PAGE_SIZE,
     """One page of the worklist (``limit`` tasks after the first ``offset``, most urgent first)
     with the whole worklist's ``total`` and ``overdue`` counts, read in one transaction."""
     require(ctx.actor.role, Permission.READ_PSEUDONYMISED)
+    check_supported_date(today, "the worklist's date", "date")
     if not 1 <= limit <= MAX_PAGE_SIZE:
         raise ValidationFailed("INPUT-LIMIT", f"limit: {limit} is not between 1 and {MAX_PAGE_SIZE}.",
                                details={"limit": f"1 to {MAX_PAGE_SIZE}"})
@@ -83,6 +85,7 @@ def due_worklist(deps: Deps, ctx: Context, today: date, limit: int | None = None
     overdue first (oldest due date first), then by due date (all of them unless ``limit``).
     Names only for roles that see identity; investigators see the study pseudonym."""
     require(ctx.actor.role, Permission.READ_PSEUDONYMISED)
+    check_supported_date(today, "the worklist's date", "date")
     with deps.uow() as uow:
         rows = uow.tasks.open_worklist(today, _horizon(deps, today), limit, offset)
     return _entries(rows, today, ctx)

@@ -20,6 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from infusionist.domain.access import Permission, require
+from infusionist.domain.dates import check_supported_date
 from infusionist.domain.errors import NotFound, ValidationFailed
 from infusionist.domain.lab_results import LabResult, check_result, evaluate, review_task
 from infusionist.domain.records import Context, CourseRecord, FollowUpTask, LabResultRecord
@@ -48,6 +49,7 @@ def record_lab_result(deps: Deps, ctx: Context, command: RecordLabResult) -> dic
     monitoring = deps.protocol.monitoring
     if monitoring is None:
         raise ValidationFailed("LAB-NO-MONITORING", "The protocol has no safety monitoring section.")
+    check_supported_date(command.taken_on, "the sampling date", "taken_on")
     with deps.uow(write=True) as uow:
         patient = load_patient(uow, command.patient_id)
         course = _course_of(uow, patient.id, command.course_id)

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from infusionist.domain.access import Permission, Role, require, sees_identity
+from infusionist.domain.dates import check_supported_date
 from infusionist.domain.errors import NotFound, ValidationFailed
 from infusionist.domain.records import Context, PatientRecord
 from infusionist.services import audit
@@ -36,6 +37,8 @@ def register_patient(deps: Deps, ctx: Context, command: RegisterPatient) -> dict
         raise ValidationFailed("INPUT-CHILDBEARING",
                                "childbearing_potential: applies to female patients only.",
                                details={"childbearing_potential": "female patients only"})
+    if command.birth_date is not None:
+        check_supported_date(command.birth_date, "the birth date", "birth_date")
     if command.birth_date is not None and command.birth_date > deps.clock.now().date():
         raise ValidationFailed("INPUT-BIRTH-DATE", "birth_date: lies in the future.",
                                details={"birth_date": "in the future"})

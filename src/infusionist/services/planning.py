@@ -7,6 +7,7 @@ from datetime import date, time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from infusionist.domain.centre import CentreConfig
+from infusionist.domain.dates import check_supported_date
 from infusionist.domain.errors import ValidationFailed
 from infusionist.domain.planning import CoursePlan, Patient, PlanRequest, plan_course
 from infusionist.domain.protocol import Protocol
@@ -36,6 +37,10 @@ def resolve_zone(name: str) -> ZoneInfo:
 def plan_course_for(
     protocol: Protocol, config: CentreConfig, command: PlanCourseCommand
 ) -> CoursePlan:
+    check_supported_date(command.first_day, "the course's first day", "first_day")
+    if command.previous_course_end is not None:
+        check_supported_date(command.previous_course_end, "the end of the previous course",
+                             "previous_course_end")
     zone_name = command.timezone or config.timezone
     if zone_name is None:
         raise ValidationFailed(

@@ -44,6 +44,7 @@ def replay_command(
         load_protocol,
     )
     from infusionist.domain.centre import configure
+    from infusionist.domain.dates import check_supported_instant
     from infusionist.domain.day_events import parse_events
     from infusionist.domain.day_state_json import state_to_json
     from infusionist.domain.infusion_day import replay
@@ -66,7 +67,10 @@ def replay_command(
                  f"{plan.protocol_version} ({plan.protocol_digest}) than the installed one "
                  f"({digest}); make the plan again.")
         protocol = configure(protocol, load_centre_config(config)).protocol
+        for event in events:
+            check_supported_instant(event.at, "the time of an entry", "at")
         moment = _moment(at, events, plan, record["day"])
+        check_supported_instant(moment, "the moment to show (--at)", "at")
         state = replay(plan, record["day"], events, moment, protocol)
     if output_format is DayFormat.json:
         typer.echo(json.dumps(state_to_json(state), indent=2, ensure_ascii=False))

@@ -22,6 +22,8 @@ from infusionist.domain.errors import (
     Unavailable,
     ValidationFailed,
 )
+from infusionist.domain.text_input import NUL_CODE, NUL_MESSAGE
+from infusionist.entrypoints.web.schemas import NUL_ERROR
 
 STATUS: tuple[tuple[type[InfusionistError], int], ...] = (
     (NotAuthenticated, 401),
@@ -48,8 +50,14 @@ class ErrorOut(BaseModel):
     error: ErrorBody
 
 
+# Every refusal an operation can answer, documented in the OpenAPI with the same body: 400 a
+# body that is not JSON, 413 a body over the size limit, 422 an invalid or refused entry.
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorOut} for status in (401, 403, 404, 409, 422)
+    status: {"model": ErrorOut} for status in (400, 401, 403, 404, 409, 413, 422)
+}
+# Pydantic error types with a code and a sentence of their own (the rest are INPUT-INVALID).
+_INPUT_ERRORS = {
+    NUL_ERROR: (NUL_CODE, NUL_MESSAGE),
 }
 
 
@@ -75,8 +83,14 @@ async def _invalid_request(_request: Request, error: Exception) -> JSONResponse:
     for item in error.errors():
         location = ".".join(str(part) for part in item.get("loc", ()) if part != "body") or "body"
         details.setdefault(location, str(item.get("msg", "invalid")))
-    message = "; ".join(f"{field}: {msg}" for field, msg in details.items())
-    return _response(422, ErrorBody(code="INPUT-INVALID", message=message,
+    special = next((_INPUT_ERRORS[item["type"]] for item in error.errors()
+                    if item.get("type") in _INPUT_ERRORS), None)
+    if special is not None:
+        code, message = special
+    else:
+        code = "INPUT-INVALID"
+        message = "; ".join(f"{field}: {msg}" for field, msg in details.items())
+    return _response(422, ErrorBody(code=code, message=message,
                                     field=next(iter(details), None), details=details))
 
 

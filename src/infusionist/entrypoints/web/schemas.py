@@ -6,18 +6,33 @@ from datetime import date, time
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from infusionist.domain.access import FULL_NAME_MAX_LENGTH, USERNAME_PATTERN, Role
+from infusionist.domain.text_input import has_nul
 
 Name = Field(min_length=1, max_length=200)
 
 
-class _In(BaseModel):
+NUL_ERROR = "text_nul"
+
+
+class Input(BaseModel):
+    """Every request body: no unknown field, and no NUL character in any text at any depth
+    (PostgreSQL cannot store it, and no person types it): refused as ``INPUT-TEXT-NUL``."""
+
     model_config = ConfigDict(extra="forbid")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: object) -> object:
+        if has_nul(data):
+            raise PydanticCustomError(NUL_ERROR, "contains an invisible NUL character")
+        return data
 
-class LoginIn(_In):
+
+class LoginIn(Input):
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=200)
 
@@ -28,7 +43,7 @@ class WhoAmI(BaseModel):
     role: Role
 
 
-class UserIn(_In):
+class UserIn(Input):
     username: str = Field(pattern=USERNAME_PATTERN)
     full_name: str = Field(min_length=1, max_length=FULL_NAME_MAX_LENGTH)
     role: Role
@@ -43,7 +58,7 @@ class UserOut(BaseModel):
     active: bool
 
 
-class TokenIn(_In):
+class TokenIn(Input):
     username: str = Field(min_length=1, max_length=64)
     name: str = Name
 
@@ -54,12 +69,12 @@ class TokenOut(BaseModel):
     name: str
 
 
-class CentreIn(_In):
+class CentreIn(Input):
     config: dict[str, Any]
     reason: str | None = Field(default=None, max_length=1000)
 
 
-class DeviceIn(_In):
+class DeviceIn(Input):
     place: str = Field(min_length=1, max_length=100, description="The chair or bed (PV1-3)")
     interval_seconds: int = Field(ge=1, le=86_400, description="How often the monitor sends")
     description: str = Field(default="", max_length=200)
@@ -76,7 +91,7 @@ class DeviceOut(BaseModel):
     alert: dict[str, Any] | None
 
 
-class PatientIn(_In):
+class PatientIn(Input):
     name: str = Name
     birth_date: date | None = None
     sex: Literal["female", "male"]
@@ -95,7 +110,7 @@ class PatientOut(BaseModel):
     birth_date: str | None = None
 
 
-class CourseIn(_In):
+class CourseIn(Input):
     course: int = Field(ge=1, le=20)
     first_day: date
     infusion_start: time = time(9, 0)
@@ -121,12 +136,12 @@ class TaskOut(BaseModel):
     status: str
 
 
-class SignatureIn(_In):
+class SignatureIn(Input):
     password: str = Field(min_length=1, max_length=200)
     meaning: str = Field(min_length=1, max_length=200)
 
 
-class EventIn(_In):
+class EventIn(Input):
     expected_seq: int = Field(ge=1, le=1_000_000, description="The sequence number this event takes: "
                               "the number of events the client has seen for the day, plus one.")
     event: dict[str, Any]

@@ -38,9 +38,12 @@ async def _refused(request: Request, error: Exception) -> Any:
                   code=error.code)
 
 
+PAGE_MODULES = (session, board, day, patients, worklist, monitors, admin)
+
+
 def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (session, board, day, patients, worklist, monitors, admin):
+    for module in PAGE_MODULES:
         app.include_router(module.router)
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(InfusionistError, _refused)

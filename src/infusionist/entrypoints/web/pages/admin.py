@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from infusionist.domain.access import Permission, Role, require
 from infusionist.domain.errors import Conflict, ValidationFailed
 from infusionist.entrypoints.web.dependencies import ServicesDep
-from infusionist.entrypoints.web.pages.common import PageContext, back, render
+from infusionist.entrypoints.web.pages.common import PageContext, back, posted_form, render
 from infusionist.services import auth
 
 router = APIRouter(include_in_schema=False)
@@ -27,7 +27,7 @@ def users(request: Request, ctx: PageContext, deps: ServicesDep) -> Any:
 @router.post(HERE)
 async def add_user(request: Request, ctx: PageContext, deps: ServicesDep) -> Any:
     require(ctx.actor.role, Permission.MANAGE_USERS)  # before anything is said about the input
-    form = {k: str(v) for k, v in (await request.form()).items()}
+    form = {k: str(v) for k, v in (await posted_form(request)).items()}
     kept = {k: form.get(k, "").strip() for k in ("username", "full_name", "role")}
     if form.get("password", "") != form.get("password_again", ""):
         return back(_with(kept), error="Password: the two entries differ; nothing was saved.", anchor="add")

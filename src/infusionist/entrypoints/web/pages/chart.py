@@ -77,13 +77,18 @@ def periods(stored: list[dict[str, Any]], now: str, bag_empty: str | None = None
     return out
 
 
+CHART_MAX_SPAN = timedelta(hours=24)
+
+
 def vital_signs_svg(stored: list[dict[str, Any]], state: dict[str, Any], zone: str) -> Markup:
     readings = _effective_vitals(stored)
     if not readings:
         return Markup('<p class="muted">No vital signs recorded yet.</p>')
     times = [datetime.fromisoformat(r["at"]) for r in readings]
     start = min([*times, *(datetime.fromisoformat(x) for x in _marks(state))])
-    end = max([*times, datetime.fromisoformat(state["at"])])
+    # The axis runs to now while the day is on, but a day read long after (last year, or a plan
+    # made for 1930) stops a day after its first mark: the axis is one day, never decades.
+    end = max([*times, min(datetime.fromisoformat(state["at"]), start + CHART_MAX_SPAN)])
     span = max((end - start).total_seconds(), 1800.0)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 

@@ -16,10 +16,12 @@ from zoneinfo import ZoneInfo
 from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse
 from fastapi.templating import Jinja2Templates
+from starlette.datastructures import FormData
 
 from infusionist.domain.access import Permission, allows, sees_identity
 from infusionist.domain.errors import NotAuthenticated
 from infusionist.domain.records import Context
+from infusionist.domain.text_input import refuse_nul
 from infusionist.entrypoints.web.dependencies import SESSION_COOKIE, ServicesDep, request_id_of
 from infusionist.entrypoints.web.pages.day_view import describe
 from infusionist.services import auth
@@ -35,6 +37,13 @@ class LoginRequired(Exception):
         super().__init__(next_path)
         self.next_path = next_path
         self.message = message
+
+
+async def posted_form(request: Request) -> FormData:
+    """The posted form; a text with a NUL character in it is refused (INPUT-TEXT-NUL)."""
+    form = await request.form()
+    refuse_nul([str(v) for v in form.values()])
+    return form
 
 
 def page_context(request: Request, deps: ServicesDep) -> Context:

@@ -17,7 +17,7 @@ from infusionist.domain.errors import InfusionistError
 from infusionist.entrypoints.web.dependencies import ServicesDep
 from infusionist.entrypoints.web.pages import day_view
 from infusionist.entrypoints.web.pages.chart import vital_signs_svg
-from infusionist.entrypoints.web.pages.common import PageContext, back, render
+from infusionist.entrypoints.web.pages.common import PageContext, back, posted_form, render
 from infusionist.services import courses, events, patients, views
 
 router = APIRouter(include_in_schema=False)
@@ -113,7 +113,7 @@ def payload_from_form(form: dict[str, str], zone: str, now: datetime) -> dict[st
 
 
 async def _form(request: Request) -> dict[str, str]:
-    data = await request.form()
+    data = await posted_form(request)
     values = {k: str(v) for k, v in data.items()}
     values["symptoms"] = ",".join(str(v) for v in data.getlist("symptoms"))
     return values

@@ -19,7 +19,7 @@ from infusionist.domain.errors import InfusionistError, ValidationFailed
 from infusionist.domain.plan_json import plan_from_json
 from infusionist.domain.records import Context
 from infusionist.entrypoints.web.dependencies import ServicesDep
-from infusionist.entrypoints.web.pages.common import PageContext, back, render
+from infusionist.entrypoints.web.pages.common import PageContext, back, posted_form, render
 from infusionist.services import courses, lab_results, patients, views
 from infusionist.services.deps import Deps
 
@@ -68,7 +68,7 @@ async def record_lab_result(request: Request, ctx: PageContext, deps: ServicesDe
                             patient_id: int) -> Any:
     """Record a result; a refusal comes back with the domain's message above the form, which
     keeps what was entered."""
-    form = {k: str(v) for k, v in (await request.form()).items()}
+    form = {k: str(v) for k, v in (await posted_form(request)).items()}
     here = f"/patients/{patient_id}"
     try:
         try:

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 
 from infusionist.domain.errors import NotAuthenticated
+from infusionist.domain.text_input import refuse_nul
 from infusionist.entrypoints.web.dependencies import SESSION_COOKIE, ServicesDep, request_id_of
 from infusionist.entrypoints.web.pages.common import PageContext, back, render
 from infusionist.services import auth
@@ -26,6 +27,7 @@ def login_page(request: Request, next: str = "/") -> Any:
 @router.post("/login")
 def login(request: Request, deps: ServicesDep, username: Annotated[str, Form()],
           password: Annotated[str, Form()], next: Annotated[str, Form()] = "/") -> Any:
+    refuse_nul([username, password, next])
     try:
         token, _actor = auth.login(deps, username.strip(), password, request_id_of(request))
     except NotAuthenticated as error:

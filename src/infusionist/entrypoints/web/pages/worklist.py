@@ -20,7 +20,7 @@ from fastapi.responses import RedirectResponse
 from infusionist.domain.errors import InfusionistError
 from infusionist.domain.records import Context
 from infusionist.entrypoints.web.dependencies import ServicesDep
-from infusionist.entrypoints.web.pages.common import PageContext, render
+from infusionist.entrypoints.web.pages.common import PageContext, posted_form, render
 from infusionist.entrypoints.web.pages.day_view import symptoms
 from infusionist.services import courses, followup
 from infusionist.services.deps import Deps
@@ -55,7 +55,7 @@ def worklist(request: Request, ctx: PageContext, deps: ServicesDep) -> Any:
 
 @router.post("/worklist/tasks/{task_id}/close")
 async def close(request: Request, ctx: PageContext, deps: ServicesDep, task_id: int) -> Any:
-    form = {k: str(v) for k, v in (await request.form()).items()}
+    form = {k: str(v) for k, v in (await posted_form(request)).items()}
     here = _page_posted_from(form, followup.centre_today(deps))
     try:
         closed = followup.close_task(deps, ctx, task_id, form.get("status", ""),
@@ -72,7 +72,7 @@ async def close(request: Request, ctx: PageContext, deps: ServicesDep, task_id: 
 async def answer(request: Request, ctx: PageContext, deps: ServicesDep, task_id: int) -> Any:
     """The answer to a delayed-reaction call: symptoms (with their onset, in the course's time
     zone) are recorded against that infusion day; none closes the call as done."""
-    data = await request.form()
+    data = await posted_form(request)
     form = {k: str(v) for k, v in data.items()}
     ticked = tuple(str(v) for v in data.getlist("symptoms"))
     here = _page_posted_from(form, followup.centre_today(deps))

@@ -7,10 +7,11 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from infusionist.entrypoints.web.dependencies import ContextDep, ServicesDep
 from infusionist.entrypoints.web.errors import ERROR_RESPONSES
+from infusionist.entrypoints.web.schemas import Input
 from infusionist.services import followup
 
 router = APIRouter(tags=["follow-up"], responses=ERROR_RESPONSES)
@@ -51,9 +52,7 @@ class WorklistOut(BaseModel):
     tasks: list[WorklistTask]
 
 
-class TaskCloseIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class TaskCloseIn(Input):
     status: Literal["done", "cancelled"]
     reason: str | None = Field(default=None, max_length=1000,
                                description="Required to cancel and to close a physician's review")
@@ -86,9 +85,7 @@ def close_task(body: TaskCloseIn, ctx: ContextDep, deps: ServicesDep,
     return followup.close_task(deps, ctx, task_id, body.status, body.reason)
 
 
-class CallAnswerIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CallAnswerIn(Input):
     symptoms: list[str] = Field(default_factory=list, max_length=50,
                                 description="Symptom ids the patient reports; empty: none")
     onset: AwareDatetime | None = Field(default=None,

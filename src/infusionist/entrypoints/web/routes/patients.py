@@ -5,11 +5,11 @@ from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Path
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from infusionist.entrypoints.web.dependencies import ContextDep, ServicesDep
 from infusionist.entrypoints.web.errors import ERROR_RESPONSES
-from infusionist.entrypoints.web.schemas import CourseIn, CourseOut, PatientIn, PatientOut
+from infusionist.entrypoints.web.schemas import CourseIn, CourseOut, Input, PatientIn, PatientOut
 from infusionist.services import courses, lab_results, patients
 
 router = APIRouter(tags=["patients"], responses=ERROR_RESPONSES)
@@ -51,14 +51,19 @@ def create_course(body: CourseIn, ctx: ContextDep, deps: ServicesDep,
 
 
 
-class LabResultIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+# Product default: a laboratory number has at most 12 digits, 6 of them after the point (finite:
+# NaN and Infinity are refused), which every analyte's unit fits and the stored text column holds.
+LAB_DIGITS, LAB_DECIMALS = 12, 6
 
+
+class LabResultIn(Input):
     analyte: str = Field(min_length=1, max_length=60, description="Protocol analyte id, e.g. platelets")
-    value: Decimal | None = Field(description="Required: 0 is a value, null is refused (LAB-VALUE-MISSING)")
+    value: Decimal | None = Field(max_digits=LAB_DIGITS, decimal_places=LAB_DECIMALS,
+                                  description="Required: 0 is a value, null is refused (LAB-VALUE-MISSING)")
     unit: str = Field(min_length=1, max_length=30, description="UCUM unit, e.g. 10*9/L")
-    reference_low: Decimal | None = None
-    reference_high: Decimal | None = None
+    reference_low: Decimal | None = Field(default=None, max_digits=LAB_DIGITS, decimal_places=LAB_DECIMALS)
+    reference_high: Decimal | None = Field(default=None, max_digits=LAB_DIGITS,
+                                           decimal_places=LAB_DECIMALS)
     taken_on: dt.date
     course_id: int | None = Field(default=None, ge=1, le=2**31 - 1,
                                   description="Default: the patient's latest course")
