@@ -32,6 +32,7 @@ class CreateCourse:
     infusion_start: time = time(9, 0)
     timezone: str | None = None
     previous_course_end: date | None = None
+    chair_ids: tuple[int, ...] = ()  # one chair per day (a choice of "find the first start")
 
 
 def centre_config(uow: UnitOfWork, centre_id: str) -> CentreConfig:
@@ -67,6 +68,11 @@ def create_course(deps: Deps, ctx: Context, command: CreateCourse) -> dict[str, 
             created_at=deps.clock.now(), created_by=ctx.actor.username,
             first_day=plan.first_day, last_day=plan.last_day,
         ))
+        # Every day holds a chair in the same transaction (refused: nothing is stored).
+        from infusionist.services.bookings import book_course  # bookings builds on this module
+
+        book_course(deps, uow, ctx, patient.centre_id, course.id, plan, chair_ids=command.chair_ids,
+                    previous_course_end=command.previous_course_end)
         for task in tasks_from_plan(plan.activities, command.course, deps.protocol):
             uow.tasks.add(FollowUpTask(
                 course_id=course.id, activity_id=task.id, name=task.name, kind=task.kind.value,
