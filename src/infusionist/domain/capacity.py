@@ -149,6 +149,24 @@ class Booking:
     day: int = 0
 
 
+@dataclass(frozen=True)
+class CalendarEntry:
+    """One booked day as a calendar shows it: who (name or pseudonym, by role), day n of N."""
+
+    booking_id: int
+    chair: str
+    patient: str
+    course: int
+    day: int
+    of_days: int
+    start: datetime
+    end: datetime
+
+    @property
+    def summary(self) -> str:
+        return f"{self.patient}: course {self.course}, day {self.day} of {self.of_days}"
+
+
 def course_shape(plan: CoursePlan) -> tuple[DayShape, ...]:
     """Each day's chair time, from the plan (PROT-09 premedication 60 min before, PROT-14 4 h
     infusion, PROT-16 30 min flush, PROT-17 2 h observation, for the alemtuzumab protocol)."""

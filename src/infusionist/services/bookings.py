@@ -21,6 +21,7 @@ from infusionist.domain.access import Permission, require, sees_identity
 from infusionist.domain.capacity import (
     SEARCH_DAYS,
     Booking,
+    CalendarEntry,
     Choice,
     DayShape,
     Schedule,
@@ -44,6 +45,7 @@ from infusionist.services.ports import UnitOfWork
 from infusionist.services.unit import load_unit
 
 CHOICES = 3
+HORIZON = timedelta(days=SEARCH_DAYS + 31)  # the bookings read for a search: a year and a course
 
 
 @dataclass(frozen=True)
@@ -123,7 +125,7 @@ def find_first_starts(deps: Deps, ctx: Context, query: FindStart) -> dict[str, A
                             previous_course_end=previous)
         shape = _shape(deps, config, patient, query.course, _first_valid_day(dates_for, earliest),
                        previous, str(unit.zone))
-        schedule = schedule_from(uow, unit, earliest, earliest + timedelta(days=SEARCH_DAYS + 31))
+        schedule = schedule_from(uow, unit, earliest, earliest + HORIZON)
     choices = first_starts(schedule, shape, earliest, dates_for, count=CHOICES)
     return {"patient_id": patient.id, "course": query.course,
             "previous_course_end": previous.isoformat() if previous else None,
@@ -169,7 +171,7 @@ def book_course(deps: Deps, uow: UnitOfWork, ctx: Context, centre_id: str, cours
         raise BookingRefused("CHAIR-CHOICE-INVALID",
                              f"Choose one chair for each of the {len(shape)} days of the course.",
                              details={"chair_ids": f"{len(shape)} chairs expected"})
-    schedule = schedule_from(uow, unit, plan.first_day, plan.last_day)
+    schedule = schedule_from(uow, unit, plan.first_day, plan.first_day + HORIZON)  # and next fits
     now = deps.clock.now()
     records: list[BookingRecord] = []
     try:
@@ -219,7 +221,7 @@ def _with_next_choice(error: ChairConflict | BookingRefused, uow: UnitOfWork, un
                       ours: set[int]) -> ChairConflict | BookingRefused:
     """The refusal with the next course start that fits now (without this attempt's bookings,
     which the rollback undoes)."""
-    schedule = schedule_from(uow, unit, first_day, first_day + timedelta(days=SEARCH_DAYS + 31))
+    schedule = schedule_from(uow, unit, first_day, first_day + HORIZON)
     for booking_id in ours:
         if schedule.get(booking_id) is not None:
             schedule.cancel(booking_id)
@@ -274,7 +276,7 @@ def move_booking(deps: Deps, ctx: Context, booking_id: int, infusion_start: date
                          chair_minutes=int((old.slot.end - old.slot.start).total_seconds() // 60))
         slot = slot_for(shape, chair_id or booking.chair_id, infusion_start, unit.rules.turnover_minutes)
         day = slot.local_date(unit.zone)
-        schedule = schedule_from(uow, unit, day, day)
+        schedule = schedule_from(uow, unit, day, day + HORIZON)  # the day and its next fits
         schedule.check(slot, ignore=booking_id, shape=shape)
         uow.bookings.cancel(booking_id, deps.clock.now(), ctx.actor.username, f"moved: {reason}")
         moved = uow.bookings.add(_record(slot, booking.course_id, booking.day, deps.clock.now(), ctx))
@@ -348,3 +350,27 @@ def _day_load(schedule: Schedule, unit: Unit, day: date) -> dict[str, Any]:
             "occupancy_percent": round(100 * used / (chairs * open_minutes))
             if chairs and open_minutes else 0,
             "most_at_once": peak, "staff_limit": limit}
+
+
+def chair_entries(deps: Deps, ctx: Context, chair_id: int, first: date, last: date,
+                  centre_id: str = "default") -> tuple[str, list[CalendarEntry]]:
+    """One chair's booked days from ``first`` to ``last`` (local dates), for its calendar feed."""
+    require(ctx.actor.role, Permission.READ_PSEUDONYMISED)
+    identity = sees_identity(ctx.actor.role)
+    with deps.uow() as uow:
+        unit = load_unit(uow, centre_id)
+        chair = unit.chair(chair_id)
+        if chair is None:
+            raise NotFound("CHAIR-NOT-FOUND", f"The unit has no chair {chair_id}.",
+                           details={"chair_id": "unknown"})
+        rows = [r for r in uow.bookings.calendar(_local_midnight(first, unit),
+                                                 _local_midnight(last + timedelta(days=1), unit))
+                if r.booking.chair_id == chair_id]
+        days_of = {r.booking.course_id: len(known_course(deps, uow, r.booking.course_id)[1].days)
+                   for r in rows}
+    return chair.name, [
+        CalendarEntry(booking_id=r.booking.id, chair=chair.name,
+                      patient=r.patient_name if identity else r.pseudonym, course=r.course,
+                      day=r.booking.day, of_days=days_of[r.booking.course_id],
+                      start=r.booking.starts_at, end=r.booking.ends_at)
+        for r in rows]

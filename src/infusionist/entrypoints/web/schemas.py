@@ -101,6 +101,9 @@ class CourseIn(_In):
     infusion_start: time = time(9, 0)
     timezone: str | None = Field(default=None, max_length=64)
     previous_course_end: date | None = None
+    chair_ids: list[int] = Field(default=[], max_length=31, description=(
+        "One chair per infusion day (a choice of GET /schedule/first-starts); default: the first "
+        "chair free on each day. A unit with chairs books every day or refuses the course."))
 
 
 class CourseOut(BaseModel):
