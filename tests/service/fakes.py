@@ -23,6 +23,7 @@ from infusionist.domain.records import (
     LabResultRecord,
     PatientRecord,
     SessionRecord,
+    SlotRow,
     StoredEvent,
     User,
     WorklistCounts,
@@ -311,6 +312,10 @@ class _Bookings(_ById):
 
     def live_between(self, first: datetime, last: datetime) -> list[BookingRecord]:
         return sorted((b for b in self._live() if first <= b.starts_at < last), key=lambda b: b.starts_at)
+
+    def live_slots_between(self, first: datetime, last: datetime) -> list[SlotRow]:
+        return [SlotRow(b.id, b.chair_id, b.course_id, b.day, b.starts_at, b.infusion_at, b.ends_at,
+                        b.held_until) for b in self.live_between(first, last)]
 
     def for_course(self, course_id: int) -> list[BookingRecord]:
         return sorted((b for b in self._live() if b.course_id == course_id), key=lambda b: b.day)

@@ -185,9 +185,43 @@ def slot_for(shape: DayShape, chair_id: int, infusion_start: datetime, turnover:
                 held_until=plus_minutes(end, turnover))
 
 
-def _half_hour(moment: datetime, zone: tzinfo) -> tuple[date, int]:
+def _half_hour(moment: datetime, zone: tzinfo) -> int:
     local = moment.astimezone(zone)
-    return local.date(), (local.hour * 60 + local.minute) // 30
+    return (local.hour * 60 + local.minute) // 30
+
+
+class _Day:
+    """One local date's bookings, indexed for the checks: times as POSIX seconds (comparing
+    aware datetimes of different zones is slow), each chair's held times, the infusion starts
+    per half hour and the patients' times in the unit."""
+
+    __slots__ = ("by_chair", "closes", "hours", "open", "opens", "patients", "starts")
+
+    def __init__(self, unit: Unit, day: date, bookings: Iterable[Booking]) -> None:
+        self.hours = unit.rules.hours_on(day)
+        self.open = self.hours is not None and day not in unit.closed_days
+        self.opens = self.closes = 0.0
+        if self.hours is not None:
+            self.opens = at_wall_clock(day, self.hours.opens, unit.zone).timestamp()
+            self.closes = at_wall_clock(day, self.hours.closes, unit.zone).timestamp()
+        self.by_chair: dict[int, list[tuple[float, float, Booking]]] = defaultdict(list)
+        self.starts: dict[int, int] = defaultdict(int)
+        self.patients: list[tuple[float, float]] = []
+        for booking in bookings:
+            slot = booking.slot
+            start = slot.start.timestamp()
+            self.by_chair[slot.chair_id].append((start, slot.held_until.timestamp(), booking))
+            self.starts[_half_hour(slot.infusion_start, unit.zone)] += 1
+            self.patients.append((start, slot.end.timestamp()))
+
+    def taken_by(self, chair_id: int, start: float, held: float) -> Booking | None:
+        return next((b for s, h, b in self.by_chair.get(chair_id, ()) if s < held and start < h), None)
+
+    def most_at_once(self, start: float, end: float) -> int:
+        """The most patients in the unit at one moment of ``start`` .. ``end``."""
+        overlapping = [(s, e) for s, e in self.patients if s < end and start < e]
+        moments = [start, *(s for s, _ in overlapping if s > start)]
+        return max((sum(1 for s, e in overlapping if s <= m < e) for m in moments), default=0)
 
 
 class Schedule:
@@ -198,6 +232,7 @@ class Schedule:
         self.unit = unit
         self._by_id: dict[int, Booking] = {}
         self._by_date: dict[date, list[Booking]] = defaultdict(list)
+        self._days: dict[date, _Day] = {}
         for booking in bookings:
             self._put(booking)
 
@@ -212,45 +247,68 @@ class Schedule:
     def get(self, booking_id: int) -> Booking | None:
         return self._by_id.get(booking_id)
 
+    def _day(self, day: date, ignore: int | None = None) -> _Day:
+        bookings = self._by_date.get(day, [])
+        if ignore is not None and any(b.id == ignore for b in bookings):
+            return _Day(self.unit, day, (b for b in bookings if b.id != ignore))
+        index = self._days.get(day)
+        if index is None:
+            index = self._days[day] = _Day(self.unit, day, bookings)
+        return index
+
     # -- the rules -------------------------------------------------------------------------
 
-    def problem(self, slot: Slot, *, ignore: int | None = None) -> tuple[str, str] | None:
-        """Why ``slot`` cannot be booked (code, sentence), or None when it can."""
-        unit = self.unit
-        chair = unit.chair(slot.chair_id)
-        if chair is None or not chair.active:
-            return ("CHAIR-UNKNOWN", "That chair is not in use in the unit")
-        zone = unit.zone
-        day = slot.local_date(zone)
-        hours = unit.rules.hours_on(day)
-        if hours is None or day in unit.closed_days:
+    def _unit_problem(self, slot: Slot, day: date, index: _Day) -> tuple[str, str] | None:
+        """What refuses ``slot`` whichever chair it takes: hours, starts, staff."""
+        zone, hours = self.unit.zone, index.hours
+        if hours is None or not index.open:
             return ("CHAIR-UNIT-CLOSED", f"The unit is closed on {day:%A %d %B %Y}")
-        opens, closes = at_wall_clock(day, hours.opens, zone), at_wall_clock(day, hours.closes, zone)
-        if slot.start < opens or slot.end > closes or slot.end.astimezone(zone).date() != day:
+        start, end = slot.start.timestamp(), slot.end.timestamp()
+        if start < index.opens or end > index.closes:
             return ("CHAIR-OUTSIDE-HOURS",
                     f"The day needs the chair from {slot.start.astimezone(zone):%H:%M} to "
                     f"{slot.end.astimezone(zone):%H:%M}, and the unit is open from "
                     f"{hours.opens:%H:%M} to {hours.closes:%H:%M} on {day:%A}s")
-        same_day = [b for b in self._by_date.get(day, []) if b.id != ignore]
-        for other in same_day:
-            if (other.slot.chair_id == slot.chair_id and other.slot.start < slot.held_until
-                    and slot.start < other.slot.held_until):
-                return ("CHAIR-TAKEN",
-                        f"{chair.name} is taken from {other.slot.start.astimezone(zone):%H:%M} "
-                        f"to {other.slot.held_until.astimezone(zone):%H:%M} on {day:%d %B %Y}")
         bucket = _half_hour(slot.infusion_start, zone)
-        starts = sum(1 for b in same_day if _half_hour(b.slot.infusion_start, zone) == bucket)
-        if starts >= unit.rules.max_starts_per_half_hour:
+        starts = index.starts.get(bucket, 0)
+        if starts >= self.unit.rules.max_starts_per_half_hour:
             return ("CHAIR-STARTS-FULL",
-                    f"{starts} infusions already start between "
-                    f"{_bucket_time(bucket[1])} and {_bucket_time(bucket[1] + 1)} on {day:%d %B %Y}, "
-                    f"the most the unit's nurses can start in one half hour")
-        limit = unit.rules.running_limit(day)
-        if _most_at_once(slot, same_day) + 1 > limit:
+                    f"{starts} infusions already start between {_bucket_time(bucket)} and "
+                    f"{_bucket_time(bucket + 1)} on {day:%d %B %Y}, the most the unit's nurses can "
+                    "start in one half hour")
+        limit = self.unit.rules.running_limit(day)
+        if index.most_at_once(start, end) + 1 > limit:
             return ("CHAIR-STAFF-FULL",
                     f"The nurses on duty on {day:%A %d %B %Y} can look after {limit} patients at "
                     f"once, and that many are already in the unit then")
         return None
+
+    def problem(self, slot: Slot, *, ignore: int | None = None) -> tuple[str, str] | None:
+        """Why ``slot`` cannot be booked (code, sentence), or None when it can."""
+        chair = self.unit.chair(slot.chair_id)
+        if chair is None or not chair.active:
+            return ("CHAIR-UNKNOWN", "That chair is not in use in the unit")
+        day = slot.local_date(self.unit.zone)
+        index = self._day(day, ignore)
+        if index.open and index.hours is not None and index.opens <= slot.start.timestamp() \
+                and slot.end.timestamp() <= index.closes:
+            other = index.taken_by(slot.chair_id, slot.start.timestamp(), slot.held_until.timestamp())
+            if other is not None:
+                zone = self.unit.zone
+                return ("CHAIR-TAKEN",
+                        f"{chair.name} is taken from {other.slot.start.astimezone(zone):%H:%M} "
+                        f"to {other.slot.held_until.astimezone(zone):%H:%M} on {day:%d %B %Y}")
+        return self._unit_problem(slot, day, index)
+
+    def free_chairs(self, shape: DayShape, infusion_start: datetime) -> list[int]:
+        """The active chairs a day of ``shape`` starting its infusion then may take, in order."""
+        probe = slot_for(shape, 0, infusion_start, self.unit.rules.turnover_minutes)
+        day = probe.local_date(self.unit.zone)
+        index = self._day(day)
+        if self._unit_problem(probe, day, index) is not None:
+            return []
+        start, held = probe.start.timestamp(), probe.held_until.timestamp()
+        return [c.id for c in self.unit.active_chairs if index.taken_by(c.id, start, held) is None]
 
     def check(self, slot: Slot, *, ignore: int | None = None, shape: DayShape | None = None) -> None:
         """Refuse ``slot`` with its ``CHAIR-*`` code and the next time that fits."""
@@ -278,15 +336,19 @@ class Schedule:
                  not_before: datetime | None = None) -> Slot | None:
         """The earliest slot for one day of ``shape`` on ``from_day`` or later (and not before
         ``not_before``), on any active chair."""
+        turnover = self.unit.rules.turnover_minutes
         for offset in range(SEARCH_DAYS):
             day = from_day + timedelta(days=offset)
             for start in self.start_times(shape, day):
                 if not_before is not None and start < not_before:
                     continue
-                for chair in self.unit.active_chairs:
-                    slot = slot_for(shape, chair.id, start, self.unit.rules.turnover_minutes)
-                    if self.problem(slot, ignore=ignore) is None:
-                        return slot
+                if ignore is None:
+                    chairs = self.free_chairs(shape, start)
+                else:
+                    chairs = [c.id for c in self.unit.active_chairs
+                              if self.problem(slot_for(shape, c.id, start, turnover), ignore=ignore) is None]
+                if chairs:
+                    return slot_for(shape, chairs[0], start, turnover)
         return None
 
     def start_times(self, shape: DayShape, day: date) -> Iterator[datetime]:
@@ -326,12 +388,16 @@ class Schedule:
         return booking
 
     def _put(self, booking: Booking) -> None:
+        day = booking.slot.local_date(self.unit.zone)
         self._by_id[booking.id] = booking
-        self._by_date[booking.slot.local_date(self.unit.zone)].append(booking)
+        self._by_date[day].append(booking)
+        self._days.pop(day, None)
 
     def _drop(self, booking: Booking) -> None:
+        day = booking.slot.local_date(self.unit.zone)
         del self._by_id[booking.id]
-        self._by_date[booking.slot.local_date(self.unit.zone)].remove(booking)
+        self._by_date[day].remove(booking)
+        self._days.pop(day, None)
 
 
 _CONFLICTS = frozenset({"CHAIR-TAKEN", "CHAIR-STARTS-FULL", "CHAIR-STAFF-FULL"})
@@ -339,13 +405,6 @@ _CONFLICTS = frozenset({"CHAIR-TAKEN", "CHAIR-STARTS-FULL", "CHAIR-STAFF-FULL"})
 
 def _bucket_time(bucket: int) -> str:
     return f"{bucket // 2:02d}:{30 * (bucket % 2):02d}"
-
-
-def _most_at_once(slot: Slot, others: Sequence[Booking]) -> int:
-    """How many of ``others`` are in the unit at once at some moment of ``slot``'s patient time."""
-    overlapping = [b.slot for b in others if b.slot.start < slot.end and slot.start < b.slot.end]
-    moments = [slot.start, *(s.start for s in overlapping if s.start > slot.start)]
-    return max((sum(1 for s in overlapping if s.start <= m < s.end) for m in moments), default=0)
 
 
 # -- find the first start ------------------------------------------------------------------
@@ -396,23 +455,21 @@ def first_starts(schedule: Schedule, shape: Sequence[DayShape], earliest: date, 
 def _fit_course(schedule: Schedule, shape: Sequence[DayShape], dates: list[date]) -> Choice | None:
     unit = schedule.unit
     turnover = unit.rules.turnover_minutes
-    first = shape[0]
-    local_zone = unit.zone
-    for start in schedule.start_times(first, dates[0]):
-        clock = start.astimezone(local_zone).time()
-        starts = [at_wall_clock(d, clock, local_zone) for d in dates]
-        for chair in unit.active_chairs:  # the same chair every day
-            slots = [slot_for(s, chair.id, t, turnover) for s, t in zip(shape, starts, strict=True)]
-            if all(schedule.problem(slot) is None for slot in slots):
-                return Choice(first_day=dates[0], infusion_start=clock, slots=tuple(slots))
-        mixed = []
+    zone = unit.zone
+    for start in schedule.start_times(shape[0], dates[0]):
+        clock = start.astimezone(zone).time()
+        starts = [at_wall_clock(d, clock, zone) for d in dates]
+        free: list[list[int]] = []
         for day_shape, moment in zip(shape, starts, strict=True):
-            slot = next((candidate for chair in unit.active_chairs
-                         if schedule.problem(candidate := slot_for(day_shape, chair.id, moment, turnover))
-                         is None), None)
-            if slot is None:
+            chairs = schedule.free_chairs(day_shape, moment)
+            if not chairs:
                 break
-            mixed.append(slot)
+            free.append(chairs)
         else:
-            return Choice(first_day=dates[0], infusion_start=clock, slots=tuple(mixed))
+            common = set.intersection(*(set(f) for f in free))
+            # The same chair every day when one is free all along; else each day's first free.
+            chosen = ([next(c.id for c in unit.active_chairs if c.id in common)] * len(free) if common
+                      else [f[0] for f in free])
+            return Choice(first_day=dates[0], infusion_start=clock, slots=tuple(
+                slot_for(s, c, t, turnover) for s, c, t in zip(shape, chosen, starts, strict=True)))
     return None

@@ -177,6 +177,19 @@ class BookingRecord:
     cancel_reason: str | None = None
 
 
+class SlotRow(NamedTuple):
+    """A live booking as the booking rules read it (one row of the search's query)."""
+
+    id: int
+    chair_id: int
+    course_id: int
+    day: int
+    starts_at: datetime
+    infusion_at: datetime
+    ends_at: datetime
+    held_until: datetime
+
+
 class CalendarRow(NamedTuple):
     """A live booking with its course and patient, for the unit's calendar (one query)."""
 

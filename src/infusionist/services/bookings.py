@@ -35,7 +35,7 @@ from infusionist.domain.centre import CentreConfig, configure
 from infusionist.domain.course_days import infusion_dates
 from infusionist.domain.errors import BookingRefused, ChairConflict, NotFound, PlanningError
 from infusionist.domain.planning import CoursePlan, Patient
-from infusionist.domain.records import BookingRecord, Context, CourseRecord, PatientRecord
+from infusionist.domain.records import BookingRecord, Context, CourseRecord, PatientRecord, SlotRow
 from infusionist.services import audit
 from infusionist.services.courses import centre_config, known_course, load_course
 from infusionist.services.deps import Deps
@@ -81,12 +81,12 @@ def _local_midnight(day: date, unit: Unit) -> datetime:
 def schedule_from(uow: UnitOfWork, unit: Unit, first: date, last: date) -> Schedule:
     """The unit's live bookings on local dates ``first`` .. ``last``."""
     chair_ids = {c.id for c in unit.chairs}
-    rows = uow.bookings.live_between(_local_midnight(first, unit),
-                                     _local_midnight(last + timedelta(days=1), unit))
+    rows = uow.bookings.live_slots_between(_local_midnight(first, unit),
+                                           _local_midnight(last + timedelta(days=1), unit))
     return Schedule(unit, (_booking(r) for r in rows if r.chair_id in chair_ids))
 
 
-def _booking(row: BookingRecord) -> Booking:
+def _booking(row: BookingRecord | SlotRow) -> Booking:
     return Booking(id=row.id, course_id=row.course_id, day=row.day,
                    slot=Slot(chair_id=row.chair_id, start=row.starts_at, infusion_start=row.infusion_at,
                              end=row.ends_at, held_until=row.held_until))
@@ -134,13 +134,26 @@ def find_first_starts(deps: Deps, ctx: Context, query: FindStart) -> dict[str, A
             "choices": [choice_view(c, unit) for c in choices]}
 
 
+_SHAPES: dict[tuple[str, ...], tuple[DayShape, ...]] = {}
+_SHAPE_CACHE_SIZE = 256
+
+
 def _shape(deps: Deps, config: CentreConfig, patient: PatientRecord, course: int, first_day: date,
            previous: date | None, zone: str) -> tuple[DayShape, ...]:
-    """The course's chair time per day, from a plan of it (the plan is the one source)."""
-    plan = plan_course_for(deps.protocol, config, PlanCourseCommand(
-        patient=planner_patient(patient), course=course, first_day=first_day,
-        infusion_start=time(9, 0), timezone=zone, previous_course_end=previous))
-    return course_shape(plan)
+    """The course's chair time per day, from a plan of it (the plan is the one source). The
+    shape depends on the protocol, the centre's configuration, the course and the patient's
+    facts, not on the date: it is kept per process for those."""
+    key = (deps.protocol.id, deps.protocol.version, config.model_dump_json(), str(course), patient.sex,
+           str(patient.childbearing_potential), str(patient.weight_kg), zone)
+    shape = _SHAPES.get(key)
+    if shape is None:
+        plan = plan_course_for(deps.protocol, config, PlanCourseCommand(
+            patient=planner_patient(patient), course=course, first_day=first_day,
+            infusion_start=time(9, 0), timezone=zone, previous_course_end=previous))
+        if len(_SHAPES) >= _SHAPE_CACHE_SIZE:
+            _SHAPES.clear()
+        shape = _SHAPES[key] = course_shape(plan)
+    return shape
 
 
 def choice_view(choice: Choice, unit: Unit) -> dict[str, Any]:

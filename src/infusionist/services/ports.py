@@ -21,6 +21,7 @@ from infusionist.domain.records import (
     LabResultRecord,
     PatientRecord,
     SessionRecord,
+    SlotRow,
     StoredEvent,
     User,
     WorklistCounts,
@@ -207,6 +208,10 @@ class BookingRepository(Protocol):
 
     def live_between(self, first: datetime, last: datetime) -> list[BookingRecord]:
         """Live bookings starting in ``[first, last)``, by start time."""
+        ...
+
+    def live_slots_between(self, first: datetime, last: datetime) -> list[SlotRow]:
+        """The same as ``live_between``, as plain rows of the columns the booking rules read."""
         ...
 
     def for_course(self, course_id: int) -> list[BookingRecord]: ...
