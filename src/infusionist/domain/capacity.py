@@ -22,9 +22,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
+from typing import NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -126,8 +127,7 @@ class DayShape:
     chair_minutes: int  # chair start to the end of observation
 
 
-@dataclass(frozen=True)
-class Slot:
+class Slot(NamedTuple):  # a tuple: the search builds thousands
     """A patient's time in a chair: ``start`` .. ``end`` (end of observation); the chair is held
     until ``held_until`` (``end`` plus turnover)."""
 
@@ -141,8 +141,7 @@ class Slot:
         return self.start.astimezone(zone).date()
 
 
-@dataclass(frozen=True)
-class Booking:
+class Booking(NamedTuple):
     id: int
     slot: Slot
     course_id: int = 0
@@ -378,7 +377,7 @@ class Schedule:
         old = self._by_id[booking_id]
         self.check(slot, ignore=booking_id)
         self._drop(old)
-        moved = replace(old, slot=slot)
+        moved = old._replace(slot=slot)
         self._put(moved)
         return moved
 
