@@ -126,9 +126,10 @@ def main() -> None:
     parser.add_argument("--database-url", default=None)
     args = parser.parse_args()
     print(f"find the first start of course 1: {args.chairs} chairs, median (slowest) of {args.runs} runs")
-    for label, bookings, load in (("baseline: empty unit", 0, "full"),
-                                  (f"{args.bookings} bookings, full weeks first", args.bookings, "full"),
-                                  (f"{args.bookings} bookings, spread over 26 weeks", args.bookings, "spread")):
+    loads = (("baseline: empty unit", 0, "full"),
+             (f"{args.bookings} bookings, full weeks first", args.bookings, "full"),
+             (f"{args.bookings} bookings, spread over 26 weeks", args.bookings, "spread"))
+    for label, bookings, load in loads:
         with tempfile.TemporaryDirectory() as folder:
             url = args.database_url or f"sqlite:///{Path(folder) / 'bench.db'}"
             median, slowest, answer = measure(url, args.chairs, bookings, load, args.runs)

@@ -50,7 +50,7 @@ def slot(chair: int, day: date, infusion: str, shape: DayShape = ALEMTUZUMAB_DAY
     return slot_for(shape, chair, at(day, infusion), turnover)
 
 
-def test_the_chair_time_is_the_plans_from_premedication_to_the_end_of_observation(make_plan) -> None:
+def test_the_chair_time_is_the_plans_from_premedication_to_observation_end__PROT_09_PROT_14_PROT_16_PROT_17(make_plan) -> None:
     """PROT-09, PROT-14, PROT-16, PROT-17: 60 min premedication + 240 min infusion + 30 min flush
     + 120 min observation = 450 min in the chair, every day of course 1."""
     plan = make_plan(first_day=MONDAY)

@@ -120,11 +120,11 @@ def find_first_starts(deps: Deps, ctx: Context, query: FindStart) -> dict[str, A
         unit = load_unit(uow, patient.centre_id, query.timezone)
         _require_chairs(unit)
         today = deps.clock.now().astimezone(unit.zone).date()
-        earliest = max(query.after or today, today)
         dates_for = partial(infusion_dates, configure(deps.protocol, config), query.course,
                             previous_course_end=previous)
-        shape = _shape(deps, config, patient, query.course, _first_valid_day(dates_for, earliest),
-                       previous, str(unit.zone))
+        # The search starts on the first day the course rules allow (course 2: a year on).
+        earliest = _first_valid_day(dates_for, max(query.after or today, today))
+        shape = _shape(deps, config, patient, query.course, earliest, previous, str(unit.zone))
         schedule = schedule_from(uow, unit, earliest, earliest + HORIZON)
     choices = first_starts(schedule, shape, earliest, dates_for, count=CHOICES)
     return {"patient_id": patient.id, "course": query.course,
