@@ -239,3 +239,27 @@ def test_postgresql_itself_refuses_two_live_bookings_overlapping_on_a_chair(
     with engine_of(deps).begin() as connection:  # after the turnover: allowed
         connection.execute(insert, {"course": course, "start": berlin(MONDAY_DATE, "15:45"),
                                     "end": berlin(MONDAY_DATE, "16:00")})
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_unit_page_is_changed_by_the_admin_only_and_refusals_write_nothing(
+        client_as: ClientFactory, base_url: str, deps: Deps) -> None:
+    set_up_unit(client_as, chairs=1)
+    nurse_cookies, admin_cookies = client_as(Role.NURSE).cookies, client_as(Role.ADMIN).cookies
+    with httpx.Client(base_url=base_url, cookies=nurse_cookies) as pages, \
+            httpx.Client(base_url=base_url, cookies=admin_cookies) as admin:
+        assert pages.get("/unit").status_code == 200  # every role reads the unit
+        before = snapshot(deps)
+        refused = pages.post("/unit/chairs", data={"name": "Sneaky chair"})
+        assert refused.status_code == 403
+        bad = admin.post("/unit/rules", data={"monday_opens": "18:00", "monday_closes": "08:00",
+                                              "turnover_minutes": "15", "max_starts_per_half_hour": "2",
+                                              "max_running_per_nurse": "4"})
+        assert bad.status_code == 303 and "open%20before%20it%20closes" in bad.headers["location"]
+        not_a_number = admin.post("/unit/rules", data={"turnover_minutes": "a quarter"})
+        assert not_a_number.status_code == 303 and "whole%20number" in not_a_number.headers["location"]
+        assert snapshot(deps) == before
+        added = admin.post("/unit/chairs", data={"name": "Bed 2", "kind": "bed"})
+        assert added.status_code == 303 and "notice=" in added.headers["location"]
+        chairs = admin.get("/api/v1/centres/default/unit").json()["chairs"]
+        assert [c["name"] for c in chairs] == ["Chair 1", "Bed 2"]

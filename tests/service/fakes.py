@@ -18,6 +18,7 @@ from infusionist.domain.errors import ChairConflict, Conflict
 from infusionist.domain.records import (
     ApiToken,
     BookingRecord,
+    CalendarRow,
     CourseRecord,
     FollowUpTask,
     LabResultRecord,
@@ -84,7 +85,7 @@ class FakeUnitOfWork:
         self.devices = FakeDevices(self.t["devices"])
         self.chairs = _Chairs(self.t["chairs"])
         self.unit_settings = _Centres(self.t["unit_settings"])
-        self.bookings = _Bookings(self.t["bookings"])
+        self.bookings = _Bookings(self.t["bookings"], self.t["courses"], self.t["patients"])
         return self
 
     def __exit__(self, *_: object) -> None:
@@ -302,6 +303,10 @@ class _Chairs:
 
 
 class _Bookings(_ById):
+    def __init__(self, rows: dict[Any, Any], courses: dict[Any, Any], patients: dict[Any, Any]) -> None:
+        super().__init__(rows)
+        self.courses, self.patients = courses, patients
+
     def _live(self) -> list[BookingRecord]:
         return [b for b in self.rows.values() if b.cancelled_at is None]
 
@@ -320,8 +325,13 @@ class _Bookings(_ById):
     def for_course(self, course_id: int) -> list[BookingRecord]:
         return sorted((b for b in self._live() if b.course_id == course_id), key=lambda b: b.day)
 
-    def calendar(self, first: datetime, last: datetime) -> list[Any]:
-        raise NotImplementedError("the calendar joins patients: tested on the real databases")
+    def calendar(self, first: datetime, last: datetime) -> list[CalendarRow]:
+        rows = []
+        for booking in self.live_between(first, last):
+            course = self.courses[booking.course_id]
+            patient = self.patients[course.patient_id]
+            rows.append(CalendarRow(booking, patient.id, patient.name, patient.pseudonym, course.number))
+        return rows
 
     def cancel(self, booking_id: int, at: datetime, by: str, reason: str) -> bool:
         booking = self.rows.get(booking_id)
