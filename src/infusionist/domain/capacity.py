@@ -246,6 +246,11 @@ class Schedule:
     def get(self, booking_id: int) -> Booking | None:
         return self._by_id.get(booking_id)
 
+    def add(self, bookings: Iterable[Booking]) -> None:
+        """Take in bookings read later (of dates not read before), without the rules' check."""
+        for booking in bookings:
+            self._put(booking)
+
     def _day(self, day: date, ignore: int | None = None) -> _Day:
         bookings = self._by_date.get(day, [])
         if ignore is not None and any(b.id == ignore for b in bookings):
@@ -422,7 +427,7 @@ DatesFor = Callable[[date], list[date]]
 
 
 def first_starts(schedule: Schedule, shape: Sequence[DayShape], earliest: date, dates_for: DatesFor,
-                 *, count: int = 3) -> list[Choice]:
+                 *, count: int = 3, until: date | None = None) -> list[Choice]:
     """The ``count`` earliest first days (each with its earliest start time) on which every day
     of the course fits into a chair.
 
@@ -430,6 +435,8 @@ def first_starts(schedule: Schedule, shape: Sequence[DayShape], earliest: date, 
     returns the course's dates from a valid first day, or raises ``PlanningError`` with the next
     valid first day in ``details["next_valid_first_day"]``. The same chair is preferred for
     every day of the course; when none is free all along, each day takes the first free chair.
+    ``until``: the schedule holds the bookings up to that date only; a course reaching past it
+    ends the search (the caller reads further and asks again).
     """
     choices: list[Choice] = []
     candidate = earliest
@@ -444,6 +451,8 @@ def first_starts(schedule: Schedule, shape: Sequence[DayShape], earliest: date, 
                 raise
             candidate = date.fromisoformat(following)
             continue
+        if until is not None and dates[-1] > until:
+            break
         choice = _fit_course(schedule, shape, dates)
         if choice is not None:
             choices.append(choice)

@@ -46,6 +46,7 @@ from infusionist.services.unit import load_unit
 
 CHOICES = 3
 HORIZON = timedelta(days=SEARCH_DAYS + 31)  # the bookings read for a search: a year and a course
+FIRST_WINDOW = timedelta(weeks=6)  # read first; then three times as far, and so on
 
 
 @dataclass(frozen=True)
@@ -80,10 +81,14 @@ def _local_midnight(day: date, unit: Unit) -> datetime:
 
 def schedule_from(uow: UnitOfWork, unit: Unit, first: date, last: date) -> Schedule:
     """The unit's live bookings on local dates ``first`` .. ``last``."""
+    return Schedule(unit, _bookings_of(uow, unit, first, last))
+
+
+def _bookings_of(uow: UnitOfWork, unit: Unit, first: date, last: date) -> list[Booking]:
     chair_ids = {c.id for c in unit.chairs}
     rows = uow.bookings.live_slots_between(_local_midnight(first, unit),
                                            _local_midnight(last + timedelta(days=1), unit))
-    return Schedule(unit, (_booking(r) for r in rows if r.chair_id in chair_ids))
+    return [_booking(r) for r in rows if r.chair_id in chair_ids]
 
 
 def _booking(row: BookingRecord | SlotRow) -> Booking:
@@ -125,8 +130,17 @@ def find_first_starts(deps: Deps, ctx: Context, query: FindStart) -> dict[str, A
         # The search starts on the first day the course rules allow (course 2: a year on).
         earliest = _first_valid_day(dates_for, max(query.after or today, today))
         shape = _shape(deps, config, patient, query.course, earliest, previous, str(unit.zone))
-        schedule = schedule_from(uow, unit, earliest, earliest + HORIZON)
-    choices = first_starts(schedule, shape, earliest, dates_for, count=CHOICES)
+        # The bookings are read a few weeks at a time, as far as the search needs them.
+        last = earliest + FIRST_WINDOW
+        schedule = schedule_from(uow, unit, earliest, last)
+        while True:
+            choices = first_starts(schedule, shape, earliest, dates_for, count=CHOICES,
+                                   until=None if last >= earliest + HORIZON else last)
+            if len(choices) >= CHOICES or last >= earliest + HORIZON:
+                break
+            following = min(last + (last - earliest) * 2, earliest + HORIZON)
+            schedule.add(_bookings_of(uow, unit, last + timedelta(days=1), following))
+            last = following
     return {"patient_id": patient.id, "course": query.course,
             "previous_course_end": previous.isoformat() if previous else None,
             "after": earliest.isoformat(), "timezone": str(unit.zone),
