@@ -115,8 +115,8 @@ def _require_chairs(unit: Unit) -> None:
 
 
 def find_first_starts(deps: Deps, ctx: Context, query: FindStart) -> dict[str, Any]:
-    """The three earliest first days (each with its earliest start time and a chair for every
-    day) on which the whole course fits into the unit."""
+    """The three earliest first days from tomorrow (each with its earliest start time and a
+    chair for every day) on which the whole course fits into the unit."""
     require(ctx.actor.role, Permission.PLAN_COURSE)
     with deps.uow() as uow:
         patient = load_patient(uow, query.patient_id)
@@ -124,7 +124,9 @@ def find_first_starts(deps: Deps, ctx: Context, query: FindStart) -> dict[str, A
         previous = query.previous_course_end or stored_course_end(uow, patient.id, query.course)
         unit = load_unit(uow, patient.centre_id, query.timezone)
         _require_chairs(unit)
-        today = deps.clock.now().astimezone(unit.zone).date()
+        # Tomorrow at the earliest: the plan starts the evening before day 1 (and today's
+        # start times may have passed).
+        today = deps.clock.now().astimezone(unit.zone).date() + timedelta(days=1)
         dates_for = partial(infusion_dates, configure(deps.protocol, config), query.course,
                             previous_course_end=previous)
         # The search starts on the first day the course rules allow (course 2: a year on).

@@ -151,3 +151,45 @@ def chair(
             saved = change_chair(deps, ctx, "default", known["id"], change)
     typer.echo(f"chair {saved['id']}: {saved['name']} ({saved['kind']})"
                + ("" if saved["active"] else " - not in use"))
+
+
+@schedule_app.command("cancel")
+def cancel(
+    booking_id: Annotated[int, typer.Argument(min=1, help="The booking's id (GET /courses/{id}/bookings).")],
+    user: UserOption,
+    reason: Annotated[str, typer.Option("--reason", help="Why: a missed day, a day stopped, ...")],
+) -> None:
+    """Free a day's chair (audited)."""
+    from infusionist.services.bookings import cancel_booking
+
+    with reported_errors():
+        deps = deps_for(settings())
+        cancel_booking(deps, user_context(deps, user), booking_id, reason)
+    typer.echo(f"Booking {booking_id} cancelled: its chair is free.")
+
+
+@schedule_app.command("move")
+def move(
+    booking_id: Annotated[int, typer.Argument(min=1, help="The booking's id.")],
+    user: UserOption,
+    infusion_start: Annotated[str, typer.Option(
+        "--infusion-start", help="The new infusion start with its offset, e.g. 2027-01-05T10:30+01:00.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why the day moves.")],
+    chair_id: Annotated[int | None, typer.Option("--chair-id", min=1, help="Another chair.")] = None,
+) -> None:
+    """Move a day to another time or chair; refused with the next time that fits (audited)."""
+    from datetime import datetime
+
+    from infusionist.services.bookings import move_booking
+
+    try:
+        moment = datetime.fromisoformat(infusion_start)
+    except ValueError:
+        fail("INPUT-DATE", f"--infusion-start: {infusion_start!r} is not a date and time.")
+    if moment.tzinfo is None:
+        fail("INPUT-DATE", "--infusion-start: give the UTC offset too, e.g. 2027-01-05T10:30+01:00.")
+    with reported_errors():
+        deps = deps_for(settings())
+        moved = move_booking(deps, user_context(deps, user), booking_id, moment, chair_id, reason)
+    typer.echo(f"Day {moved['day']} now booked as {moved['id']}: {moved['chair']}, chair from "
+               f"{moved['chair_start']} to {moved['chair_end']}.")
