@@ -97,7 +97,7 @@ def _fires(rule: AlertRule, value: Decimal, baseline: Decimal | None) -> bool:
 
 
 def _message(rule: AlertRule, value: Decimal) -> str:
-    return f"{rule.message} Measured: {format_decimal(value)}."
+    return f"{rule.text()} Measured: {format_decimal(value)}."
 
 
 def latest_values(readings: Iterable[Mapping[str, Decimal]]) -> dict[str, Decimal]:
