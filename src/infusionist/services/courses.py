@@ -68,11 +68,6 @@ def create_course(deps: Deps, ctx: Context, command: CreateCourse) -> dict[str, 
             created_at=deps.clock.now(), created_by=ctx.actor.username,
             first_day=plan.first_day, last_day=plan.last_day,
         ))
-        # Every day holds a chair in the same transaction (refused: nothing is stored).
-        from infusionist.services.bookings import book_course  # bookings builds on this module
-
-        book_course(deps, uow, ctx, patient.centre_id, course.id, plan, chair_ids=command.chair_ids,
-                    previous_course_end=command.previous_course_end)
         for task in tasks_from_plan(plan.activities, command.course, deps.protocol):
             uow.tasks.add(FollowUpTask(
                 course_id=course.id, activity_id=task.id, name=task.name, kind=task.kind.value,
@@ -83,6 +78,11 @@ def create_course(deps: Deps, ctx: Context, command: CreateCourse) -> dict[str, 
                               "protocol": f"{plan.protocol_id} {plan.protocol_version}",
                               "protocol_digest": plan.protocol_digest,
                               "first_day": command.first_day.isoformat()})
+        # Every day holds a chair in the same transaction (refused: nothing is stored).
+        from infusionist.services.bookings import book_course  # bookings builds on this module
+
+        book_course(deps, uow, ctx, patient.centre_id, course.id, plan, chair_ids=command.chair_ids,
+                    previous_course_end=command.previous_course_end)
         uow.commit()
     return course_view(course, ctx)
 
