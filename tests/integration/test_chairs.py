@@ -263,3 +263,28 @@ def test_the_unit_page_is_changed_by_the_admin_only_and_refusals_write_nothing(
         assert added.status_code == 303 and "notice=" in added.headers["location"]
         chairs = admin.get("/api/v1/centres/default/unit").json()["chairs"]
         assert [c["name"] for c in chairs] == ["Chair 1", "Bed 2"]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_todays_board_shows_the_chair_each_patient_is_booked_on(client_as: ClientFactory, deps: Deps) -> None:
+    from infusionist.domain.records import Context
+    from infusionist.services import views
+    from infusionist.services.auth import local_actor
+
+    admin = client_as(Role.ADMIN)
+    every_day = {d: {"opens": "00:00", "closes": "23:59"} for d in (
+        "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")}
+    assert admin.put("/centres/default", json={"config": {"timezone": "UTC", "allow_weekend_infusions": True}}
+                     ).status_code == 200
+    assert admin.put("/centres/default/unit", json={"rules": {
+        **RULES, "hours": every_day, "nurses": dict.fromkeys(every_day, 2)}}).status_code == 200
+    for name in ("Window", "Door"):
+        assert admin.post("/centres/default/unit/chairs", json={"name": name}).status_code == 201
+    physician = client_as(Role.PHYSICIAN)
+    today = datetime.now(ZoneInfo("UTC")).date()
+    patient = new_patient(physician, "Board Patient")
+    created = physician.post(f"/patients/{patient}/courses", json={
+        "course": 1, "first_day": today.isoformat(), "infusion_start": "08:00", "chair_ids": [2] * 5})
+    assert created.status_code == 201, created.text
+    board = views.today_board(deps, Context(local_actor(deps, "nurse")))
+    assert [(row["patient"]["name"], row["chair"]) for row in board] == [("Board Patient", "Door")]
