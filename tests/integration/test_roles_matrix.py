@@ -45,7 +45,10 @@ def request_for(
 ) -> dict[str, Any]:
     n = next(counter)
     login = (role or Role.NURSE).value
-    url = path.removeprefix("/api/v1").format(centre_id="default", device_id="MON-01", day=1, **ids)
+    url = path.removeprefix("/api/v1").format(centre_id="default", device_id="MON-01", day=1, chair_id=1,
+                                              booking_id=1, **ids)
+    if url.startswith("/schedule/"):
+        url += f"?patient_id={ids['patient_id']}&course=2" if "first-starts" in url else "?monday=2026-03-02"
     bodies: dict[tuple[str, str], Any] = {
         ("POST", "/session"): {"username": login, "password": f"password-{login}"},
         ("POST", "/users"): {"username": f"user{n}", "full_name": "New User", "role": "nurse",
@@ -53,6 +56,13 @@ def request_for(
         ("POST", "/tokens"): {"username": "nurse", "name": f"pump {n}"},
         ("PUT", "/centres/default"): {"config": {"name": f"Unit {n}"}, "reason": "matrix test"},
         ("PUT", "/devices/MON-01"): {"place": "CHAIR-1", "interval_seconds": 60},
+        ("PUT", "/centres/default/unit"): {"rules": {"hours": {}, "turnover_minutes": 15,
+                                                     "max_starts_per_half_hour": 2,
+                                                     "max_running_per_nurse": 4, "nurses": {}}},
+        ("POST", "/centres/default/unit/chairs"): {"name": f"Chair {n}"},
+        ("PUT", "/centres/default/unit/chairs/1"): {"name": f"Chair {n}"},
+        ("POST", "/bookings/1/cancel"): {"reason": "matrix test"},
+        ("POST", "/bookings/1/move"): {"infusion_start": "2026-03-02T09:00:00+01:00", "reason": "matrix"},
         ("POST", "/patients"): {"name": f"Patient {n}", "sex": "male"},
         ("POST", f"/patients/{ids['patient_id']}/courses"): {
             "course": 1, "first_day": "2026-03-02", "timezone": "Europe/Berlin"},

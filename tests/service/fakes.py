@@ -13,14 +13,18 @@ from fake_devices import FakeDevices, FakeInbound
 from infusionist.adapters.bedside import BedsideRules
 from infusionist.adapters.protocol_files import load_protocol
 from infusionist.domain.audit_chain import AuditEntry
-from infusionist.domain.errors import Conflict
+from infusionist.domain.capacity import Chair
+from infusionist.domain.errors import ChairConflict, Conflict
 from infusionist.domain.records import (
     ApiToken,
+    BookingRecord,
+    CalendarRow,
     CourseRecord,
     FollowUpTask,
     LabResultRecord,
     PatientRecord,
     SessionRecord,
+    SlotRow,
     StoredEvent,
     User,
     WorklistCounts,
@@ -57,7 +61,7 @@ class FakeStore:
         self.tables: dict[str, Any] = {name: {} for name in
                                        ("users", "sessions", "tokens", "centres", "patients",
                                         "courses", "events", "tasks", "audit", "inbound", "devices",
-                                        "lab_results")}
+                                        "lab_results", "chairs", "unit_settings", "bookings")}
 
 
 class FakeUnitOfWork:
@@ -79,6 +83,9 @@ class FakeUnitOfWork:
         self.audit = _Audit(self.t["audit"])
         self.inbound = FakeInbound(self.t["inbound"])
         self.devices = FakeDevices(self.t["devices"])
+        self.chairs = _Chairs(self.t["chairs"])
+        self.unit_settings = _Centres(self.t["unit_settings"])
+        self.bookings = _Bookings(self.t["bookings"], self.t["courses"], self.t["patients"])
         return self
 
     def __exit__(self, *_: object) -> None:
@@ -270,3 +277,65 @@ def fake_deps() -> tuple[Deps, FakeClock, FakeUnitOfWorkFactory]:
 
 
 __all__ = ["FakeClock", "PatientRecord", "fake_deps"]  # PatientRecord: for tests building rows
+
+
+class _Chairs:
+    """Chairs per centre: rows are (centre_id, Chair) by id."""
+
+    def __init__(self, rows: dict[Any, Any]) -> None:
+        self.rows = rows
+
+    def list(self, centre_id: str) -> list[Chair]:
+        return [chair for centre, chair in self.rows.values() if centre == centre_id]
+
+    def add(self, centre_id: str, chair: Chair, created_at: datetime) -> Chair:
+        if any(c.name == chair.name for c in self.list(centre_id)):
+            raise Conflict("CHAIR-NAME-EXISTS", "name taken")
+        stored = chair.model_copy(update={"id": len(self.rows) + 1})
+        self.rows[stored.id] = (centre_id, stored)
+        return stored
+
+    def update(self, centre_id: str, chair: Chair) -> bool:
+        if chair.id not in self.rows:
+            return False
+        self.rows[chair.id] = (centre_id, chair)
+        return True
+
+
+class _Bookings(_ById):
+    def __init__(self, rows: dict[Any, Any], courses: dict[Any, Any], patients: dict[Any, Any]) -> None:
+        super().__init__(rows)
+        self.courses, self.patients = courses, patients
+
+    def _live(self) -> list[BookingRecord]:
+        return [b for b in self.rows.values() if b.cancelled_at is None]
+
+    def add(self, record: Any) -> Any:
+        if any(b.course_id == record.course_id and b.day == record.day for b in self._live()):
+            raise ChairConflict("CHAIR-TAKEN", "day already booked")
+        return super().add(record)
+
+    def live_between(self, first: datetime, last: datetime) -> list[BookingRecord]:
+        return sorted((b for b in self._live() if first <= b.starts_at < last), key=lambda b: b.starts_at)
+
+    def live_slots_between(self, first: datetime, last: datetime) -> list[SlotRow]:
+        return [SlotRow(b.id, b.chair_id, b.course_id, b.day, b.starts_at, b.infusion_at, b.ends_at,
+                        b.held_until) for b in self.live_between(first, last)]
+
+    def for_course(self, course_id: int) -> list[BookingRecord]:
+        return sorted((b for b in self._live() if b.course_id == course_id), key=lambda b: b.day)
+
+    def calendar(self, first: datetime, last: datetime) -> list[CalendarRow]:
+        rows = []
+        for booking in self.live_between(first, last):
+            course = self.courses[booking.course_id]
+            patient = self.patients[course.patient_id]
+            rows.append(CalendarRow(booking, patient.id, patient.name, patient.pseudonym, course.number))
+        return rows
+
+    def cancel(self, booking_id: int, at: datetime, by: str, reason: str) -> bool:
+        booking = self.rows.get(booking_id)
+        if booking is None or booking.cancelled_at is not None:
+            return False
+        self.rows[booking_id] = replace(booking, cancelled_at=at, cancelled_by=by, cancel_reason=reason)
+        return True

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from icalendar import Calendar, Event
 
+from infusionist.domain.capacity import CalendarEntry
 from infusionist.domain.planning import Activity, ActivityKind, CoursePlan
 
 PRODID = "-//infusionist//course plan//EN"
@@ -70,3 +71,27 @@ def _summary(activity: Activity) -> str:
     day = "" if activity.day in (None, 0) else f"Day {activity.day}: "
     dose = activity.dose_display or (activity.dose.display() if activity.dose else "")
     return f"{day}{activity.name}{' ' + dose if dose else ''}{' ' + activity.route if activity.route else ''}"
+
+
+CHAIR_PRODID = "-//infusionist//chair bookings//EN"
+
+
+def chair_to_ics(chair: str, entries: list[CalendarEntry], *, stamp: datetime) -> bytes:
+    """One chair's bookings as a calendar feed: an event per booked day, from the patient's
+    arrival (first premedication or check) to the end of observation; UIDs stable per booking."""
+    calendar = Calendar()
+    calendar.add("prodid", CHAIR_PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("x-wr-calname", f"Chair {chair}")
+    for entry in entries:
+        event = Event()
+        event.add("uid", f"booking-{entry.booking_id}@infusionist")
+        event.add("dtstamp", stamp.astimezone(UTC))
+        event.add("summary", entry.summary)
+        event.add("dtstart", entry.start)
+        event.add("dtend", entry.end)
+        event.add("location", entry.chair)
+        event.add("categories", ["chair-booking"])
+        calendar.add_component(event)
+    data: bytes = calendar.to_ical()
+    return data

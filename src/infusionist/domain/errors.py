@@ -20,11 +20,13 @@ enforces a rule of the protocol, ``requirements`` names the requirement IDs
     │                        DRUG-SOFT-LIMIT (accepted with a reason), DRUG-NOT-IN-LIBRARY
     │                        (accepted with an indication), both then flagged for the physician
     ├── FollowUpRefused      a follow-up task cannot change as asked          FOLLOWUP-*
+    ├── BookingRefused       a day cannot take a chair then (hours, closed)   CHAIR-*
     ├── ValidationFailed     an entry is impossible (per-field messages)     VITALS-*, INPUT-*
     ├── NotAuthenticated     no valid session or token                        AUTH-*
     ├── AccessDenied         the role may not do this                         ACCESS-*
     ├── NotFound             the record does not exist                        *-NOT-FOUND
     ├── Conflict             stale sequence number or duplicate               *-STALE, *-EXISTS
+    │   └── ChairConflict    the chair or the unit's staff is already taken   CHAIR-TAKEN, CHAIR-*-FULL
     └── Unavailable          a capability is not installed yet                *-UNAVAILABLE
 """
 
@@ -75,6 +77,11 @@ class FollowUpRefused(InfusionistError):
     """A follow-up task cannot change as asked (already closed, or no reason given)."""
 
 
+class BookingRefused(InfusionistError):
+    """A day cannot hold a chair at that time (outside opening hours, a closed day, no such
+    chair); ``details`` may carry the next time that fits (``next_start``, ``next_chair``)."""
+
+
 class ValidationFailed(InfusionistError):
     """An entry is impossible; ``details`` maps each field to its message."""
 
@@ -93,6 +100,11 @@ class NotFound(InfusionistError):
 
 class Conflict(InfusionistError):
     """Someone else wrote first (stale sequence number) or the record already exists."""
+
+
+class ChairConflict(Conflict):
+    """The chair is taken, or the unit cannot start or look after one more patient then;
+    ``details`` carries the next time that fits when there is one."""
 
 
 class Unavailable(InfusionistError):

@@ -168,3 +168,47 @@ class Actor:
 class Context:
     actor: Actor
     request_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class BookingRecord:
+    """A stored chair booking of one planned infusion day (``domain.capacity``): the patient is
+    in the chair from ``starts_at`` to ``ends_at``; the chair is held until ``held_until``. A
+    cancelled booking keeps its row, with ``cancelled_at``."""
+
+    id: int = 0
+    chair_id: int
+    course_id: int
+    day: int
+    starts_at: datetime
+    infusion_at: datetime
+    ends_at: datetime
+    held_until: datetime
+    booked_at: datetime
+    booked_by: str
+    cancelled_at: datetime | None = None
+    cancelled_by: str | None = None
+    cancel_reason: str | None = None
+
+
+class SlotRow(NamedTuple):
+    """A live booking as the booking rules read it (one row of the search's query)."""
+
+    id: int
+    chair_id: int
+    course_id: int
+    day: int
+    starts_at: datetime
+    infusion_at: datetime
+    ends_at: datetime
+    held_until: datetime
+
+
+class CalendarRow(NamedTuple):
+    """A live booking with its course and patient, for the unit's calendar (one query)."""
+
+    booking: BookingRecord
+    patient_id: int
+    patient_name: str
+    pseudonym: str
+    course: int

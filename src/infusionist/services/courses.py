@@ -32,6 +32,7 @@ class CreateCourse:
     infusion_start: time = time(9, 0)
     timezone: str | None = None
     previous_course_end: date | None = None
+    chair_ids: tuple[int, ...] = ()  # one chair per day (a choice of "find the first start")
 
 
 def centre_config(uow: UnitOfWork, centre_id: str) -> CentreConfig:
@@ -77,6 +78,11 @@ def create_course(deps: Deps, ctx: Context, command: CreateCourse) -> dict[str, 
                               "protocol": f"{plan.protocol_id} {plan.protocol_version}",
                               "protocol_digest": plan.protocol_digest,
                               "first_day": command.first_day.isoformat()})
+        # Every day holds a chair in the same transaction (refused: nothing is stored).
+        from infusionist.services.bookings import book_course  # bookings builds on this module
+
+        book_course(deps, uow, ctx, patient.centre_id, course.id, plan, chair_ids=command.chair_ids,
+                    previous_course_end=command.previous_course_end)
         uow.commit()
     return course_view(course, ctx)
 

@@ -9,15 +9,19 @@ from types import TracebackType
 from typing import Any, Protocol
 
 from infusionist.domain.audit_chain import AuditEntry
+from infusionist.domain.capacity import Chair
 from infusionist.domain.device_readings import DeviceRecord, InboundMessage, InboundStatus
 from infusionist.domain.planning import CoursePlan
 from infusionist.domain.records import (
     ApiToken,
+    BookingRecord,
+    CalendarRow,
     CourseRecord,
     FollowUpTask,
     LabResultRecord,
     PatientRecord,
     SessionRecord,
+    SlotRow,
     StoredEvent,
     User,
     WorklistCounts,
@@ -178,6 +182,47 @@ class DeviceRepository(Protocol):
     def list(self) -> list[DeviceRecord]: ...
 
 
+class ChairRepository(Protocol):
+    """The chairs of each centre's unit; ``(centre, name)`` is unique (``Conflict``)."""
+
+    def list(self, centre_id: str) -> list[Chair]: ...
+
+    def add(self, centre_id: str, chair: Chair, created_at: datetime) -> Chair: ...
+
+    def update(self, centre_id: str, chair: Chair) -> bool: ...
+
+
+class UnitSettingsRepository(Protocol):
+    def get(self, centre_id: str) -> dict[str, Any] | None: ...
+
+    def put(self, centre_id: str, settings: dict[str, Any], at: datetime) -> None: ...
+
+
+class BookingRepository(Protocol):
+    """Chair bookings. ``add`` raises ``ChairConflict`` when the database's safeguard refuses it
+    (the day already booked; on PostgreSQL an overlap on the chair), undoing only that insert."""
+
+    def add(self, booking: BookingRecord) -> BookingRecord: ...
+
+    def get(self, booking_id: int) -> BookingRecord | None: ...
+
+    def live_between(self, first: datetime, last: datetime) -> list[BookingRecord]:
+        """Live bookings starting in ``[first, last)``, by start time."""
+        ...
+
+    def live_slots_between(self, first: datetime, last: datetime) -> list[SlotRow]:
+        """The same as ``live_between``, as plain rows of the columns the booking rules read."""
+        ...
+
+    def for_course(self, course_id: int) -> list[BookingRecord]: ...
+
+    def calendar(self, first: datetime, last: datetime) -> list[CalendarRow]: ...
+
+    def cancel(self, booking_id: int, at: datetime, by: str, reason: str) -> bool:
+        """Cancel a live booking; False (nothing written) when it is not live."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction. ``commit`` makes every change durable; leaving without it rolls back."""
 
@@ -216,6 +261,15 @@ class UnitOfWork(Protocol):
 
     @property
     def devices(self) -> DeviceRepository: ...
+
+    @property
+    def chairs(self) -> ChairRepository: ...
+
+    @property
+    def unit_settings(self) -> UnitSettingsRepository: ...
+
+    @property
+    def bookings(self) -> BookingRepository: ...
 
 
     def __enter__(self) -> UnitOfWork: ...

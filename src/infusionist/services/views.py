@@ -56,6 +56,7 @@ def today_board(deps: Deps, ctx: Context) -> list[dict[str, Any]]:
     now = deps.clock.now()
     utc_today = now.astimezone(UTC).date()
     rows: list[tuple[PatientRecord, CourseRecord, CoursePlan, int, list[dict[str, Any]]]] = []
+    chairs: dict[tuple[int, int], str] = {}  # (course, day) -> the chair its booking holds
     with deps.uow() as uow:
         # Indexed: courses with a day within a day of today in UTC (every zone's today is there).
         for course_id in uow.courses.ids_with_days_between(utc_today - ONE_DAY, utc_today + ONE_DAY):
@@ -65,6 +66,11 @@ def today_board(deps: Deps, ctx: Context) -> list[dict[str, Any]]:
                 if planned.date == today:
                     events = [e.as_recorded() for e in uow.events.for_day(course.id, planned.day)]
                     rows.append((load_patient(uow, course.patient_id), course, plan, planned.day, events))
+        if rows:
+            names = {c.id: c.name for c in uow.chairs.list("default")}
+            for course_id in {row[1].id for row in rows}:
+                for booking in uow.bookings.for_course(course_id):
+                    chairs[(course_id, booking.day)] = names.get(booking.chair_id, "")
     board: list[dict[str, Any]] = []
     for patient, course, plan, day, events in rows:
         state = deps.rules.state(plan, day, events, now)
@@ -72,7 +78,8 @@ def today_board(deps: Deps, ctx: Context) -> list[dict[str, Any]]:
             state = strip_free_text(state)
         board.append({"patient": patient_view(patient, ctx.actor.role), "course_id": course.id,
                       "course": course.number, "day": day, "days": len(plan.days),
-                      "planned": day_to_json(plan.day(day)), "state": state})
+                      "planned": day_to_json(plan.day(day)), "state": state,
+                      "chair": chairs.get((course.id, day))})
     board.sort(key=lambda row: (row["planned"]["chair_start"], row["patient"]["id"]))
     return board
 

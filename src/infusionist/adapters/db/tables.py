@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     Column,
     Date,
     ForeignKey,
@@ -148,6 +149,44 @@ audit_log = Table(
     Column("request_id", String(64), nullable=True),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+)
+
+chairs = Table(
+    "chairs", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("centre_id", String(64), nullable=False),
+    Column("name", String(40), nullable=False),
+    Column("kind", String(20), nullable=False),  # recliner, bed
+    Column("active", Boolean, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("centre_id", "name", name="uq_chairs_centre_name"),
+)
+
+unit_settings = Table(
+    "unit_settings", metadata,
+    Column("centre_id", String(64), primary_key=True),
+    Column("settings", JSON, nullable=False),  # domain.capacity.UnitRules
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# The chair each planned infusion day holds (migration 0009; PostgreSQL also excludes overlaps).
+chair_bookings = Table(
+    "chair_bookings", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("chair_id", Integer, ForeignKey("chairs.id"), nullable=False),
+    Column("course_id", Integer, ForeignKey("courses.id"), nullable=False),
+    Column("day", Integer, nullable=False),
+    Column("starts_at", UTCDateTime, nullable=False),
+    Column("infusion_at", UTCDateTime, nullable=False),
+    Column("ends_at", UTCDateTime, nullable=False),
+    Column("held_until", UTCDateTime, nullable=False),
+    Column("booked_at", UTCDateTime, nullable=False),
+    Column("booked_by", String(64), nullable=False),
+    Column("cancelled_at", UTCDateTime, nullable=True),
+    Column("cancelled_by", String(64), nullable=True),
+    Column("cancel_reason", Text, nullable=True),
+    CheckConstraint("starts_at < ends_at AND ends_at <= held_until", name="ck_chair_bookings_times"),
+    Index("ix_chair_bookings_starts", "starts_at"),
 )
 
 APPEND_ONLY_TABLES = ("day_events", "audit_log", "lab_results")

@@ -7,6 +7,7 @@ from types import TracebackType
 from sqlalchemy import Connection, Engine, NestedTransaction
 
 from infusionist.adapters.db import repositories as r
+from infusionist.adapters.db.chairs import BookingRepository, ChairRepository, UnitSettingsRepository
 from infusionist.adapters.db.engine import begin
 from infusionist.adapters.db.followup_tasks import FollowUpTaskRepository
 from infusionist.adapters.db.inbound import DeviceRepository, InboundMessageRepository
@@ -33,6 +34,9 @@ class SqlUnitOfWork:
         self.audit = r.AuditRepository(connection)
         self.inbound = InboundMessageRepository(connection)
         self.devices = DeviceRepository(connection)
+        self.chairs = ChairRepository(connection)
+        self.unit_settings = UnitSettingsRepository(connection)
+        self.bookings = BookingRepository(connection)
         return self
 
     def __exit__(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from infusionist.entrypoints.cli import backup, day, demo, followup, hl7, plan, protocol, server
+from infusionist.entrypoints.cli import backup, day, demo, followup, hl7, plan, protocol, schedule, server
 from infusionist.entrypoints.cli import export as export_cli
 from infusionist.entrypoints.cli import report as report_cli
 from infusionist.entrypoints.cli import synth as synth_cli
@@ -31,6 +31,8 @@ app.add_typer(report_cli.app, name="report")
 app.add_typer(export_cli.app, name="export")
 app.command("demo")(demo.demo_command)
 app.add_typer(followup.app, name="followup")
+app.add_typer(schedule.schedule_app, name="schedule")
+app.add_typer(schedule.unit_app, name="unit")
 
 
 def main() -> None:

@@ -15,13 +15,15 @@ from infusionist.entrypoints.web.routes import (
     followup,
     health,
     patients,
+    schedule,
     session,
     users,
 )
 from infusionist.services.deps import Deps
 
 API_PREFIX = "/api/v1"
-ROUTE_MODULES = (health, session, users, centres, devices, patients, courses, audit, followup)
+ROUTE_MODULES = (health, session, users, centres, devices, patients, courses, audit, followup,
+                 schedule)
 
 
 def create_app(settings: Settings | None = None, *, deps: Deps | None = None) -> FastAPI:

@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from infusionist.domain.errors import (
     AccessDenied,
+    BookingRefused,
     ConfigError,
     Conflict,
     EventRefused,
@@ -33,6 +34,7 @@ STATUS: tuple[tuple[type[InfusionistError], int], ...] = (
     (ValidationFailed, 422),
     (EventRefused, 422),
     (PlanningError, 422),
+    (BookingRefused, 422),
     (ConfigError, 422),
     (Unavailable, 501),
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, time
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
@@ -110,12 +110,18 @@ class PatientOut(BaseModel):
     birth_date: str | None = None
 
 
+ChairId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+
+
 class CourseIn(Input):
     course: int = Field(ge=1, le=20)
     first_day: date
     infusion_start: time = time(9, 0)
     timezone: str | None = Field(default=None, max_length=64)
     previous_course_end: date | None = None
+    chair_ids: list[ChairId] = Field(default=[], max_length=31, description=(
+        "One chair per infusion day (a choice of GET /schedule/first-starts); default: the first "
+        "chair free on each day. A unit with chairs books every day or refuses the course."))
 
 
 class CourseOut(BaseModel):

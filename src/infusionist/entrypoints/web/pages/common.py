@@ -103,5 +103,6 @@ def patient_label(patient: dict[str, Any]) -> str:
 
 templates.env.filters["local"] = local
 templates.env.filters["clock_on"] = clock_on
+templates.env.filters["weekday"] = lambda day: datetime.fromisoformat(day).strftime("%A %d %B %Y")
 templates.env.globals["patient_label"] = patient_label
 templates.env.globals["describe"] = describe

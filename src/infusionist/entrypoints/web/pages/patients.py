@@ -20,7 +20,7 @@ from infusionist.domain.plan_json import plan_from_json
 from infusionist.domain.records import Context
 from infusionist.entrypoints.web.dependencies import ServicesDep
 from infusionist.entrypoints.web.pages.common import PageContext, back, posted_form, render
-from infusionist.services import courses, lab_results, patients, views
+from infusionist.services import bookings, courses, lab_results, patients, unit, views
 from infusionist.services.deps import Deps
 
 router = APIRouter(include_in_schema=False)
@@ -98,8 +98,14 @@ def plan_form(request: Request, ctx: PageContext, deps: ServicesDep, patient_id:
     require(ctx.actor.role, Permission.PLAN_COURSE)
     patient = patients.get_patient(deps, ctx, patient_id)
     taken = [c["course"] for c in courses.list_courses(deps, ctx, patient_id)]
+    course = max(taken, default=0) + 1
+    try:  # the earliest starts that fit the unit's chairs (issue 17)
+        found, unfound = bookings.find_first_starts(deps, ctx, bookings.FindStart(patient_id, course)), None
+    except InfusionistError as error:
+        found, unfound = None, error.message
     return render(request, ctx, "plan_form.html", patient=patient, zone=views.centre_zone(deps),
-                  course=max(taken, default=0) + 1, first_day=deps.clock.now().date().isoformat())
+                  course=course, first_day=deps.clock.now().date().isoformat(), found=found,
+                  unfound=unfound)
 
 
 def _previous_course_end(deps: Deps, ctx: Context, patient_id: int, course: int) -> date | None:
@@ -111,13 +117,14 @@ def _previous_course_end(deps: Deps, ctx: Context, patient_id: int, course: int)
 
 
 def _command(deps: Deps, ctx: Context, patient_id: int, course: int, first_day: str,
-             start: str) -> courses.CreateCourse:
+             start: str, chair_ids: str = "") -> courses.CreateCourse:
     try:
         return courses.CreateCourse(patient_id=patient_id, course=course,
                                     first_day=date.fromisoformat(first_day),
                                     infusion_start=time.fromisoformat(start),
                                     previous_course_end=_previous_course_end(deps, ctx, patient_id,
-                                                                             course))
+                                                                             course),
+                                    chair_ids=tuple(int(c) for c in chair_ids.split(",") if c))
     except ValueError as error:
         raise ValidationFailed("INPUT-INVALID", f"first day or start time: {error}") from None
 
@@ -125,22 +132,26 @@ def _command(deps: Deps, ctx: Context, patient_id: int, course: int, first_day: 
 @router.post("/patients/{patient_id}/plan/preview")
 def plan_preview(request: Request, ctx: PageContext, deps: ServicesDep, patient_id: int,
                  course: Annotated[int, Form()], first_day: Annotated[str, Form()],
-                 start: Annotated[str, Form()] = "09:00") -> Any:
+                 start: Annotated[str, Form()] = "09:00", chair_ids: Annotated[str, Form()] = "") -> Any:
     try:
-        plan = views.preview_course(deps, ctx, _command(deps, ctx, patient_id, course, first_day, start))
+        plan = views.preview_course(deps, ctx, _command(deps, ctx, patient_id, course, first_day, start,
+                                                        chair_ids))
     except InfusionistError as error:
         return back(f"/patients/{patient_id}/plan", error=error.message)
+    chairs = {c["id"]: c["name"] for c in unit.get_unit(deps, ctx, "default")["chairs"]}
     return render(request, ctx, "plan_preview.html", plan=plan, zone=plan["timezone"],
                   patient=patients.get_patient(deps, ctx, patient_id),
-                  form={"course": course, "first_day": first_day, "start": start})
+                  chairs=[chairs.get(int(c), "") for c in chair_ids.split(",") if c.isdigit()],
+                  form={"course": course, "first_day": first_day, "start": start, "chair_ids": chair_ids})
 
 
 @router.post("/patients/{patient_id}/plan/confirm")
 def plan_confirm(ctx: PageContext, deps: ServicesDep, patient_id: int,
                  course: Annotated[int, Form()], first_day: Annotated[str, Form()],
-                 start: Annotated[str, Form()] = "09:00") -> Any:
+                 start: Annotated[str, Form()] = "09:00", chair_ids: Annotated[str, Form()] = "") -> Any:
     try:
-        courses.create_course(deps, ctx, _command(deps, ctx, patient_id, course, first_day, start))
+        courses.create_course(deps, ctx, _command(deps, ctx, patient_id, course, first_day, start,
+                                                  chair_ids))
     except InfusionistError as error:
         return back(f"/patients/{patient_id}/plan", error=error.message)
     return back(f"/patients/{patient_id}", notice=f"Course {course} planned.")
