@@ -17,7 +17,6 @@ XPT is written by pyreadstat (``write_xport(..., file_format_version=5)``), neve
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -100,7 +99,8 @@ LABELS = {
 
 
 def dtc(at: datetime) -> str:
-    return f"{at:%Y-%m-%dT%H:%M}"
+    """``2024-07-08T06:10`` (the snapshot's times are UTC)."""
+    return at.isoformat()[:16]
 
 
 def duration(delta: timedelta) -> str:
@@ -111,71 +111,39 @@ def duration(delta: timedelta) -> str:
     return f"{sign}PT{hours}H{rest}M" if hours else f"{sign}PT{rest}M"
 
 
-def _read(snapshot: Path, name: str) -> list[dict[str, Any]]:
-    import pyarrow.parquet as pq
-
-    return list(pq.read_table(snapshot / f"{name}.parquet").to_pylist())
-
-
-class _Days:
-    """The snapshot's events grouped by (course_id, day), in recorded order."""
-
-    def __init__(self, events: Iterable[dict[str, Any]]) -> None:
-        self.days: dict[tuple[int, int], list[dict[str, Any]]] = defaultdict(list)
-        for e in events:
-            self.days[(e["course_id"], e["day"])].append(e)
-        for rows in self.days.values():
-            rows.sort(key=lambda e: e["seq"])
-
-    def start(self, key: tuple[int, int]) -> datetime | None:
-        return next((e["at"] for e in self.days[key] if e["type"] == "infusion_started"), None)
-
-
 def build(
     snapshot: Path, protocol: Protocol, study_id: str, country: str = "DEU"
 ) -> dict[str, list[dict[str, Any]]]:
     """The five domains as lists of records (one dict per row, SDTM variable names)."""
-    patients = {p["patient_id"]: p for p in _read(snapshot, "patients")}
-    courses = {c["course_id"]: c for c in _read(snapshot, "courses")}
-    days = _Days(_read(snapshot, "events"))
-    subject = {pid: f"{study_id}-{p['pseudonym']}" for pid, p in patients.items()}
-    common = {"STUDYID": study_id}
-    by_patient: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for key in sorted(days.days, key=lambda k: (courses[k[0]]["patient_id"], courses[k[0]]["course"], k[1])):
-        by_patient[courses[key[0]]["patient_id"]].append(key)
+    from infusionist.adapters.snapshot_days import snapshot_patients
 
-    dm, ex, ae, vs, cm = [], [], [], [], []
-    for pid, keys in by_patient.items():
-        usubjid, p = subject[pid], patients[pid]
-        seq: dict[str, int] = defaultdict(int)
-
-        def row(
-            domain: str, values: dict[str, Any], usubjid: str = usubjid, seq: Any = seq
-        ) -> dict[str, Any]:
-            seq[domain] += 1
-            return {**common, "DOMAIN": domain, "USUBJID": usubjid, f"{domain}SEQ": seq[domain], **values}
-
-        segments_all: list[dict[str, Any]] = []
-        for key in keys:
-            course = courses[key[0]]["course"]
-            visit = {"VISITNUM": course * 100 + key[1], "VISIT": f"COURSE {course} DAY {key[1]}"}
-            events = days.days[key]
-            start = days.start(key)
-            last_day = key == max(k for k in keys if k[0] == key[0])
-            segments = _segments(events, protocol)
-            segments_all += segments
-            ex += [row("EX", {**s, **visit}) for s in segments]
-            ae += [row("AE", {**a, **visit}) for a in _reactions(events, segments, last_day)]
-            cm += [row("CM", {**m, **visit}) for m in _medications(events)]
-            vs += [row("VS", {**v, **visit}) for v in _vitals(events, start)]
-        if segments_all:
-            first, last = segments_all[0]["EXSTDTC"], segments_all[-1]["EXENDTC"]
+    dm: list[dict[str, Any]] = []
+    ex: list[dict[str, Any]] = []
+    ae: list[dict[str, Any]] = []
+    vs: list[dict[str, Any]] = []
+    cm: list[dict[str, Any]] = []
+    for record in snapshot_patients(snapshot):
+        p = record.patient
+        usubjid = f"{study_id}-{p['pseudonym']}"
+        subject = {"STUDYID": study_id, "USUBJID": usubjid}
+        first = last = None
+        for day in record.days:
+            visit = {"VISITNUM": day.course * 100 + day.day, "VISIT": f"COURSE {day.course} DAY {day.day}"}
+            segments = _segments(day.events, protocol)
+            if segments:
+                first = first or segments[0]["EXSTDTC"]
+                last = segments[-1]["EXENDTC"]
+            _extend(ex, "EX", subject, visit, segments)
+            _extend(ae, "AE", subject, visit, _reactions(day.events, segments, day.last_of_course))
+            _extend(cm, "CM", subject, visit, _medications(day.events))
+            _extend(vs, "VS", subject, visit, _vitals(day.events, day.infusion_start))
+        if first is not None:
             birth = p["birth_date"]
             first_day = datetime.fromisoformat(first).date()
             age = first_day.year - birth.year - ((first_day.month, first_day.day) < (birth.month, birth.day))
             dm.append(
                 {
-                    **common,
+                    "STUDYID": study_id,
                     "DOMAIN": "DM",
                     "USUBJID": usubjid,
                     "SUBJID": p["pseudonym"],
@@ -195,6 +163,22 @@ def build(
                 }
             )
     return {"DM": dm, "EX": ex, "AE": ae, "VS": vs, "CM": cm}
+
+
+def _extend(
+    out: list[dict[str, Any]],
+    domain: str,
+    subject: dict[str, Any],
+    visit: dict[str, Any],
+    records: Iterable[dict[str, Any]],
+) -> None:
+    """Append a subject's records with STUDYID, DOMAIN, USUBJID, --SEQ (1, 2, ... per subject) first."""
+    key = f"{domain}SEQ"
+    seq = out[-1][key] if out and out[-1]["USUBJID"] == subject["USUBJID"] else 0
+    for values in records:
+        seq += 1
+        out.append({"STUDYID": subject["STUDYID"], "DOMAIN": domain, "USUBJID": subject["USUBJID"],
+                    key: seq, **values, **visit})
 
 
 def rate_segments(events: list[dict[str, Any]], protocol: Protocol) -> list[dict[str, Any]]:
@@ -295,6 +279,7 @@ def _medications(events: list[dict[str, Any]]) -> Iterable[dict[str, Any]]:
 
 
 def _vitals(events: list[dict[str, Any]], start: datetime | None) -> Iterable[dict[str, Any]]:
+    reference = "" if start is None else dtc(start)
     for e in events:
         if e["type"] != "vital_signs":
             continue
@@ -306,9 +291,10 @@ def _vitals(events: list[dict[str, Any]], start: datetime | None) -> Iterable[di
                 if elapsed < timedelta(0)
                 else f"{round(elapsed.total_seconds() / 60)} MIN",
                 "VSTPTREF": "INFUSION START",
-                "VSRFTDTC": dtc(start),
+                "VSRFTDTC": reference,
                 "VSELTM": duration(elapsed),
             }
+        at = dtc(e["at"])
         for field, code, test, unit in VITALS:
             value = e[field]
             if value is None:
@@ -322,7 +308,7 @@ def _vitals(events: list[dict[str, Any]], start: datetime | None) -> Iterable[di
                 "VSSTRESC": text,
                 "VSSTRESN": value,
                 "VSSTRESU": unit,
-                "VSDTC": dtc(e["at"]),
+                "VSDTC": at,
                 **timing,
             }
 
