@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 from icalendar import Calendar, Event
 
-from infusionist.domain.planning import Activity, ActivityKind, CoursePlan
+from infusionist.domain.activities import Activity, ActivityKind
+from infusionist.domain.planning import CoursePlan
 
 PRODID = "-//infusionist//course plan//EN"
 _CALENDAR_KINDS = {

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, func, insert, select
 
 from infusionist.adapters.db import tables as t
+from infusionist.analytics.snapshot_rows import flatten
 from infusionist.analytics.synth import (
     SYNTH_USER,
     TIMEZONE,
@@ -147,8 +148,6 @@ def synthetic_rows(
     protocol: Protocol, seed: int, patients: int, advance: Callable[[], None] = lambda: None
 ) -> Iterator[tuple[str, dict[str, Any]]]:
     """The rows ``write_bulk`` would insert, as snapshot rows (``snapshot.py``), without a database."""
-    from infusionist.analytics.snapshot import flatten
-
     batch = _Batch(None)
     batch.days_only = True
     config = CentreConfig(centre_id="default")
