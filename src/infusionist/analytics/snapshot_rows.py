@@ -37,6 +37,7 @@ EVENT_FIELDS: tuple[tuple[str, str], ...] = (
     ("dose_unit", "string"),
     ("route", "string"),
     ("reason", "string"),
+    ("volume_ml", "float64"),  # solution_prepared: the volume actually prepared (C-11)
     *((v, "float64") for v in VITALS),
 )
 PATIENT_FIELDS = (
@@ -87,10 +88,13 @@ def flatten(
         "dose_unit": None,
         "route": payload.get("route"),
         "reason": payload.get("reason"),
+        "volume_ml": to_float(payload.get("volume_ml")),
     }
     dose = payload.get("dose")
     if isinstance(dose, dict):
         row["dose_value"], row["dose_unit"] = to_float(dose.get("value")), dose.get("unit")
+    elif kind == "solution_prepared":
+        row["dose_value"], row["dose_unit"] = to_float(payload.get("dose_mg")), "mg"
     for vital in VITALS:
         row[vital] = to_float(payload.get(vital))
     if kind == "reaction_assessed":

@@ -7,7 +7,7 @@ XPT is written by pyreadstat (``write_xport(..., file_format_version=5)``), neve
 
 - EX: one record per constant-rate segment of an infusion: a new record starts at every rate
   change, pause, restart and stop; EXDOSE is the alemtuzumab given in the segment, from the
-  infused volume and the protocol's prepared volume and dose.
+  infused volume and the volume and dose actually prepared (C-11).
 - AE: one record per reaction (onset), with AEDECOD and AETOXGR from the domain's CTCAE grading,
   AESER (grade >= 3), AEACN from what the pump did next.
 - VS: one record per vital sign per reading; VSTPTREF is the day's infusion start, VSELTM the
@@ -184,9 +184,16 @@ def _extend(
 def rate_segments(events: list[dict[str, Any]], protocol: Protocol) -> list[dict[str, Any]]:
     """The day's constant-rate segments: ``start``, ``end``, ``rate_ml_per_h``, ``volume_ml``,
     ``dose_mg`` (unrounded), ``reason`` (why the rate was set) and ``ended_by`` (the event type
-    that ended it). Shared by the SDTM EX domain and the FHIR MedicationAdministrations."""
-    dose_mg = float(protocol.infusion.dose.value)
-    volume_ml = float(protocol.infusion.prepared_volume.value)
+    that ended it). Shared by the SDTM EX domain and the FHIR MedicationAdministrations.
+
+    Volume and dose are those actually prepared (the day's last ``solution_prepared``, C-11), the
+    protocol's only when the record has no preparation."""
+    prepared = [e for e in events if e["type"] == "solution_prepared" and e["volume_ml"] is not None]
+    if prepared:
+        dose_mg, volume_ml = float(prepared[-1]["dose_value"]), float(prepared[-1]["volume_ml"])
+    else:
+        dose_mg = float(protocol.infusion.dose.value)
+        volume_ml = float(protocol.infusion.prepared_volume.value)
     segments, current, reason, infused = [], None, "", 0.0
     for e in events:
         if current is not None and (e["type"] in RATE_EVENTS or e["type"] in END_EVENTS):
