@@ -188,7 +188,8 @@ def rate_segments(events: list[dict[str, Any]], protocol: Protocol) -> list[dict
 
     Volume and dose are those actually prepared (the day's last ``solution_prepared``, C-11), the
     protocol's only when the record has no preparation."""
-    prepared = [e for e in events if e["type"] == "solution_prepared" and e["volume_ml"] is not None]
+    # .get: snapshots written before the volume was carried have no such column
+    prepared = [e for e in events if e["type"] == "solution_prepared" and e.get("volume_ml") is not None]
     if prepared:
         dose_mg, volume_ml = float(prepared[-1]["dose_value"]), float(prepared[-1]["volume_ml"])
     else:
