@@ -164,3 +164,26 @@ def test_bulk_mode_refuses_a_database_with_real_patients_and_writes_nothing(
     assert refused.value.code == "SYNTH-REAL-PATIENTS"
     assert "1 real patient:" in refused.value.message
     assert counts() == before
+
+
+def test_cli_synth_bulk_refuses_real_patients_with_the_code(
+    protocol: Protocol, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import date
+
+    from typer.testing import CliRunner
+
+    from infusionist.domain.access import Role
+    from infusionist.domain.records import Actor, Context
+    from infusionist.entrypoints.cli.app import app
+    from infusionist.services.patients import RegisterPatient, register_patient
+
+    deps = _database(tmp_path / "unit.db")
+    register_patient(deps, Context(Actor(7, "dr.weber", "Dr Weber", Role.PHYSICIAN)),
+                     RegisterPatient(name="Real Person", birth_date=date(1980, 1, 2), sex="male"))
+    monkeypatch.setenv("INFUSIONIST_DATABASE_URL", f"sqlite:///{tmp_path / 'unit.db'}")
+    result = CliRunner().invoke(app, ["synth", "--patients", "2", "--seed", "3", "--bulk"])
+    assert result.exit_code == 2
+    assert "error SYNTH-REAL-PATIENTS: This database holds 1 real patient" in result.output
+    with deps.uow.engine.connect() as c:
+        assert len(c.execute(select(t.patients)).all()) == 1
