@@ -32,17 +32,23 @@ def record(count: int) -> list[dict[str, Any]]:
 
     events: list[dict[str, Any]] = [
         {"type": "test_result", "at": at(-4000), "name": "pregnancy test", "result": "negative"},
-        {"type": "vital_signs", "at": at(-3900), "systolic_mmhg": 130, "diastolic_mmhg": 80},
+        {"type": "vital_signs", "at": at(-3900), "systolic_mmhg": 130, "diastolic_mmhg": 80,
+         "heart_rate_bpm": 72, "temperature_c": 36.8, "respiratory_rate_per_min": 14},
         {"type": "premedication_given", "at": at(-3600), "name": "methylprednisolone",
          "dose": {"value": 1, "unit": "g"}, "route": "iv"},
         {"type": "premedication_given", "at": at(-3600), "name": "paracetamol",
          "dose": {"value": 1, "unit": "g"}, "route": "iv"},
         {"type": "solution_prepared", "at": at(-1800), "volume_ml": 112, "dose_mg": 12},
+        {"type": "physician_decision", "at": at(-60), "decision": "accept_solution_expiry",
+         "reason": "slow restarts planned", "signed_by": "dr"},
         {"type": "infusion_started", "at": at(0), "rate_ml_per_h": 28},
         {"type": "reaction_onset", "at": at(1), "symptoms": ["rash"]},
+        {"type": "paused", "at": at(1)},
+        {"type": "physician_informed", "at": at(1)},
+        {"type": "reaction_assessed", "at": at(1), "interruption_needed": True, "responded_promptly": True},
     ]
+    paused = True
     step = 14_400 / count  # spread the events over the 4 hours of the infusion
-    paused = False
     for n in range(count - len(events)):
         moment = at(2 + n * step)
         if n % 50 == 49:

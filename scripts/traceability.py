@@ -35,6 +35,7 @@ CODE_BY_SECTION = {
     "reference_figures": "analytics/iar.py (report); analytics/calibration.py (synthetic trial)",
     "monitoring": "domain/followup.py",
     "options": "domain/centre.py",
+    "drug_library": "domain/drug_library.py (bedside check); domain/protocol_drugs.py (load-time check)",
 }
 # IDs whose statement schedules nothing, with the reason (shown as their status).
 NOT_APPLICABLE = {

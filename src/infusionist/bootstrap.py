@@ -32,10 +32,12 @@ def migrate(settings: Settings) -> str | None:
 
 
 def build(settings: Settings, *, engine: Engine | None = None, run_migrations: bool = True) -> Deps:
+    # The protocol is checked first (schema, release record, drug library): a refused protocol
+    # stops the start-up before the database is touched.
+    protocol = load_protocol(settings.protocol_file)
     engine = engine if engine is not None else engine_for(settings)
     if run_migrations:
         upgrade(engine)
-    protocol = load_protocol(settings.protocol_file)
     return Deps(
         uow=SqlUnitOfWorkFactory(engine),
         clock=SystemClock(),

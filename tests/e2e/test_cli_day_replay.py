@@ -35,7 +35,7 @@ def at(clock: str) -> str:
 WORKED = [
     {"type": "test_result", "at": at("06:50"), "name": "pregnancy test", "result": "negative"},
     {"type": "vital_signs", "at": at("06:55"), "temperature_c": 36.8, "heart_rate_bpm": 72,
-     "systolic_mmhg": 130, "diastolic_mmhg": 80},
+     "systolic_mmhg": 130, "diastolic_mmhg": 80, "respiratory_rate_per_min": 14},
     {"type": "premedication_given", "at": at("07:00"), "name": "methylprednisolone",
      "dose": {"value": 1, "unit": "g"}, "route": "iv", "by": "nurse-a"},
     {"type": "premedication_given", "at": at("07:00"), "name": "paracetamol",
@@ -44,6 +44,7 @@ WORKED = [
     {"type": "infusion_started", "at": at("08:00"), "rate_ml_per_h": 28},
     {"type": "reaction_onset", "at": at("09:00"), "symptoms": ["rash"]},
     {"type": "paused", "at": at("09:00"), "reason": "reaction"},
+    {"type": "physician_informed", "at": at("09:01")},
     {"type": "reaction_assessed", "at": at("09:05"), "interruption_needed": True,
      "responded_promptly": True},
     {"type": "resumed", "at": at("09:20"), "rate_ml_per_h": 14},
@@ -94,7 +95,7 @@ def test_a_refused_event_exits_2_with_code_and_the_event_on_stderr__PROT_14(tmp_
     result = run("day", "replay", str(write(tmp_path, course_plan, events)))
     assert result.returncode == 2
     assert result.stdout == ""
-    assert result.stderr.startswith("error DAY-RATE-TOO-HIGH: Event 10 (rate_changed at 10:00)")
+    assert result.stderr.startswith("error DAY-RATE-TOO-HIGH: Event 11 (rate_changed at 10:00)")
     assert len(result.stderr.strip().splitlines()) == 1
 
 
@@ -109,7 +110,7 @@ def test_an_invalid_event_names_its_index(tmp_path, course_plan):
     events = [*WORKED, {"type": "paused", "at": "2026-12-07T10:00:00"}]
     result = run("day", "replay", str(write(tmp_path, course_plan, events)))
     assert result.returncode == 2
-    assert result.stderr.startswith("error INPUT-EVENT-TIME: Event 10:")
+    assert result.stderr.startswith("error INPUT-EVENT-TIME: Event 11:")
 
 
 def test_a_centre_configuration_changes_the_restart_factor__C_10(tmp_path, course_plan):
@@ -125,3 +126,19 @@ def test_a_missing_file_is_reported(tmp_path):
     result = run("day", "replay", str(tmp_path / "nope.json"))
     assert result.returncode == 2
     assert result.stderr.startswith("error INPUT-FILE:")
+
+
+def test_a_plan_made_with_other_protocol_content_is_refused__PROT_11(tmp_path, course_plan):
+    other = {**course_plan, "protocol": {**course_plan["protocol"], "digest": "sha256:" + "0" * 64}}
+    result = run("day", "replay", str(write(tmp_path, other, WORKED)))
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith("error INPUT-PROTOCOL-DIGEST: The plan was made with other "
+                                    "content of protocol alemtuzumab-ms 1.0.0")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_plan_stored_before_digests_still_replays__PROT_11(tmp_path, course_plan):
+    old = {**course_plan, "protocol": {"id": "alemtuzumab-ms", "version": "1.0.0"}}
+    result = run("day", "replay", str(write(tmp_path, old, WORKED[:3])), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["phase"] == "planned"

@@ -25,7 +25,8 @@ def test_plan_json_follows_the_contract():
     result = run(*COURSE_1, "--format", "json")
     assert result.returncode == 0, result.stderr
     plan = json.loads(result.stdout)
-    assert plan["protocol"] == {"id": "alemtuzumab-ms", "version": "1.0.0"}
+    assert plan["protocol"]["id"] == "alemtuzumab-ms" and plan["protocol"]["version"] == "1.0.0"
+    assert plan["protocol"]["digest"].startswith("sha256:")
     assert plan["course"] == 1 and plan["timezone"] == "Europe/Berlin"
     assert plan["patient"]["id"] == "P-001"
     assert isinstance(plan["warnings"], list)
@@ -120,3 +121,100 @@ def test_exported_json_schema_is_current():
     exported = json.loads((ROOT / "docs" / "protocol-schema.json").read_text())
     current = json.loads(run("protocol", "schema").stdout)
     assert exported == current, "regenerate: infusionist protocol schema > docs/protocol-schema.json"
+
+
+# -- protocol identity and the drug library, as a user meets them (issue 12 items 5 and 6) --------
+
+BUNDLED = ROOT / "src" / "infusionist" / "protocols" / "alemtuzumab-ms.yaml"
+
+
+def _edited(tmp_path: Path, old: str, new: str, *, version: str | None = "1.1.0") -> Path:
+    text = BUNDLED.read_text(encoding="utf-8")
+    assert old in text
+    text = text.replace(old, new, 1)
+    if version is not None:
+        text = text.replace("version: 1.0.0", f"version: {version}", 1)
+    edited = tmp_path / "edited.yaml"
+    edited.write_text(text, encoding="utf-8")
+    return edited
+
+
+def _one_line_refusal(result: subprocess.CompletedProcess[str], code: str) -> str:
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error {code}:"), result.stderr
+    return lines[0]
+
+
+def test_protocol_validate_names_the_release_digest_and_the_c8_warning__PROT_01_C_8():
+    result = run("protocol", "validate", str(BUNDLED))
+    assert result.returncode == 0, result.stderr
+    digest = run("protocol", "digest").stdout.split()
+    assert digest[:2] == ["alemtuzumab-ms", "1.0.0"]
+    assert f"content digest {digest[2]} (released)" in result.stdout
+    assert "warning: The medication evening_before.cetirizine schedules cetirizine 10 mg 2 times a " \
+           "day, above the drug library's soft limit: at most 10 mg in 24 h." in result.stdout
+    assert "C-8" in result.stdout
+    shown = run("protocol", "show", "--protocol", str(BUNDLED))
+    assert shown.returncode == 0 and "Drug library" in shown.stdout and "Fenistil" in shown.stdout
+
+
+def test_an_edited_copy_under_the_released_version_is_refused__PROT_11(tmp_path: Path):
+    edited = _edited(tmp_path, "storage_limit: {value: 8, unit: h}",
+                     "storage_limit: {value: 12, unit: h}", version=None)
+    line = _one_line_refusal(run("protocol", "validate", str(edited)),
+                             "PROTOCOL-CHANGED-WITHOUT-VERSION")
+    assert "differs from released alemtuzumab-ms 1.0.0: change the version" in line
+    _one_line_refusal(run(*COURSE_1, "--protocol", str(edited)), "PROTOCOL-CHANGED-WITHOUT-VERSION")
+
+
+def test_a_protocol_scheduling_24_mg_of_alemtuzumab_is_refused_everywhere__PROT_11_C_7(tmp_path: Path):
+    edited = _edited(tmp_path, "  dose: {value: 12, unit: mg}\n  prepared_volume",
+                     "  dose: {value: 24, unit: mg}\n  prepared_volume")
+    for result in (run("protocol", "validate", str(edited)),
+                   run(*COURSE_1, "--protocol", str(edited), "--format", "json")):
+        line = _one_line_refusal(result, "PROTOCOL-DRUG-LIMIT")
+        assert "infusion.alemtuzumab schedules alemtuzumab 24 mg" in line
+        assert "at most 12 mg per dose" in line and "C-7" in line
+
+
+def test_a_protocol_scheduling_2_g_of_methylprednisolone_is_refused__PROT_09(tmp_path: Path):
+    edited = _edited(tmp_path, "dose: {value: 1, unit: g}\n    route: iv\n    form: short infusion\n"
+                     "    offset_minutes: -60\n    days: [1, 2, 3]",
+                     "dose: {value: 2, unit: g}\n    route: iv\n    form: short infusion\n"
+                     "    offset_minutes: -60\n    days: [1, 2, 3]")
+    line = _one_line_refusal(run(*COURSE_1, "--protocol", str(edited)), "PROTOCOL-DRUG-LIMIT")
+    assert "premedications.methylprednisolone schedules methylprednisolone 2 g" in line
+    assert "at most 1 g per dose" in line
+
+
+def test_plan_with_another_protocol_file_records_its_identity__PROT_11():
+    result = run("plan", "--protocol", "tests/fixtures/natalizumab-like.yaml", "--first-day",
+                 "2026-12-07", "--timezone", "Europe/Berlin", "--sex", "male", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    identity = json.loads(result.stdout)["protocol"]
+    digest = run("protocol", "digest", "tests/fixtures/natalizumab-like.yaml").stdout.split()[2]
+    assert identity == {"id": "natalizumab-test", "version": "0.1.0", "digest": digest}
+
+
+def test_a_centre_threshold_that_silences_news2_3_is_refused__IAR_11(tmp_path: Path):
+    config = tmp_path / "centre.yaml"
+    config.write_text("alert_thresholds:\n  LOW-SPO2: 90\n")
+    line = _one_line_refusal(run(*COURSE_1, "--config", str(config)), "CONFIG-ALERT-SILENCES")
+    assert "at or below 91 (NEWS2 score 3)" in line
+
+
+def test_the_server_refuses_to_start_with_a_protocol_above_a_hard_limit__PROT_11_C_7(tmp_path: Path):
+    import os
+
+    edited = _edited(tmp_path, "  dose: {value: 12, unit: mg}\n  prepared_volume",
+                     "  dose: {value: 24, unit: mg}\n  prepared_volume")
+    env = {**os.environ, "INFUSIONIST_PROTOCOL_FILE": str(edited),
+           "INFUSIONIST_DATA_DIR": str(tmp_path / "data")}
+    result = subprocess.run([sys.executable, "-m", "infusionist", "serve", "--port", "0"],
+                            capture_output=True, text=True, cwd=ROOT, timeout=60, check=False,
+                            env=env)
+    line = _one_line_refusal(result, "PROTOCOL-DRUG-LIMIT")
+    assert "alemtuzumab 24 mg" in line
+    assert not (tmp_path / "data" / "infusionist.db").exists()  # refused before the database

@@ -176,3 +176,16 @@ def test_the_lead_covers_the_protocols_window_and_the_day_before_a_call() -> Non
     window = deps.protocol.monitoring.task_window.opens_before
     lead = window.days + 7 * window.weeks + 31 * window.months
     assert followup.worklist_lead(deps.protocol).days == max(lead, 1)
+
+
+def test_a_stored_course_shows_and_audits_the_protocol_digest__PROT_11() -> None:
+    from infusionist.domain.protocol_identity import protocol_digest
+
+    deps, _clock, uow, ctx, (course_id, _) = setup_unit()
+    digest = protocol_digest(deps.protocol)
+    view = courses.get_course(deps, ctx[Role.PHYSICIAN], course_id)
+    assert view["protocol"] == {"id": "alemtuzumab-ms", "version": "1.0.0", "digest": digest}
+    assert view["plan"]["protocol"]["digest"] == digest
+    created = [row for row in uow.store.tables["audit"].values()
+               if getattr(row, "action", None) == "course.create"]
+    assert created and all(row.new_value["protocol_digest"] == digest for row in created)

@@ -63,6 +63,20 @@ def preparation(day: int = 1) -> list[DayEvent]:
     return events
 
 
+VITALS = {"temperature_c": "36.8", "heart_rate_bpm": 72, "systolic_mmhg": 130, "diastolic_mmhg": 80,
+          "respiratory_rate_per_min": 14, "spo2_percent": 98}
+
+
+def vitals(clock: str, day: int = 1, **changed: Any) -> DayEvent:
+    """A full set of unremarkable vital signs at ``clock`` (``changed`` overrides values)."""
+    return ev("vital_signs", clock, day, **{**VITALS, **changed})
+
+
+def signed(kind: str, clock: str, day: int = 1, **fields: Any) -> DayEvent:
+    """An entry a physician signed (the server sets ``signed_by`` from the signature)."""
+    return ev(kind, clock, day, signed_by="dr.house", **fields)
+
+
 def started(day: int = 1, rate: Any = 28) -> list[DayEvent]:
     return [*preparation(day), ev("infusion_started", "08:00", day, rate_ml_per_h=rate)]
 

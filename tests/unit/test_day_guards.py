@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from day_builders import PLAN, PROTOCOL, add, at, ev, make_plan, preparation, started, state
+from day_builders import PLAN, PROTOCOL, add, at, ev, make_plan, preparation, signed, started, state, vitals
 
 from infusionist.domain.day_events import DayEvent
 from infusionist.domain.errors import EventRefused, InfusionistError, ValidationFailed
@@ -23,7 +23,8 @@ def assert_refused(events: list[DayEvent], new: DayEvent, code: str, *, plan: Co
     with pytest.raises(error) as refused:
         add(record, new, plan=plan)
     assert refused.value.code == code
-    assert f"Event {len(events)} ({new.type}" in refused.value.message
+    assert refused.value.details["event"].startswith(f"Event {len(events)} ({new.type}")
+    assert "Event " not in refused.value.message  # the nurse reads the rule, not indices
     assert refused.value.details["event_index"] == str(len(events))
     assert record == events
     assert state(record, new.at, plan=plan) == before
@@ -56,7 +57,7 @@ def test_premedication_must_be_given_the_configured_offset_before__PROT_09_C_2()
     events = preparation()
     error = assert_refused(events, ev("infusion_started", "07:59", rate_ml_per_h=28),
                            "DAY-START-PREMED-TOO-SOON")
-    assert "earliest start 08:00" in error.message
+    assert "Earliest start: 08:00." in error.message
 
 
 def test_methylprednisolone_is_refused_after_day_3__PROT_09():
@@ -92,9 +93,24 @@ def test_start_refused_with_an_expired_solution__PROT_13():
     assert "expired at 15:30" in error.message
 
 
-def test_start_allowed_at_the_last_minute_of_the_storage_limit__PROT_13():
-    assert state([*preparation(), ev("infusion_started", "15:30", rate_ml_per_h=28)], "15:30").phase.value == (
-        "running")
+def late_preparation() -> list[DayEvent]:
+    """Bag prepared at 07:30 (usable until 15:30); test, baseline and premedication in the afternoon."""
+    return [ev("test_result", "06:50", name="pregnancy test", result="negative"),
+            ev("solution_prepared", "07:30", volume_ml=112, dose_mg=12), vitals("14:20"),
+            ev("premedication_given", "14:25", name="methylprednisolone", dose={"value": 1, "unit": "g"},
+               route="iv"),
+            ev("premedication_given", "14:25", name="paracetamol", dose={"value": 1, "unit": "g"}, route="iv")]
+
+
+def test_a_start_whose_end_passes_the_expiry_needs_a_physician__PROT_13():
+    error = assert_refused(late_preparation(), ev("infusion_started", "15:30", rate_ml_per_h=28),
+                           "DAY-SOLUTION-EXPIRES-DURING-INFUSION")
+    assert "would run until 19:30" in error.message and "expires at 15:30" in error.message
+    accepted = [*late_preparation(), signed("physician_decision", "15:29", decision="accept_solution_expiry",
+                                            reason="no new vial until tomorrow")]
+    running = state([*accepted, ev("infusion_started", "15:30", rate_ml_per_h=28)], "15:40")
+    assert running.phase.value == "running"
+    assert "SOLUTION-EXPIRY" in [a.code for a in running.alerts]
 
 
 def test_resume_refused_with_an_expired_solution__PROT_13():
@@ -106,7 +122,8 @@ def test_resume_refused_with_an_expired_solution__PROT_13():
 def test_a_rate_above_the_protocol_maximum_is_refused__PROT_14(kind):
     events = {"infusion_started": preparation(), "rate_changed": started(),
               "resumed": [*started(), ev("paused", "09:00")]}[kind]
-    error = assert_refused(events, ev(kind, "09:10", rate_ml_per_h="28.1"), "DAY-RATE-TOO-HIGH")
+    clock = "08:00" if kind == "infusion_started" else "09:10"
+    error = assert_refused(events, ev(kind, clock, rate_ml_per_h="28.1"), "DAY-RATE-TOO-HIGH")
     assert "28.1 mL/h is above the maximum 28 mL/h" in error.message
 
 
@@ -118,12 +135,13 @@ def severe(events: list[DayEvent]) -> list[DayEvent]:
 def test_resume_after_a_severe_reaction_needs_a_physician_override__IAR_14_IAR_29():
     error = assert_refused(severe(started()), ev("resumed", "10:00", rate_ml_per_h=14),
                            "DAY-RESUME-NEEDS-OVERRIDE")
-    assert "severe reaction was assessed at 09:05" in error.message
+    assert "severe reaction was graded at 09:05" in error.message
 
 
 def test_resume_after_a_severe_reaction_with_an_override__IAR_14():
-    events = [*severe(started()), ev("physician_override", "09:50", reason="benefit outweighs risk")]
-    assert add(events, ev("resumed", "10:00", rate_ml_per_h=14)).phase.value == "running"
+    events = [*severe(started()), ev("physician_informed", "09:06"),
+              signed("physician_override", "09:50", reason="benefit outweighs risk")]
+    assert add(events, ev("resumed", "10:00", rate_ml_per_h=28)).phase.value == "running"
 
 
 def test_an_override_needs_a_reason__IAR_14():
@@ -134,7 +152,7 @@ def test_an_override_needs_a_reason__IAR_14():
 
 
 def test_an_override_before_the_severe_assessment_does_not_count__IAR_14():
-    events = severe([*started(), ev("physician_override", "08:30", reason="earlier decision")])
+    events = severe([*started(), signed("physician_override", "08:30", reason="earlier decision")])
     assert_refused(events, ev("resumed", "10:00", rate_ml_per_h=14), "DAY-RESUME-NEEDS-OVERRIDE")
 
 
@@ -185,7 +203,7 @@ def test_an_impossible_vital_sign_is_refused_per_field__IAR_24():
 )
 def test_an_event_the_phase_does_not_allow_is_refused(events, new):
     error = assert_refused(events, new, "DAY-ACTION-NOT-ALLOWED")
-    assert "possible now:" in error.message
+    assert "Possible now:" in error.message
 
 
 def test_discharge_before_the_end_of_observation_is_refused__PROT_17_IAR_16():
@@ -195,7 +213,7 @@ def test_discharge_before_the_end_of_observation_is_refused__PROT_17_IAR_16():
 
 
 def test_a_reaction_more_than_24_h_after_the_infusion_is_refused__IAR_01():
-    events = [*started(), ev("flush_started", "12:00"), ev("flush_completed", "12:30"),
+    events = [*started(), ev("flush_started", "12:00"), ev("flush_completed", "12:30"), vitals("14:20"),
               ev("discharged", "14:30")]
     assert_refused(events, ev("reaction_onset", "12:01", day=2, symptoms=["rash"]),
                    "DAY-AFTER-REACTION-WINDOW")
@@ -222,7 +240,7 @@ def test_a_correction_is_checked_like_the_event_it_replaces__PROT_14():
     with pytest.raises(EventRefused) as refused:
         add(events, bad)
     assert refused.value.code == "DAY-RATE-TOO-HIGH"
-    assert "as corrected by event" in refused.value.message
+    assert "as corrected by event" in refused.value.details["event"]
     assert state(events, "09:30") == before
 
 

@@ -66,11 +66,34 @@ class InfusionDay(RuleBasedStateMachine):
     def reaction_starts(self) -> None:
         self.current = self._record(self._event("reaction_onset", symptoms=["rash"]))
 
+    @precondition(lambda self: bool(self.current.reactions) and self.current.reactions[-1].grading is None)
+    @rule(interrupted=st.booleans())
+    def reaction_graded(self, interrupted: bool) -> None:
+        try:
+            self.current = self._record(self._event("reaction_assessed", interruption_needed=interrupted,
+                                                    responded_promptly=True))
+        except EventRefused as refused:  # "not interrupted" against a pause in the record (IAR-27)
+            assert refused.code == "DAY-ASSESSMENT-CONTRADICTS-INTERRUPTION" and not interrupted
+
+    @precondition(lambda self: bool(self.current.reactions))
+    @rule()
+    def physician_informed(self) -> None:
+        self.current = self._record(self._event("physician_informed"))
+
     @precondition(lambda self: self._phase() is Phase.RUNNING)
     @rule(rate=RATES)
     def rate_changes(self, rate: Decimal) -> None:
         before = state(self.events, self.now)
-        self.current = self._record(self._event("rate_changed", rate_ml_per_h=str(rate)))
+        try:
+            self.current = self._record(self._event("rate_changed", rate_ml_per_h=str(rate)))
+        except EventRefused as refused:
+            # Raising the rate through an open reaction, or a rate that runs past the expiry (PROT-13).
+            assert refused.code in ("DAY-RATE-UP-DURING-REACTION", "DAY-RATE-AFTER-SEVERE")
+            if refused.code == "DAY-RATE-AFTER-SEVERE":  # a severe grade locks the pump (IAR-29)
+                assert any(r.severity == "severe" for r in before.reactions)
+            else:
+                assert rate > before.rate_ml_per_h and before.reactions
+            return
         if rate <= before.rate_ml_per_h:
             self._assert_not_earlier(before, self.current)
 
@@ -81,8 +104,15 @@ class InfusionDay(RuleBasedStateMachine):
         try:
             self.current = self._record(self._event("resumed", rate_ml_per_h=str(rate)))
         except EventRefused as refused:
-            assert refused.code == "DAY-SOLUTION-EXPIRED"
-            assert before.solution_expires_at is not None and self.now > before.solution_expires_at
+            if refused.code == "DAY-SOLUTION-EXPIRED":
+                assert before.solution_expires_at is not None and self.now > before.solution_expires_at
+            elif refused.code == "DAY-RESUME-UNGRADED":  # no restart through a reaction (IAR-11, IAR-27)
+                assert any(r.grading is None for r in before.reactions)
+            elif refused.code == "DAY-RESUME-NEEDS-OVERRIDE":  # a severe grade locks the pump (IAR-29)
+                assert any(r.severity == "severe" for r in before.reactions)
+            else:
+                assert refused.code in ("DAY-RESUME-PHYSICIAN-NOT-INFORMED",
+                                        "DAY-SOLUTION-EXPIRES-DURING-INFUSION")
             return
         suggested = before.suggested_resume_rate_ml_per_h
         if suggested is not None and rate <= suggested:
@@ -97,6 +127,16 @@ class InfusionDay(RuleBasedStateMachine):
     def volume_never_exceeds_the_prepared_volume(self) -> None:
         assert Decimal(0) <= self.current.volume_infused_ml <= PREPARED
         assert self.current.remaining_ml is not None and self.current.remaining_ml >= 0
+
+    @invariant()
+    def a_pump_running_through_an_open_reaction_is_a_critical_alert(self) -> None:
+        s = self.current
+        codes = {a.code for a in s.alerts if a.severity == "critical"}
+        kinds = [e.type for e in self.events]
+        last_run = max(i for i, kind in enumerate(kinds) if kind in ("infusion_started", "resumed"))
+        reacting = any(kind == "reaction_onset" for kind in kinds[last_run:])
+        if s.phase is Phase.RUNNING and reacting:
+            assert "REACTION-PUMP-RUNNING" in codes or "SEVERE-REACTION-PUMP-RUNNING" in codes
 
     @invariant()
     def dose_never_exceeds_12_mg(self) -> None:

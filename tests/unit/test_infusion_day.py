@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from day_builders import PLAN, add, at, configured, ev, make_plan, preparation, started, state
+import pytest
+from day_builders import PLAN, add, at, configured, ev, make_plan, preparation, signed, started, state, vitals
 
 from infusionist.domain.day_state_json import state_to_json
+from infusionist.domain.errors import EventRefused
 from infusionist.domain.infusion_day import Phase
 
 # docs/bedside.md, example 1: 112 mL prepared 07:30, started 08:00 at 28 mL/h, a mild reaction
@@ -88,7 +90,7 @@ def test_a_day_without_trouble_runs_through_every_phase__PROT_14_PROT_16_PROT_17
     s = state(events, "12:40")
     assert s.phase is Phase.OBSERVING
     assert s.projected_observation_end == at("14:35")  # 2 h after the actual flush end (C-6)
-    events += [ev("observation_completed", "14:35"), ev("discharged", "14:40")]
+    events += [ev("observation_completed", "14:35"), vitals("14:36"), ev("discharged", "14:40")]
     assert state(events, "14:40").phase is Phase.DISCHARGED
 
 
@@ -144,7 +146,7 @@ def test_a_drop_from_the_pre_infusion_baseline_alerts__IAR_11():
 
 
 def test_a_reaction_within_24_h_after_the_infusion_is_recorded_against_the_day__IAR_01_IAR_15():
-    events = [*started(), ev("flush_started", "12:00"), ev("flush_completed", "12:30"),
+    events = [*started(), ev("flush_started", "12:00"), ev("flush_completed", "12:30"), vitals("14:25"),
               ev("discharged", "14:30")]
     assert "reaction_onset" in state(events, "20:00").allowed_actions
     late = ev("reaction_onset", "11:59", day=2, symptoms=["pyrexia"])
@@ -223,12 +225,18 @@ def test_bedside_example_part_way_at_11_00__PROT_11_IAR_28():
 
 
 def test_bedside_example_a_40_minute_pause_runs_past_the_expiry__PROT_13():
-    pause_40 = [*WORKED[:-1], ev("resumed", "09:40", rate_ml_per_h=14)]
-    at_0930 = state(pause_40[:-1], "09:30")
+    resume = ev("resumed", "09:40", rate_ml_per_h=14)
+    with pytest.raises(EventRefused) as refused:  # the restart would run past the expiry (PROT-13)
+        add(WORKED[:-1], resume)
+    assert refused.value.code == "DAY-SOLUTION-EXPIRES-DURING-INFUSION"
+    assert "would run until 15:40" in refused.value.message
+    pause_40 = [*WORKED[:-1], signed("physician_decision", "09:39", decision="accept_solution_expiry",
+                                     reason="10 min past the expiry accepted"), resume]
+    at_0930 = state(pause_40[:-2], "09:30")
     assert at_0930.projected_infusion_end == at("15:30")
     assert at_0930.expiry_margin_min == 0
     assert "SOLUTION-EXPIRY" not in [a.code for a in at_0930.alerts]
-    at_0931 = state(pause_40[:-1], "09:31")
+    at_0931 = state(pause_40[:-2], "09:31")
     assert "SOLUTION-EXPIRY" in [a.code for a in at_0931.alerts]
     s = state(pause_40, "09:40")
     assert s.projected_infusion_end == at("15:40")

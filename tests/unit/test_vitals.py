@@ -64,22 +64,22 @@ def test_every_bad_field_of_one_entry_is_reported_at_once__IAR_24():
     [
         ({"temperature_c": "37.9"}, []),
         ({"temperature_c": "38.0"}, ["FEVER"]),
-        ({"systolic_mmhg": "90", "diastolic_mmhg": "60"}, []),
-        ({"systolic_mmhg": "89", "diastolic_mmhg": "60"}, ["HYPOTENSION"]),
+        ({"systolic_mmhg": "91", "diastolic_mmhg": "60"}, []),
+        ({"systolic_mmhg": "90", "diastolic_mmhg": "60"}, ["HYPOTENSION"]),
         ({"heart_rate_bpm": "120"}, []),
         ({"heart_rate_bpm": "121"}, ["TACHYCARDIA"]),
         ({"heart_rate_bpm": "50"}, []),
         ({"heart_rate_bpm": "49"}, ["BRADYCARDIA"]),
         ({"spo2_percent": "92"}, []),
         ({"spo2_percent": "91"}, ["LOW-SPO2"]),
-        ({"systolic_mmhg": "159", "diastolic_mmhg": "99"}, []),
-        ({"systolic_mmhg": "160", "diastolic_mmhg": "99"}, ["HYPERTENSION"]),
-        ({"systolic_mmhg": "150", "diastolic_mmhg": "100"}, ["HYPERTENSION-DIASTOLIC"]),
+        ({"systolic_mmhg": "139", "diastolic_mmhg": "89"}, []),
+        ({"systolic_mmhg": "140", "diastolic_mmhg": "89"}, ["HYPERTENSION"]),
+        ({"systolic_mmhg": "135", "diastolic_mmhg": "90"}, ["HYPERTENSION-DIASTOLIC"]),
         ({"respiratory_rate_per_min": "24"}, []),
         ({"respiratory_rate_per_min": "25"}, ["RESPIRATORY-RATE"]),
     ],
 )
-def test_alert_thresholds_from_the_protocol__IAR_11_IAR_05(entry, codes):
+def test_alert_thresholds_from_the_protocol_catch_news2_3_and_ctcae_2__IAR_11_IAR_05(entry, codes):
     assert [a.code for a in evaluate_alerts(values(**entry), {}, RULES)] == codes
 
 
@@ -103,4 +103,67 @@ def test_a_centre_may_change_an_alert_threshold__IAR_11():
 def test_alert_messages_name_the_measured_value__IAR_11():
     (alert,) = evaluate_alerts(values(temperature_c="38.4"), {}, RULES)
     assert alert.severity == "warning"
-    assert alert.message.endswith("Measured: 38.4.")
+    assert alert.message.endswith("Measured: 38.4 (CTCAE v5.0 fever grade 1).")
+
+
+@pytest.mark.parametrize(
+    ("code", "threshold", "silenced"),
+    [
+        ("FEVER", "39.0", None),
+        ("FEVER", "39.1", "above 39.0"),  # CTCAE fever grade 2 is above 39.0 °C
+        ("HYPOTENSION", "90", None),
+        ("HYPOTENSION", "89", "at or below 90"),  # NEWS2 scores SBP <= 90 as 3
+        ("TACHYCARDIA", "130", None),
+        ("TACHYCARDIA", "131", "at or above 131"),  # NEWS2 scores HR >= 131 as 3
+        ("BRADYCARDIA", "41", None),
+        ("BRADYCARDIA", "40", "at or below 40"),  # NEWS2 scores HR <= 40 as 3
+        ("LOW-SPO2", "92", None),
+        ("LOW-SPO2", "91", "at or below 91"),  # NEWS2 scores SpO2 <= 91 as 3
+        ("HYPERTENSION", "140", None),
+        ("HYPERTENSION", "160", "at or above 140"),  # CTCAE hypertension grade 2 from 140
+        ("HYPERTENSION-DIASTOLIC", "95", "at or above 90"),  # CTCAE grade 2 from 90
+        ("RESPIRATORY-RATE", "26", "at or above 25"),  # NEWS2 scores RR >= 25 as 3
+        ("RESPIRATORY-RATE", "21", None),
+    ],
+)
+def test_a_centre_threshold_may_not_silence_news2_3_or_ctcae_grade_2__IAR_11_IAR_24(
+    code, threshold, silenced
+):
+    from infusionist.domain.errors import ConfigError
+
+    if silenced is None:
+        rules = configured(alert_thresholds={code: threshold}).vital_sign_rules
+        assert rules is not None
+        (rule,) = [a for a in rules.alerts if a.code == code]
+        assert rule.threshold == Decimal(threshold)
+        return
+    with pytest.raises(ConfigError) as refused:
+        configured(alert_thresholds={code: threshold})
+    assert refused.value.code == "CONFIG-ALERT-SILENCES"
+    assert f"cannot be set to {threshold}" in refused.value.message
+    assert silenced in refused.value.message
+
+
+def test_a_protocol_whose_own_threshold_silences_a_bound_is_refused__IAR_11():
+    from pydantic import ValidationError
+
+    from infusionist.domain.protocol import AlertRule
+
+    (fever,) = [a for a in RULES.alerts if a.code == "FEVER"]
+    data = fever.model_dump()
+    with pytest.raises(ValidationError, match=r"silences values above 39\.0"):
+        AlertRule.model_validate({**data, "threshold": Decimal("39.5")})
+    with pytest.raises(ValidationError, match="threshold in force"):
+        AlertRule.model_validate({**data, "message": "Fever: 38.0 °C or more."})
+
+
+def test_alert_texts_state_the_threshold_in_force__IAR_11():
+    rules = configured(alert_thresholds={"FEVER": "38.5", "TACHYCARDIA": "110"}).vital_sign_rules
+    assert rules is not None
+    by_code = {a.code: a for a in evaluate_alerts(
+        values(temperature_c="38.6", heart_rate_bpm="115"), {}, rules)}
+    assert by_code["FEVER"].message.startswith("Fever: temperature 38.5 °C or more")
+    assert by_code["TACHYCARDIA"].message.startswith("Fast heart rate: more than 110 beats")
+    default = {a.code: a for a in evaluate_alerts(values(temperature_c="38.6"), {}, RULES)}
+    assert default["FEVER"].message.startswith("Fever: temperature 38.0 °C or more")
+    assert all("{threshold}" not in a.message for a in by_code.values())

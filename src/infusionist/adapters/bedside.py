@@ -21,7 +21,7 @@ from typing import Any
 
 from infusionist.domain.day_events import parse_event
 from infusionist.domain.day_state_json import state_to_json
-from infusionist.domain.infusion_day import DayFold, append, replay
+from infusionist.domain.infusion_day import DayFold, append, check_course_not_blocked, replay
 from infusionist.domain.planning import CoursePlan
 from infusionist.domain.protocol import Protocol
 
@@ -47,6 +47,7 @@ class BedsideRules:
     def check_append(
         self, plan: CoursePlan, day: int, new: dict[str, Any], *, prior_count: int,
         prior_last: dict[str, Any] | None, load_prior: Callable[[], list[dict[str, Any]]],
+        now: datetime,
     ) -> None:
         event = parse_event(new)
         key = _day_key(plan, day)
@@ -55,8 +56,8 @@ class BedsideRules:
             if kept is None or kept.fold.count != prior_count or kept.last != _fingerprint(prior_last):
                 kept = _Kept(DayFold.of(plan, day, [parse_event(e) for e in load_prior()], self.protocol),
                              _fingerprint(prior_last))
-            if not kept.fold.extend(event):  # a correction, or an event the fold cannot take in order
-                append(plan, day, [parse_event(e) for e in load_prior()], event, self.protocol)
+            if not kept.fold.extend(event, now):  # a correction, or one the fold cannot take in order
+                append(plan, day, [parse_event(e) for e in load_prior()], event, self.protocol, now)
                 return
             # Kept as if the new event were stored; if its commit fails, the count or the latest
             # event will not match next time and the fold is rebuilt.
@@ -64,6 +65,11 @@ class BedsideRules:
             self._folds[key] = kept
             while len(self._folds) > _KEPT_FOLDS:
                 self._folds.popitem(last=False)
+
+    def check_course(self, plan: CoursePlan, earlier_days: dict[int, list[dict[str, Any]]]) -> None:
+        check_course_not_blocked(
+            plan, {day: [parse_event(e) for e in events] for day, events in earlier_days.items()},
+            self.protocol)
 
     def state(
         self, plan: CoursePlan, day: int, events: list[dict[str, Any]], at: datetime

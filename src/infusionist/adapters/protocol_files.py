@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
@@ -12,6 +14,8 @@ from pydantic import BaseModel, ValidationError
 from infusionist.domain.centre import CentreConfig
 from infusionist.domain.errors import ConfigError, ProtocolError
 from infusionist.domain.protocol import Protocol
+from infusionist.domain.protocol_drugs import LibraryFinding, check_protocol
+from infusionist.domain.protocol_identity import ReleaseRecord, ReleaseStatus, check_release
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 # libyaml's safe loader is about 8x faster than the pure-Python one; both are safe loaders.
@@ -23,11 +27,49 @@ def bundled_protocol_path(protocol_id: str) -> Path:
 
 
 def load_protocol(path: Path | str | None = None) -> Protocol:
-    """Load and validate a protocol file; the bundled alemtuzumab protocol by default."""
+    """Load, validate and check a protocol file; the bundled alemtuzumab protocol by default.
+
+    Refused: a file that changes a released version without a new version, and a protocol that
+    schedules a drug outside its drug library's hard limits (or a drug not in the library).
+    """
+    return inspect_protocol(path).protocol
+
+
+@dataclass(frozen=True)
+class LoadedProtocol:
+    """A checked protocol with its release status, content digest and drug-library warnings."""
+
+    protocol: Protocol
+    status: ReleaseStatus
+    digest: str
+    warnings: tuple[LibraryFinding, ...]
+
+
+def inspect_protocol(path: Path | str | None = None) -> LoadedProtocol:
+    """:func:`load_protocol` with what ``infusionist protocol validate`` reports."""
+    protocol = read_protocol(path)
+    status, digest = check_release(protocol, release_record())
+    findings = check_protocol(protocol)
+    return LoadedProtocol(protocol, status, digest, tuple(findings))
+
+
+def read_protocol(path: Path | str | None = None) -> Protocol:
+    """Parse and validate a protocol file without the release and drug-library checks.
+
+    Only for ``infusionist protocol digest``, which must print the digest of a changed file so
+    that a new version can be released; everything else uses :func:`load_protocol`.
+    """
     from infusionist.protocols import DEFAULT_PROTOCOL
 
     file = Path(path) if path is not None else bundled_protocol_path(DEFAULT_PROTOCOL)
     return _load(file, Protocol, ProtocolError, "PROTOCOL-INVALID", "protocol")
+
+
+@lru_cache(maxsize=1)
+def release_record() -> ReleaseRecord:
+    """The released protocol versions and their digests (``protocols/released.yaml``)."""
+    file = Path(str(resources.files("infusionist.protocols").joinpath("released.yaml")))
+    return _load(file, ReleaseRecord, ProtocolError, "PROTOCOL-INVALID", "release record")
 
 
 def load_centre_config(path: Path | str | None) -> CentreConfig:

@@ -193,6 +193,17 @@ def _with_alert_thresholds(protocol: Protocol, config: CentreConfig) -> Protocol
             "CONFIG-UNKNOWN-ALERT",
             f"Unknown alert {unknown[0]!r}; the protocol's alerts are: {', '.join(sorted(codes))}.",
         )
+    for alert in rules.alerts:
+        threshold = config.alert_thresholds.get(alert.code)
+        silenced = alert.silenced_by(threshold) if threshold is not None else None
+        if silenced is not None:
+            raise ConfigError(
+                "CONFIG-ALERT-SILENCES",
+                f"The {alert.code} alert threshold cannot be set to {threshold}: it would stay "
+                f"silent at values {silenced.words()} ({silenced.reason}), which must always alert. "
+                f"The protocol's threshold is {alert.threshold}.",
+                requirements=alert.requirements,
+            )
     alerts = tuple(
         a.model_copy(update={"threshold": config.alert_thresholds[a.code]})
         if a.code in config.alert_thresholds else a

@@ -9,6 +9,7 @@ its index in the record or its ``id``), gives a reason and, optionally, the repl
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Annotated, Any, Literal, cast
@@ -42,6 +43,10 @@ class _Event(BaseModel):
     at: AwareDatetime
     by: Text | None = None
     id: Text | None = None
+    # Set by the server, never by the client: the username of the physician who signed this
+    # entry with the password again (21 CFR 11.50). The guards read it for entries that lift a
+    # restriction (a correction that lowers a grade, a decision).
+    signed_by: Text | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -144,6 +149,9 @@ class MedicationGiven(_Event):
     name: Text
     dose: Quantity | None = None
     route: EventRoute | None = None
+    # Why a drug outside the drug library was given, and why a soft limit was passed (PROT-24).
+    indication: Text | None = None
+    reason: Text | None = None
 
 
 class PhysicianInformed(_Event):
@@ -156,6 +164,50 @@ class EmergencyCalled(_Event):
 
 class PhysicianOverride(_Event):
     type: Literal["physician_override"] = "physician_override"
+    reason: Text
+
+
+DecisionKind = Literal[
+    "not_anaphylaxis", "start_go_ahead", "clear_positive_test", "accept_solution_expiry",
+    "discharge_despite_gate", "reschedule",
+]
+
+
+class PhysicianDecision(_Event):
+    """A physician's signed decision that lifts one named restriction of the day.
+
+    ``not_anaphylaxis``: the latest reaction's signs are not anaphylaxis (IAR-27).
+    ``start_go_ahead``: start although the baseline raised a critical alert or a premedication
+    was given longer before the start than the protocol allows (IAR-24, IAR-21).
+    ``clear_positive_test``: a later negative test clears a positive one (PROT-07).
+    ``accept_solution_expiry``: run although the projected end passes the solution's expiry (PROT-13).
+    ``discharge_despite_gate``: discharge although the discharge gate is not met (IAR-16, IAR-29).
+    ``reschedule``: the day is given on ``date`` instead of its planned date (PROT-04, PROT-05).
+    """
+
+    type: Literal["physician_decision"] = "physician_decision"
+    decision: DecisionKind
+    reason: Text
+    date: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _date_only_for_reschedule(self) -> PhysicianDecision:
+        if (self.decision == "reschedule") != (self.date is not None):
+            raise ValueError("a reschedule names the new date, and only a reschedule does")
+        return self
+
+
+class InfusionEndedEarly(_Event):
+    """The drug infusion ends before the bag is empty; the dose is incomplete (PROT-16)."""
+
+    type: Literal["infusion_ended_early"] = "infusion_ended_early"
+    reason: Text
+
+
+class Transferred(_Event):
+    """The patient is transferred to a higher level of care: the day ends here (IAR-29)."""
+
+    type: Literal["transferred"] = "transferred"
     reason: Text
 
 
@@ -184,6 +236,7 @@ ClinicalEvent = Annotated[
     SolutionPrepared | PremedicationGiven | ProcedureDone | TestResult | InfusionStarted
     | RateChanged | Paused | Resumed | VitalSigns | ReactionOnset | ReactionAssessed
     | MedicationGiven | PhysicianInformed | EmergencyCalled | PhysicianOverride
+    | PhysicianDecision | InfusionEndedEarly | Transferred
     | InfusionStopped | FlushStarted | FlushCompleted | ObservationCompleted | Discharged,
     Field(discriminator="type"),
 ]
@@ -203,8 +256,9 @@ EVENT_TYPES: tuple[str, ...] = (
     "solution_prepared", "premedication_given", "procedure_done", "test_result",
     "infusion_started", "rate_changed", "paused", "resumed", "vital_signs", "reaction_onset",
     "reaction_assessed", "medication_given", "physician_informed", "emergency_called",
-    "physician_override", "infusion_stopped", "flush_started", "flush_completed",
-    "observation_completed", "discharged", "correction",
+    "physician_override", "physician_decision", "infusion_ended_early", "transferred",
+    "infusion_stopped", "flush_started", "flush_completed", "observation_completed", "discharged",
+    "correction",
 )
 _ADAPTER: TypeAdapter[Any] = TypeAdapter(cast(Any, DayEvent))
 

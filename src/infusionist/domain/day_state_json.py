@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 from decimal import Decimal
 from typing import Any
 
@@ -15,10 +15,18 @@ DAY_STATE_JSON_VERSION = 1
 
 
 def state_to_json(state: DayState) -> dict[str, Any]:
+    """Every instant is written with the offset the centre's zone has at that instant (issue 12
+    item 11), so a time shows as the unit's clocks showed it, also across a daylight-saving change."""
+    zone = state.zone
+
+    def _instant(moment: datetime | None) -> str | None:
+        return _in_zone(moment, zone)
+
     return {
         "format": DAY_STATE_JSON_VERSION,
         "day": state.day,
-        "at": state.at.isoformat(),
+        "day_date": state.day_date.isoformat(),
+        "at": _instant(state.at),
         "phase": state.phase.value,
         "rate_ml_per_h": _number(state.rate_ml_per_h),
         "max_rate_ml_per_h": _number(state.max_rate_ml_per_h),
@@ -35,9 +43,12 @@ def state_to_json(state: DayState) -> dict[str, Any]:
         "expiry_margin_min": state.expiry_margin_min,
         "next_vital_signs_due": _instant(state.next_vital_signs_due),
         "vital_signs_overdue": state.vital_signs_overdue,
+        "earliest_start": _instant(state.earliest_start),
+        "dose_complete": state.dose_complete,
+        "transferred_at": _instant(state.transferred_at),
         "alerts": [_alert(a) for a in state.alerts],
-        "reactions": [_reaction(r) for r in state.reactions],
-        "recommended_actions": [_action(a) for a in state.recommended_actions],
+        "reactions": [_reaction(r, zone) for r in state.reactions],
+        "recommended_actions": [_action(a, zone) for a in state.recommended_actions],
         "suggested_resume_rate_ml_per_h": _number(state.suggested_resume_rate_ml_per_h),
         "allowed_actions": list(state.allowed_actions),
         "events_applied": state.events_applied,
@@ -46,13 +57,13 @@ def state_to_json(state: DayState) -> dict[str, Any]:
 
 def _alert(alert: Alert) -> dict[str, Any]:
     return {"code": alert.code, "severity": alert.severity, "message": alert.message,
-            "requirements": list(alert.requirements)}
+            "requirements": list(alert.requirements), "grade": alert.grade}
 
 
-def _reaction(reaction: Reaction) -> dict[str, Any]:
+def _reaction(reaction: Reaction, zone: tzinfo) -> dict[str, Any]:
     grading = reaction.grading
     return {
-        "onset": reaction.onset.isoformat(),
+        "onset": _in_zone(reaction.onset, zone),
         "symptoms": list(reaction.symptoms),
         "term": None if grading is None else grading.term,
         "grade": None if grading is None else grading.grade,
@@ -60,22 +71,23 @@ def _reaction(reaction: Reaction) -> dict[str, Any]:
         "severity": None if grading is None else grading.severity,
         "reason": None if grading is None else grading.reason,
         "after_infusion": reaction.after_infusion,
+        "facts": [{"kind": f.kind, "at": _in_zone(f.at, zone), "text": f.text} for f in reaction.facts],
     }
 
 
-def _action(action: RecommendedAction) -> dict[str, Any]:
+def _action(action: RecommendedAction, zone: tzinfo) -> dict[str, Any]:
     return {
         "code": action.code,
         "text": action.text,
         "done": action.done,
         "done_by": action.done_by,
-        "done_at": _instant(action.done_at),
+        "done_at": _in_zone(action.done_at, zone),
         "requirements": list(action.requirements),
     }
 
 
-def _instant(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.isoformat()
+def _in_zone(moment: datetime | None, zone: tzinfo) -> str | None:
+    return None if moment is None else moment.astimezone(zone).isoformat()
 
 
 def _number(value: Decimal | None) -> int | float | None:

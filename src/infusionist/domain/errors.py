@@ -7,9 +7,18 @@ enforces a rule of the protocol, ``requirements`` names the requirement IDs
 
     InfusionistError
     ├── ProtocolError        the protocol file is malformed or inconsistent   PROTOCOL-*
+    │                        (PROTOCOL-DRUG-LIMIT, PROTOCOL-DRUG-NOT-IN-LIBRARY: a drug the
+    │                        protocol schedules breaks its drug library; PROTOCOL-CHANGED-
+    │                        WITHOUT-VERSION: a released version's content was changed)
     ├── ConfigError          a centre configuration breaks a protocol limit   CONFIG-*
+    │                        (CONFIG-ALERT-SILENCES: a threshold would silence NEWS2 3 / CTCAE 2)
     ├── PlanningError        a course cannot be planned as asked             PLAN-*
     ├── EventRefused         a bedside event is refused by a guard            DAY-*
+    │                        or by the drug library (domain/drug_library.py)  DRUG-*:
+    │                        DRUG-HARD-LIMIT-SINGLE, DRUG-HARD-LIMIT-24H, DRUG-MIN-INTERVAL,
+    │                        DRUG-ROUTE-NOT-ALLOWED, DRUG-DOSE-UNIT (always refused);
+    │                        DRUG-SOFT-LIMIT (accepted with a reason), DRUG-NOT-IN-LIBRARY
+    │                        (accepted with an indication), both then flagged for the physician
     ├── FollowUpRefused      a follow-up task cannot change as asked          FOLLOWUP-*
     ├── ValidationFailed     an entry is impossible (per-field messages)     VITALS-*, INPUT-*
     ├── NotAuthenticated     no valid session or token                        AUTH-*

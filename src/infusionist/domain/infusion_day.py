@@ -10,33 +10,41 @@ state or raises, and a refused event changes nothing.
 
 Corrections never overwrite: a ``correction`` names an earlier event (index or id) and gives a
 reason; the replay uses its replacement (or drops the event when there is none), and the
-corrected history must pass the guards like any other.
+corrected history must pass the guards like any other. A correction that would lift a
+restriction (lower or remove a grade, lift the severe-reaction lock, clear a positive test,
+lift a reason the start was refused) needs a physician's signature (issue 12 item 4).
+
+``append`` also takes the server's ``now``: an entry timed later than now (beyond the clock
+tolerance) is refused, so a wrong clock can never block the rest of a day.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from fractions import Fraction
 
 from infusionist.domain import pump
 from infusionist.domain.day_events import ClinicalEvent, Correction, DayEvent
-from infusionist.domain.day_facts import DayContext, DayFacts, Phase, apply_event
+from infusionist.domain.day_facts import ENDED_PHASES, DayContext, DayFacts, Phase, apply_event
 from infusionist.domain.day_guards import (
     allowed_actions,
     check_event,
-    clock,
+    check_not_in_future,
+    earliest_start,
     start_blockers,
+    words,
 )
 from infusionist.domain.errors import EventRefused, InfusionistError, ValidationFailed
 from infusionist.domain.planning import CoursePlan
 from infusionist.domain.protocol import Protocol
-from infusionist.domain.reactions import Reaction, RecommendedAction, recommended_actions
+from infusionist.domain.reactions import ANAPHYLAXIS, Reaction, RecommendedAction, recommended_actions
+from infusionist.domain.units import format_decimal
 from infusionist.domain.vitals import Alert, evaluate_alerts, latest_values
 
-__all__ = ["DayFold", "DayState", "Phase", "append", "replay"]
+__all__ = ["DayFold", "DayState", "Phase", "append", "check_course_not_blocked", "replay"]
 
 _VOLUME_PLACES = Decimal("0.01")
 _DOSE_PLACES = Decimal("0.001")
@@ -70,6 +78,11 @@ class DayState:
     suggested_resume_rate_ml_per_h: Decimal | None
     allowed_actions: tuple[str, ...]
     events_applied: int
+    zone: tzinfo
+    day_date: date  # the planned date, or the date a physician rescheduled the day to
+    earliest_start: datetime | None  # when every premedication has had its time (PROT-09, PROT-10)
+    dose_complete: bool | None  # None until the infusion ends; False when it ended early
+    transferred_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,18 +100,91 @@ def replay(
         raise ValidationFailed("INPUT-AT", "Give the moment with its UTC offset.",
                                details={"at": "timezone required"})
     ctx = _context(plan, day, protocol)
-    _check_order(events)
-    facts = DayFacts()
-    for entry in _effective(events, at):
-        _apply(facts, entry, ctx)
-    return _state(facts, ctx, at)
+    _check_order(events, ctx)
+    _check_corrections(events, at, ctx)
+    return _state(_fold(events, at, ctx), ctx, at)
 
 
 def append(
-    plan: CoursePlan, day: int, events: Sequence[DayEvent], new_event: DayEvent, protocol: Protocol
+    plan: CoursePlan, day: int, events: Sequence[DayEvent], new_event: DayEvent, protocol: Protocol,
+    now: datetime | None = None,
 ) -> DayState:
-    """Check ``new_event`` against the record; the state after it, or the refusal."""
+    """Check ``new_event`` against the record (and ``now``); the state after it, or the refusal."""
+    if now is not None:
+        check_not_in_future(new_event, now, _context(plan, day, protocol))
     return replay(plan, day, [*events, new_event], new_event.at, protocol)
+
+
+def check_course_not_blocked(
+    plan: CoursePlan, earlier_days: Mapping[int, Sequence[DayEvent]], protocol: Protocol
+) -> None:
+    """A positive test on an earlier day of the course, not cleared by a physician on that day,
+    blocks every later day of the course (PROT-07)."""
+    for day, events in sorted(earlier_days.items()):
+        if not events:
+            continue
+        ctx = _context(plan, day, protocol)
+        facts = _fold(events, max(e.at for e in events), ctx)
+        for test in facts.positive_tests.values():
+            raise EventRefused(
+                "DAY-COURSE-BLOCKED",
+                f"The {test.name} of day {day} was positive ({ctx.clock(test.at, facts.day_date)}): the "
+                "course is blocked until a physician clears it, signed, on that day.",
+                requirements=("PROT-07",),
+            )
+
+
+def _fold(events: Sequence[DayEvent], at: datetime, ctx: DayContext) -> DayFacts:
+    facts = DayFacts.of(ctx)
+    for entry in _effective(events, at):
+        _apply(facts, entry, ctx)
+    return facts
+
+
+def _check_corrections(events: Sequence[DayEvent], at: datetime, ctx: DayContext) -> None:
+    """A correction that lifts a restriction needs a physician's signature (issue 12 item 4)."""
+    for index, event in enumerate(events):
+        if event.at > at:
+            break
+        if not isinstance(event, Correction) or event.signed_by is not None:
+            continue
+        lifted = lifted_restrictions(_fold(events[:index], event.at, ctx),
+                                     _fold(events[: index + 1], event.at, ctx), ctx)
+        if lifted:
+            raise EventRefused(
+                "DAY-CORRECTION-NEEDS-SIGNATURE",
+                f"This correction {lifted[0]}; only a physician may do that, signed with the "
+                "password and a reason. The original entry stays as it is.",
+                requirements=("IAR-27", "IAR-29", "PROT-07"),
+                details={"event_index": str(index), "event_type": "correction",
+                         "event": f"Event {index} (correction at {ctx.clock(event.at)})"},
+            )
+
+
+def lifted_restrictions(before: DayFacts, after: DayFacts, ctx: DayContext) -> list[str]:
+    """What ``after`` (the record with one more correction) no longer restricts, in words."""
+    lifted: list[str] = []
+    if len(after.reactions) < len(before.reactions):
+        lifted.append("removes a recorded reaction")
+    for old, new in zip(before.reactions, after.reactions, strict=False):
+        when = ctx.clock(old.onset)
+        if old.grading is not None and new.grading is None:
+            lifted.append(f"removes the grading of the reaction of {when}")
+        elif old.grading is not None and new.grading is not None and (
+            new.grading.grade < old.grading.grade
+            or (old.grading.term == ANAPHYLAXIS and new.grading.term != ANAPHYLAXIS)
+        ):
+            lifted.append(f"lowers the reaction of {when} from {old.grading.term} grade "
+                          f"{old.grading.grade} to {new.grading.term} grade {new.grading.grade}")
+    if before.severe_lock() is not None and after.severe_lock() is None:
+        lifted.append("lifts the lock a severe reaction put on the infusion")
+    if set(before.positive_tests) - set(after.positive_tests):
+        lifted.append("clears a positive test")
+    if before.started_at is None:
+        still = {b.code for b in start_blockers(after, ctx)}
+        if {b.code for b in start_blockers(before, ctx)} - still:
+            lifted.append("lifts a reason the infusion could not start")
+    return lifted
 
 
 class DayFold:
@@ -113,7 +199,7 @@ class DayFold:
 
     def __init__(self, ctx: DayContext) -> None:
         self._ctx = ctx
-        self._facts = DayFacts()
+        self._facts = DayFacts.of(ctx)
         self.count = 0
         self._frontier: datetime | None = None
 
@@ -121,8 +207,9 @@ class DayFold:
     def of(cls, plan: CoursePlan, day: int, events: Sequence[DayEvent], protocol: Protocol) -> DayFold:
         """The fold after ``events`` (refused like :func:`replay` when they do not pass)."""
         fold = cls(_context(plan, day, protocol))
-        _check_order(events)
+        _check_order(events, fold._ctx)
         if events:
+            _check_corrections(events, events[-1].at, fold._ctx)
             for entry in _effective(events, events[-1].at):
                 _apply(fold._facts, entry, fold._ctx)
             # The record only grows forward, so the last event is the latest; a replacement
@@ -132,8 +219,10 @@ class DayFold:
         fold.count = len(events)
         return fold
 
-    def extend(self, event: DayEvent) -> bool:
+    def extend(self, event: DayEvent, now: datetime | None = None) -> bool:
         """Check and apply one more event; False when only a full replay can take it."""
+        if now is not None:
+            check_not_in_future(event, now, self._ctx)
         if isinstance(event, Correction) or (self._frontier is not None and event.at < self._frontier):
             return False
         _apply(self._facts, _Entry(self.count, event), self._ctx)
@@ -154,19 +243,22 @@ def _context(plan: CoursePlan, day: int, protocol: Protocol) -> DayContext:
             "INPUT-PROTOCOL", f"The plan follows protocol {plan.protocol_id}, not {protocol.id}.",
             details={"protocol": "does not match the plan"},
         )
-    return DayContext.build(planned, plan.patient, protocol)
+    other_dates = frozenset(d.date for d in plan.days if d.day != day)
+    return DayContext.build(planned, plan.patient, protocol, plan.timezone, other_dates)
 
 
-def _check_order(events: Sequence[DayEvent]) -> None:
+def _check_order(events: Sequence[DayEvent], ctx: DayContext) -> None:
     for index in range(1, len(events)):
         before, event = events[index - 1], events[index]
         if event.at < before.at:
             raise EventRefused(
                 "DAY-EVENT-OUT-OF-ORDER",
-                f"Event {index} ({event.type}) at {clock(event.at)} is earlier than the event "
-                f"before it ({before.type} at {clock(before.at)}); the record only grows forward. "
-                "To fix an earlier entry, record a correction.",
-                details={"event_index": str(index), "event_type": event.type},
+                f"The time given for {words(event.type)} ({ctx.clock(event.at)}) is earlier than the "
+                f"entry before it ({words(before.type)} at {ctx.clock(before.at)}); the record only "
+                "grows forward. To fix an earlier entry, correct it; for an entry made later, give "
+                "the time it happened in order.",
+                details={"event_index": str(index), "event_type": event.type,
+                         "event": f"Event {index} ({event.type} at {ctx.clock(event.at)})"},
             )
 
 
@@ -198,9 +290,9 @@ def _correction_target(
     if target is None or target >= index or isinstance(events[target], Correction):
         raise EventRefused(
             "DAY-CORRECTION-TARGET",
-            f"Event {index} (correction) refers to {ref!r}, which is not an earlier clinical event "
-            "of this day.",
-            details={"event_index": str(index), "event_type": "correction"},
+            "The entry to correct is not an earlier entry of this day; choose it in the day's record.",
+            details={"event_index": str(index), "event_type": "correction", "corrects": str(ref),
+                     "event": f"Event {index} (correction of {ref!r})"},
         )
     return target
 
@@ -210,10 +302,11 @@ def _apply(facts: DayFacts, entry: _Entry, ctx: DayContext) -> None:
     try:
         check_event(facts, event, ctx)
     except InfusionistError as error:
-        name = f"Event {entry.index} ({event.type} at {clock(event.at)}"
+        name = f"Event {entry.index} ({event.type} at {ctx.clock(event.at)}"
         name += f", as corrected by event {entry.corrected_by})" if entry.corrected_by is not None else ")"
-        details = {**error.details, "event_index": str(entry.index), "event_type": event.type}
-        raise type(error)(error.code, f"{name}: {error.message}", requirements=error.requirements,
+        details = {**error.details, "event_index": str(entry.index), "event_type": event.type,
+                   "event": name}
+        raise type(error)(error.code, error.message, requirements=error.requirements,
                           details=details) from None
     apply_event(facts, event, ctx)
     if facts.phase in (Phase.PLANNED, Phase.READY):
@@ -256,7 +349,20 @@ def _state(facts: DayFacts, ctx: DayContext, at: datetime) -> DayState:
             facts.suggested_resume_rate(ctx) if facts.phase is Phase.PAUSED else None),
         allowed_actions=allowed_actions(facts, ctx, at),
         events_applied=len(facts.events),
+        zone=ctx.zone, day_date=facts.day_date,
+        earliest_start=earliest_start(facts, ctx) if facts.started_at is None else None,
+        dose_complete=(None if facts.ended_at is None
+                       else facts.ended_early is None and _bag_empty(facts, ctx)),
+        transferred_at=facts.transferred_at,
     )
+
+
+def _bag_empty(facts: DayFacts, ctx: DayContext) -> bool:
+    if facts.solution is None or facts.ended_at is None:
+        return False
+    left = Fraction(facts.solution.volume_ml) - pump.volume_infused(
+        facts.segments, facts.ended_at, facts.solution.volume_ml)
+    return left <= Fraction(ctx.record.empty_bag_tolerance_ml)
 
 
 def _pump_may_run(facts: DayFacts) -> bool:
@@ -269,7 +375,7 @@ def _projected_infusion_end(facts: DayFacts, ctx: DayContext, at: datetime) -> d
             return None
         volume = ctx.protocol.infusion.prepared_volume.value if facts.solution is None else (
             facts.solution.volume_ml)
-        start = max(at, ctx.planned.infusion_start)
+        start = max(at, facts.planned_start(ctx))
         return pump.projected_end([], volume, start, facts.max_rate(ctx))
     if facts.ended_at is not None:
         return facts.infusion_end()
@@ -301,12 +407,12 @@ def _projected_observation_end(
 
 def _next_vitals_due(facts: DayFacts, ctx: DayContext, observation_end: datetime | None) -> datetime | None:
     schedule = ctx.protocol.vital_signs
-    if facts.phase is Phase.DISCHARGED:
+    if facts.phase in ENDED_PHASES:
         return None
     if facts.started_at is None:
         if facts.readings or facts.ended_at is not None:
             return None
-        return pump.plus_hours(ctx.planned.infusion_start, Fraction(schedule.baseline_offset_minutes, 60))
+        return pump.plus_hours(facts.planned_start(ctx), Fraction(schedule.baseline_offset_minutes, 60))
     last = facts.readings[-1].at if facts.readings else None
     if last is None or last < facts.started_at:
         due = facts.started_at
@@ -329,10 +435,11 @@ def _alerts(
                                 blocker.requirements))
     if expires is not None and infusion_end is not None and facts.ended_at is None and infusion_end > expires:
         alerts.append(_expiry_alert(at, infusion_end, expires, ctx))
+    alerts += _record_alerts(facts, ctx, at, expires)
     if overdue_since is not None:
         alerts.append(Alert(
             "VITALS-OVERDUE", "warning",
-            f"Vital signs were due at {clock(overdue_since)} (every "
+            f"Vital signs were due at {ctx.clock(overdue_since)} (every "
             f"{ctx.protocol.vital_signs.interval_minutes} min).",
             ctx.protocol.vital_signs.requirements,
         ))
@@ -346,13 +453,63 @@ def _alerts(
     return alerts
 
 
+def _record_alerts(facts: DayFacts, ctx: DayContext, at: datetime, expires: datetime | None) -> list[Alert]:
+    """Alerts the record itself raises: running through a reaction, a used expired bag, a bag that
+    should be empty, an incomplete dose (PROT-13, PROT-16, PROT-23, IAR-13, IAR-29)."""
+    alerts: list[Alert] = []
+    running = facts.phase is Phase.RUNNING
+    latest = facts.latest_reaction()
+    severe_at = facts.severe_lock()
+    if running and severe_at is not None:
+        alerts.append(Alert(
+            "SEVERE-REACTION-PUMP-RUNNING", "critical",
+            f"A severe reaction was graded at {ctx.clock(severe_at)} and the infusion is still "
+            "running: stop it now.", ("IAR-13", "IAR-29")))
+    elif running and latest is not None and facts.reaction_open:
+        alerts.append(Alert(
+            "REACTION-PUMP-RUNNING", "critical",
+            f"A reaction started at {ctx.clock(latest.onset)} and the infusion is still running: "
+            "pause or stop it now and inform the physician.", ("PROT-23", "IAR-11", "IAR-12")))
+    end = facts.infusion_end()
+    if expires is not None and end is not None and facts.started_at is not None and end > expires:
+        alerts.append(Alert(
+            "SOLUTION-EXPIRED-IN-USE", "critical",
+            f"The solution expired at {ctx.clock(expires)} while it was running (the infusion ended at "
+            f"{ctx.clock(end)}): part of the dose came from an expired bag. Inform the physician.",
+            ("PROT-13",)))
+    if running and facts.solution is not None:
+        empty = pump.emptied_at(facts.segments, facts.solution.volume_ml)
+        if empty is not None and empty <= at:
+            alerts.append(Alert(
+                "INFUSION-END-PASSED", "warning",
+                f"The bag should have run empty at {ctx.clock(empty)} and no end has been recorded: "
+                "check the pump and start the flush.", ("PROT-14", "PROT-16")))
+    if running and facts.raised_during_hold is not None:
+        moment, rate = facts.raised_during_hold
+        alerts.append(Alert(
+            "RATE-RAISED-DURING-HOLD", "warning",
+            f"The rate was raised to {format_decimal(rate)} mL/h at {ctx.clock(moment)}, less than "
+            f"{ctx.reactions.restart_hold_minutes} min after the restart at the reduced rate; hold it "
+            "and watch for the symptoms coming back.", ("IAR-28", "PROT-26")))
+    for moment, text in facts.flagged_doses:
+        alerts.append(Alert("DOSE-FLAGGED", "warning",
+                            f"{ctx.clock(moment)}: {text} The physician reviews it.",
+                            ("PROT-24", "PROT-25", "PROT-29")))
+    if facts.ended_early is not None:
+        alerts.append(Alert(
+            "DOSE-INCOMPLETE", "warning",
+            f"The infusion ended early at {ctx.clock(facts.ended_early.at)} ({facts.ended_early.reason}): "
+            "the day's dose is incomplete.", ("PROT-11", "PROT-16")))
+    return alerts
+
+
 def _expiry_alert(at: datetime, end: datetime, expires: datetime, ctx: DayContext) -> Alert:
     limit = ctx.protocol.infusion.storage_limit.display()
     if at > expires:
-        text = f"The prepared solution expired at {clock(expires)} ({limit} after preparation)."
+        text = f"The prepared solution expired at {ctx.clock(expires)} ({limit} after preparation)."
     else:
-        text = (f"The prepared solution expires at {clock(expires)} ({limit} after preparation), "
-                f"before the projected end of the infusion at {clock(end)}.")
+        text = (f"The prepared solution expires at {ctx.clock(expires)} ({limit} after preparation), "
+                f"before the projected end of the infusion at {ctx.clock(end)}.")
     return Alert("SOLUTION-EXPIRY", "critical", text + " Inform the physician.", ("PROT-13",))
 
 

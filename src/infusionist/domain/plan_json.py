@@ -16,7 +16,8 @@ PLAN_JSON_VERSION = 1
 def plan_to_json(plan: CoursePlan) -> dict[str, Any]:
     return {
         "format": PLAN_JSON_VERSION,
-        "protocol": {"id": plan.protocol_id, "version": plan.protocol_version},
+        "protocol": {"id": plan.protocol_id, "version": plan.protocol_version,
+                     "digest": plan.protocol_digest},
         "centre": plan.centre_id,
         "course": plan.course,
         "timezone": plan.timezone,
@@ -33,6 +34,7 @@ def plan_from_json(data: dict[str, Any]) -> CoursePlan:
     return CoursePlan(
         protocol_id=data["protocol"]["id"],
         protocol_version=data["protocol"]["version"],
+        protocol_digest=data["protocol"].get("digest"),
         centre_id=data.get("centre", "default"),
         course=data["course"],
         timezone=data["timezone"],

@@ -21,6 +21,7 @@ from infusionist.domain.dates import add_period, at_wall_clock, plus_minutes
 from infusionist.domain.followup import course_occurrences
 from infusionist.domain.protocol import Medication, Protocol
 from infusionist.domain.protocol_elements import Anchor, Condition, DateRule, Element
+from infusionist.domain.protocol_identity import protocol_digest
 
 
 class Patient(BaseModel):
@@ -62,6 +63,7 @@ class CoursePlan(BaseModel):
 
     protocol_id: str
     protocol_version: str
+    protocol_digest: str | None = None  # None only in plans stored before digests were recorded
     centre_id: str
     course: int
     timezone: str
@@ -105,7 +107,9 @@ def plan_course(protocol: Protocol, request: PlanRequest, config: CentreConfig) 
     dates = infusion_dates(configured, request.course, request.first_day,
                            request.previous_course_end)
     builder = _Builder(configured, request, dates)
-    return builder.build()
+    # The digest identifies the protocol as released, before the centre's choices are applied;
+    # the choices are recorded beside it (centre, options).
+    return builder.build().model_copy(update={"protocol_digest": protocol_digest(protocol)})
 
 
 class _Builder:

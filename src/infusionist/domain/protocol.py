@@ -18,6 +18,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
+from infusionist.domain.drug_library import DrugLibrary
 from infusionist.domain.protocol_elements import (
     Condition,
     DailyTiming,
@@ -96,11 +97,15 @@ class Infusion(Element):
     storage_limit: Quantity
     rate_steps: tuple[RateStep, ...] = ()
     reduced_rate_factor: Decimal = Field(gt=0, le=1)
+    # The volumes a prepared bag may hold (C-11); None: any volume is accepted.
+    min_prepared_volume: Quantity | None = None
+    max_prepared_volume: Quantity | None = None
 
     @model_validator(mode="after")
     def _units(self) -> Infusion:
-        if self.prepared_volume.unit != "mL":
-            raise ValueError("prepared_volume must be in mL")
+        volumes = (self.prepared_volume, self.min_prepared_volume, self.max_prepared_volume)
+        if any(v is not None and v.unit != "mL" for v in volumes):
+            raise ValueError("prepared_volume, min_prepared_volume and max_prepared_volume must be in mL")
         if self.target_duration.unit != "min" or self.storage_limit.unit != "h":
             raise ValueError("target_duration must be in min and storage_limit in h")
         return self
@@ -143,6 +148,8 @@ class VitalSignsSchedule(Element):
     max_interval_minutes: int = Field(gt=0)
     parameters: tuple[str, ...]
     baseline_offset_minutes: int = Field(le=0)
+    # The measurements a start needs as its baseline (IAR-24); empty: no baseline required.
+    baseline_parameters: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _interval_within_limit(self) -> VitalSignsSchedule:
@@ -277,10 +284,23 @@ class ManagementAction(Element):
         return data
 
 
+class AlertEvidence(Frozen):
+    """A vital-sign alert that, during a reaction, counts as one of its symptoms (IAR-27)."""
+
+    alert: Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9-]+$")]
+    symptom: str
+
+
 class ReactionRules(Element):
     """What an infusion reaction is, how it is graded and how it is managed."""
 
     window_after_infusion_hours: int = Field(gt=0)
+    # After a restart at the reduced rate, how long the rate is held before it may rise (IAR-28).
+    restart_hold_minutes: int = Field(default=0, ge=0)
+    # Alerts raised between a reaction's onset and its assessment that count as its symptoms.
+    alert_evidence: tuple[AlertEvidence, ...] = ()
+    # After a severe reaction, whether the drug line may still be flushed into the patient.
+    flush_after_severe: bool = False
     ctcae_version: str
     severe_from_grade: int = Field(ge=1, le=5)
     restart_rate_factor: Decimal = Field(gt=0, le=1)
@@ -295,6 +315,25 @@ class ReactionRules(Element):
         return next(t for t in self.terms if t.term == name)
 
 
+class BedsideRecordRules(Element):
+    """When recorded facts count for the day's decisions (issue 12); every number is a centre's.
+
+    ``clock_tolerance_minutes``: how far ahead of the server's clock an entry may be timed.
+    ``premedication_valid_minutes``: a premedication counts for a start given at most this long
+    before it (PROT-09, PROT-10, IAR-21). ``baseline_valid_minutes``: vital signs count as the
+    baseline when taken at most this long before the start (IAR-24). ``empty_bag_tolerance_ml``:
+    the volume the pump arithmetic may still show when the flush starts (PROT-16).
+    ``observation_after_reaction_minutes``: observation lasts at least this long after the last
+    reaction's onset (IAR-16).
+    """
+
+    clock_tolerance_minutes: int = Field(ge=0, le=60)
+    premedication_valid_minutes: int = Field(gt=0)
+    baseline_valid_minutes: int = Field(gt=0)
+    empty_bag_tolerance_ml: Decimal = Field(ge=0)
+    observation_after_reaction_minutes: int = Field(ge=0)
+
+
 class Limit(Frozen):
     """Plausible range of one vital-sign field; outside it the entry is refused."""
 
@@ -305,8 +344,46 @@ class Limit(Frozen):
     source: str
 
 
+class AlertBound(Frozen):
+    """Values the alert must always catch, whatever threshold a centre sets (reference §5)."""
+
+    comparison: Literal["<", "<=", ">", ">="]
+    value: Decimal
+    source: str
+    reason: str  # e.g. "NEWS2 scores it 3", "CTCAE grade 2"
+
+    def words(self) -> str:
+        return f"{_COMPARISON_WORDS[self.comparison]} {self.value}"
+
+
+_COMPARISON_WORDS = {"<": "below", "<=": "at or below", ">": "above", ">=": "at or above"}
+
+
+class AlertGrade(Frozen):
+    """A band of a published scale: a value beyond ``value`` is ``grade`` on ``scale`` (item 9).
+
+    ``scale`` names it as the nurse reads it ("CTCAE v5.0 fever", "NEWS2"); a grade of 3 or more
+    makes the alert critical.
+    """
+
+    comparison: Literal["<", "<=", ">", ">="]
+    value: Decimal
+    grade: int = Field(ge=1, le=5)
+    scale: str
+    source: str
+
+    def holds(self, measured: Decimal) -> bool:
+        return {"<": measured < self.value, "<=": measured <= self.value,
+                ">": measured > self.value, ">=": measured >= self.value}[self.comparison]
+
+
 class AlertRule(Element):
-    """A threshold on a vital sign that raises an alert."""
+    """A threshold on a vital sign that raises an alert.
+
+    ``message`` states the threshold in force through the ``{threshold}`` placeholder, so that a
+    centre's own threshold is what the nurse reads. ``must_alert`` lists the values the alert
+    may never silence (NEWS2 score 3, CTCAE grade 2 or more): a threshold that would is refused.
+    """
 
     code: Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9-]+$")]
     parameter: str
@@ -314,6 +391,43 @@ class AlertRule(Element):
     threshold: Decimal
     severity: Literal["warning", "critical"]
     message: str
+    must_alert: tuple[AlertBound, ...] = ()
+    grades: tuple[AlertGrade, ...] = ()  # the value's grade on a published scale (reference §3, §5)
+
+    def grade_of(self, measured: Decimal) -> AlertGrade | None:
+        """The highest grade band ``measured`` falls in, if any."""
+        return max((g for g in self.grades if g.holds(measured)), key=lambda g: g.grade, default=None)
+
+    @model_validator(mode="after")
+    def _states_its_threshold_and_silences_nothing(self) -> AlertRule:
+        if "{threshold}" not in self.message:
+            raise ValueError(f"alert {self.code}: the message must state the threshold in force "
+                             "with the {threshold} placeholder")
+        for bound in self.must_alert:
+            if (bound.comparison in ("<", "<=")) != (self.comparison in ("<", "<=")):
+                raise ValueError(f"alert {self.code}: bound {bound.words()} is on the other side")
+        silenced = self.silenced_by(self.threshold)
+        if silenced is not None:
+            raise ValueError(f"alert {self.code}: threshold {self.threshold} silences values "
+                             f"{silenced.words()} ({silenced.reason})")
+        return self
+
+    def silenced_by(self, threshold: Decimal) -> AlertBound | None:
+        """The first bound whose values ``threshold`` would leave without an alert."""
+        for bound in self.must_alert:
+            if self.comparison in (">", ">="):
+                strict = self.comparison == ">" and bound.comparison == ">="
+                covered = threshold < bound.value if strict else threshold <= bound.value
+            else:
+                strict = self.comparison == "<" and bound.comparison == "<="
+                covered = threshold > bound.value if strict else threshold >= bound.value
+            if not covered:
+                return bound
+        return None
+
+    def text(self) -> str:
+        """The alert's message with the threshold in force."""
+        return self.message.replace("{threshold}", str(self.threshold))
 
 
 class VitalSignRules(Element):
@@ -374,7 +488,9 @@ class Protocol(Frozen):
     course_warnings: tuple[Element, ...] = ()
     reactions: ReactionRules | None = None
     vital_sign_rules: VitalSignRules | None = None
+    bedside_record: BedsideRecordRules | None = None
     reference_figures: ReferenceFigures | None = None
+    drug_library: DrugLibrary | None = None
 
     @model_validator(mode="after")
     def _sources_and_references_exist(self) -> Protocol:
@@ -403,6 +519,11 @@ class Protocol(Frozen):
             ]
         if self.monitoring is not None:
             problems += self.monitoring.problems(option_ids, set(self.sources))
+        if self.drug_library is not None:
+            problems += [
+                f"drug library cites unknown source {key!r}"
+                for key in sorted(set(self.drug_library.sources()) - set(self.sources))
+            ]
         ids = [e.id for e in self.all_elements()]
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
@@ -414,7 +535,8 @@ class Protocol(Frozen):
     def all_elements(self) -> list[Element]:
         singles: list[Element | None] = [
             self.infusion, self.flush, self.vital_signs, self.observation, self.reactions,
-            self.vital_sign_rules, self.reference_figures, *self.courses.rules,
+            self.vital_sign_rules, self.bedside_record, self.reference_figures, self.drug_library,
+            *self.courses.rules,
         ]
         many: list[Element] = [
             *self.evening_before, *self.premedications, *self.day_activities,

@@ -29,6 +29,9 @@ _LIFE_THREATENING = 4
 
 Severity = Literal["mild_moderate", "severe"]
 PumpAtOnset = Literal["running", "paused", "not_running"]
+FactKind = Literal[
+    "interruption", "treatment", "recurrence", "anaphylaxis_sign", "critical_alert", "not_anaphylaxis",
+]
 
 # Which symptoms (protocol symptom ids) and vital-sign alerts (protocol alert codes) make a
 # conditional action apply. Identifiers only: the thresholds live in the protocol.
@@ -62,8 +65,17 @@ class Grading:
 
 
 @dataclass(frozen=True, slots=True)
+class RecordedFact:
+    """Something the record holds about a reaction, whatever the grading answers say (IAR-27)."""
+
+    kind: FactKind
+    at: datetime
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class Reaction:
-    """One reaction of the day: onset, symptoms and, once assessed, its grade."""
+    """One reaction of the day: onset, symptoms, the facts the record holds and its grade."""
 
     onset: datetime
     symptoms: tuple[str, ...]
@@ -71,6 +83,17 @@ class Reaction:
     assessment: ReactionAssessed | None = None
     grading: Grading | None = None
     pump_at_onset: PumpAtOnset = "not_running"
+    facts: tuple[RecordedFact, ...] = ()
+
+    def has(self, kind: FactKind) -> bool:
+        return any(fact.kind == kind for fact in self.facts)
+
+    def first(self, kind: FactKind) -> RecordedFact | None:
+        return next((fact for fact in self.facts if fact.kind == kind), None)
+
+    def anaphylaxis_in_record(self) -> bool:
+        """Signs of anaphylaxis recorded, and no physician's signed word that it is not."""
+        return self.has("anaphylaxis_sign") and not self.has("not_anaphylaxis")
 
     @property
     def severity(self) -> Severity | None:
@@ -87,13 +110,40 @@ class RecommendedAction:
     done_at: datetime | None = None
 
 
-def grade_reaction(facts: ReactionAssessed, rules: ReactionRules) -> Grading:
-    """The CTCAE grade, with the term, the version and the reason in words."""
+def grade_reaction(
+    answers: ReactionAssessed, rules: ReactionRules, record: Sequence[RecordedFact] = ()
+) -> Grading:
+    """The CTCAE grade from the answers and what the record holds; the record only raises it.
+
+    An interruption or a treatment in the record means at least grade 2; a recurrence grade 3;
+    signs of anaphylaxis mean Anaphylaxis (grade 3 or more) unless a physician signed that it is
+    not; a critical vital-sign alert during the reaction makes it severe (IAR-27, IAR-29).
+    """
+    kinds = {fact.kind for fact in record}
+    physician_says_not = "not_anaphylaxis" in kinds
+    facts = answers.model_copy(update={
+        "interruption_needed": answers.interruption_needed or bool(kinds & {"interruption", "treatment"}),
+        "recurred": answers.recurred or "recurrence" in kinds,
+        "anaphylaxis": (answers.anaphylaxis or "anaphylaxis_sign" in kinds) and not physician_says_not,
+    })
     term, grade, why = _grade(facts)
+    critical = [fact for fact in record if fact.kind == "critical_alert"]
+    if critical and grade < rules.severe_from_grade:
+        grade, why = rules.severe_from_grade, "A critical vital sign during the reaction."
     wording = _term_wording(rules, term, grade)
     severity: Severity = "severe" if grade >= rules.severe_from_grade else "mild_moderate"
-    reason = f"{why} CTCAE v{rules.ctcae_version} {term}, grade {grade}: {wording}"
+    evidence = [fact.text for fact in record if fact.kind in _RAISING[term]]
+    noted = f" From the record: {'; '.join(evidence)}." if evidence else ""
+    reason = f"{why}{noted} CTCAE v{rules.ctcae_version} {term}, grade {grade}: {wording}"
     return Grading(term, grade, rules.ctcae_version, severity, reason)
+
+
+# Which facts of the record the reason names, by the term they led to.
+_RAISING: dict[str, frozenset[str]] = {
+    INFUSION_RELATED_REACTION: frozenset({"interruption", "treatment", "recurrence", "critical_alert",
+                                          "not_anaphylaxis"}),
+    ANAPHYLAXIS: frozenset({"anaphylaxis_sign", "critical_alert"}),
+}
 
 
 def _grade(facts: ReactionAssessed) -> tuple[str, int, str]:
@@ -181,7 +231,10 @@ def _condition_holds(
         # The next step once the first-line drug is in, or when it visibly did not work.
         return first_line_given or (
             facts is not None and (facts.responded_promptly is False or facts.recurred))
-    if when == "anaphylaxis" and facts is not None and facts.anaphylaxis:
+    if when == "anaphylaxis" and (
+        (reaction.grading is not None and reaction.grading.term == ANAPHYLAXIS)
+        or reaction.anaphylaxis_in_record() or (facts is not None and facts.anaphylaxis)
+    ):
         return True
     return bool(_WHEN_SYMPTOMS[when] & set(reaction.symptoms)) or bool(_WHEN_ALERTS[when] & alerts)
 

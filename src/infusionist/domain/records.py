@@ -77,6 +77,20 @@ class StoredEvent:
     payload: dict[str, Any]
     signature: dict[str, str] | None = None
 
+    def as_recorded(self) -> dict[str, Any]:
+        """The entry as the bedside rules read it: the payload and, when the entry was signed,
+        who signed it (``signed_by`` comes only from the stored signature, never from a client)."""
+        return self.payload if self.signature is None else signed_by(self.payload, self.signature["username"])
+
+
+def signed_by(payload: dict[str, Any], username: str) -> dict[str, Any]:
+    """``payload`` signed by ``username``: the entry and, for a correction, its replacement."""
+    signed = {**payload, "signed_by": username}
+    replacement = payload.get("replacement")
+    if isinstance(replacement, dict):
+        signed["replacement"] = {**replacement, "signed_by": username}
+    return signed
+
 
 @dataclass(frozen=True, kw_only=True)
 class FollowUpTask:

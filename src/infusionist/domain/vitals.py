@@ -29,6 +29,7 @@ class Alert:
     severity: Literal["info", "warning", "critical"]
     message: str
     requirements: tuple[str, ...] = ()
+    grade: int | None = None  # on the scale the message names (CTCAE, NEWS2), when the rule has one
 
 
 def implausible_fields(values: Mapping[str, Decimal], rules: VitalSignRules) -> dict[str, str]:
@@ -79,8 +80,22 @@ def evaluate_alerts(
     for rule in rules.alerts:
         value = latest.get(rule.parameter)
         if value is not None and _fires(rule, value, baseline.get(rule.parameter)):
-            alerts.append(Alert(rule.code, rule.severity, _message(rule, value), rule.requirements))
+            alerts.append(_graded(rule, value))
     return alerts
+
+
+# A grade of 3 or more (CTCAE "severe", NEWS2 "3 in one parameter") is critical (issue 12 item 9).
+CRITICAL_FROM_GRADE = 3
+
+
+def _graded(rule: AlertRule, value: Decimal) -> Alert:
+    band = rule.grade_of(value)
+    if band is None:
+        return Alert(rule.code, rule.severity, _message(rule, value), rule.requirements)
+    severity: Literal["warning", "critical"] = (
+        "critical" if band.grade >= CRITICAL_FROM_GRADE or rule.severity == "critical" else "warning")
+    message = f"{_message(rule, value)[:-1]} ({band.scale} {band.grade})."
+    return Alert(rule.code, severity, message, rule.requirements, band.grade)
 
 
 def _fires(rule: AlertRule, value: Decimal, baseline: Decimal | None) -> bool:
@@ -97,7 +112,7 @@ def _fires(rule: AlertRule, value: Decimal, baseline: Decimal | None) -> bool:
 
 
 def _message(rule: AlertRule, value: Decimal) -> str:
-    return f"{rule.message} Measured: {format_decimal(value)}."
+    return f"{rule.text()} Measured: {format_decimal(value)}."
 
 
 def latest_values(readings: Iterable[Mapping[str, Decimal]]) -> dict[str, Decimal]:

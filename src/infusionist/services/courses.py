@@ -75,6 +75,7 @@ def create_course(deps: Deps, ctx: Context, command: CreateCourse) -> dict[str, 
         audit.record_for(uow, deps, ctx, "course.create", "course", course.id,
                          new={"patient_id": patient.id, "course": command.course,
                               "protocol": f"{plan.protocol_id} {plan.protocol_version}",
+                              "protocol_digest": plan.protocol_digest,
                               "first_day": command.first_day.isoformat()})
         uow.commit()
     return course_view(course, ctx)
@@ -142,7 +143,8 @@ def course_view(course: CourseRecord, ctx: Context) -> dict[str, Any]:
         "id": course.id,
         "patient_id": course.patient_id,
         "course": course.number,
-        "protocol": {"id": course.protocol_id, "version": course.protocol_version},
+        "protocol": {"id": course.protocol_id, "version": course.protocol_version,
+                     "digest": course.plan.get("protocol", {}).get("digest")},
         "created_at": course.created_at.isoformat(),
         "created_by": course.created_by,
         "plan": plan,

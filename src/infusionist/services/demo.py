@@ -106,6 +106,7 @@ def full_day(d: _Day, start: float, *, methylprednisolone: bool, pregnancy_test:
     prepare(d, start, methylprednisolone=methylprednisolone, pregnancy_test=pregnancy_test)
     flush_end = run_to_end(d, start)
     d.vitals(flush_end + 60)
+    d.vitals(flush_end + 115)  # the discharge gate wants vital signs within the last interval
     d.at(flush_end + 120, "observation_completed")
     d.at(flush_end + 121, "discharged")
 

@@ -8,7 +8,7 @@ from typing import Any
 from infusionist.domain.access import Permission, require, sees_identity, strip_free_text
 from infusionist.domain.errors import Conflict, NotFound, ValidationFailed
 from infusionist.domain.planning import CoursePlan
-from infusionist.domain.records import Context, CourseRecord, StoredEvent
+from infusionist.domain.records import Context, CourseRecord, StoredEvent, signed_by
 from infusionist.services import audit
 from infusionist.services.auth import check_password
 from infusionist.services.courses import known_course, parsed_plan
@@ -16,7 +16,8 @@ from infusionist.services.deps import Deps
 from infusionist.services.ports import UnitOfWork
 
 # Event types that are a physician's electronic signature (21 CFR 11.50): the password again.
-SIGNED_EVENT_TYPES = frozenset({"physician_override"})
+# Any other entry may be signed too (a correction that lifts a restriction must be).
+SIGNED_EVENT_TYPES = frozenset({"physician_override", "physician_decision"})
 
 
 @dataclass(frozen=True)
@@ -42,10 +43,12 @@ def append_event(deps: Deps, ctx: Context, command: AppendEvent) -> dict[str, An
     """Record one event if nobody wrote since the client read (``expected_seq``), else 409."""
     require(ctx.actor.role, Permission.RECORD_EVENT)
     # The server knows who is recording: the author is the logged-in user, never what was sent.
+    _refuse_claimed_signature(command.payload)
     payload = deps.rules.parse({**command.payload, "by": ctx.actor.username})
     event_type = str(payload.get("type", ""))
     _check_correction(payload)
-    signature = _sign(deps, ctx, command.signature) if needs_signature(event_type) else None
+    signed = needs_signature(event_type) or command.signature is not None
+    signature = _sign(deps, ctx, command.signature) if signed else None
     with deps.uow(write=True) as uow:
         course, plan = _known_course_day(deps, uow, command.course_id, command.day)
         latest = uow.events.last(course.id, command.day)
@@ -71,6 +74,7 @@ def append_in_transaction(
     messages carry no sequence number and whose events commit together with the message status.
     """
     require(ctx.actor.role, Permission.RECORD_EVENT)
+    _refuse_claimed_signature(payload)
     payload = deps.rules.parse({**payload, "by": ctx.actor.username})
     event_type = str(payload.get("type", ""))
     _check_correction(payload)
@@ -86,10 +90,15 @@ def _checked_append(uow: UnitOfWork, deps: Deps, ctx: Context, course: CourseRec
                     signature: dict[str, str] | None) -> StoredEvent:
     """Guard ``payload`` as the event after ``latest`` (None: the day's first), then store it."""
     seq = (latest.seq if latest is not None else 0) + 1
+    recorded = payload if signature is None else signed_by(payload, signature["username"])
+    if payload.get("type") == "infusion_started" and day > 1:  # a positive test blocks the course
+        deps.rules.check_course(plan, {d.day: [e.as_recorded() for e in uow.events.for_day(course.id, d.day)]
+                                       for d in plan.days if d.day < day})
     deps.rules.check_append(
-        plan, day, payload, prior_count=seq - 1,
-        prior_last=latest.payload if latest is not None else None,
-        load_prior=lambda: [e.payload for e in uow.events.for_day(course.id, day)],
+        plan, day, recorded, prior_count=seq - 1,
+        prior_last=latest.as_recorded() if latest is not None else None,
+        load_prior=lambda: [e.as_recorded() for e in uow.events.for_day(course.id, day)],
+        now=deps.clock.now(),
     )
     stored = uow.events.add(StoredEvent(
         course_id=course.id, day=day, seq=seq, type=str(payload.get("type", "")),
@@ -113,7 +122,7 @@ def day_state(deps: Deps, ctx: Context, course_id: int, day: int) -> dict[str, A
     with deps.uow() as uow:
         _course, plan = _known_course_day(deps, uow, course_id, day)
         events = uow.events.for_day(course_id, day)
-    state = deps.rules.state(plan, day, [e.payload for e in events], deps.clock.now())
+    state = deps.rules.state(plan, day, [e.as_recorded() for e in events], deps.clock.now())
     state = {**state, "seq": len(events), "next_seq": len(events) + 1}
     return state if sees_identity(ctx.actor.role) else strip_free_text(state)
 
@@ -161,6 +170,14 @@ def _sign(deps: Deps, ctx: Context, signature: Signature | None) -> dict[str, st
     user = check_password(deps, ctx.actor.username, signature.password)
     return {"printed_name": user.full_name, "username": user.username,
             "signed_at": deps.clock.now().isoformat(), "meaning": signature.meaning.strip()}
+
+
+def _refuse_claimed_signature(payload: dict[str, Any]) -> None:
+    replacement = payload.get("replacement")
+    if "signed_by" in payload or (isinstance(replacement, dict) and "signed_by" in replacement):
+        raise ValidationFailed("INPUT-SIGNED-BY",
+                               "An entry is signed with the physician's password, not by naming a signer.",
+                               details={"signed_by": "set by the server from the signature"})
 
 
 def _check_correction(payload: dict[str, Any]) -> None:

@@ -250,9 +250,11 @@ class DayRules(Protocol):
     def check_append(
         self, plan: CoursePlan, day: int, new: dict[str, Any], *, prior_count: int,
         prior_last: dict[str, Any] | None, load_prior: Callable[[], list[dict[str, Any]]],
+        now: datetime,
     ) -> None:
         """Raises ``EventRefused`` when a guard refuses ``new`` after the day's ``prior_count``
-        events, the latest of which is ``prior_last``. ``load_prior`` reads them all; an
+        events, the latest of which is ``prior_last``, or when ``new`` is timed later than ``now``.
+        ``load_prior`` reads them all (as recorded: :meth:`StoredEvent.as_recorded`); an
         implementation that keeps the day's fold between calls needs it only on a cache miss."""
         ...
 
@@ -260,4 +262,9 @@ class DayRules(Protocol):
         self, plan: CoursePlan, day: int, events: list[dict[str, Any]], at: datetime
     ) -> dict[str, Any]:
         """The day state as JSON at ``at``."""
+        ...
+
+    def check_course(self, plan: CoursePlan, earlier_days: dict[int, list[dict[str, Any]]]) -> None:
+        """Raises ``EventRefused`` when an earlier day of the course blocks the course (a positive
+        test not cleared, PROT-07)."""
         ...

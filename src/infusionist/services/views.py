@@ -63,7 +63,7 @@ def today_board(deps: Deps, ctx: Context) -> list[dict[str, Any]]:
             today = now.astimezone(ZoneInfo(plan.timezone)).date()
             for planned in plan.days:
                 if planned.date == today:
-                    events = [e.payload for e in uow.events.for_day(course.id, planned.day)]
+                    events = [e.as_recorded() for e in uow.events.for_day(course.id, planned.day)]
                     rows.append((load_patient(uow, course.patient_id), course, plan, planned.day, events))
     board: list[dict[str, Any]] = []
     for patient, course, plan, day, events in rows:
@@ -84,7 +84,7 @@ def patient_overview(deps: Deps, ctx: Context, patient_id: int) -> dict[str, Any
     with deps.uow() as uow:
         patient = load_patient(uow, patient_id)
         courses = uow.courses.for_patient(patient_id)
-        days = {(c.id, d["day"]): [e.payload for e in uow.events.for_day(c.id, d["day"])]
+        days = {(c.id, d["day"]): [e.as_recorded() for e in uow.events.for_day(c.id, d["day"])]
                 for c in courses for d in c.plan.get("days", [])}
         tasks = {c.id: uow.tasks.for_course(c.id) for c in courses}
     out = []

@@ -48,6 +48,7 @@ def replay_command(
     from infusionist.domain.day_state_json import state_to_json
     from infusionist.domain.infusion_day import replay
     from infusionist.domain.plan_json import plan_from_json
+    from infusionist.domain.protocol_identity import protocol_digest
 
     record = _read_record(file)
     with reported_errors():
@@ -58,6 +59,12 @@ def replay_command(
             fail("INPUT-PROTOCOL-VERSION",
                  f"The plan was made with protocol {plan.protocol_id} {plan.protocol_version}; "
                  f"the installed one is {protocol.version}.")
+        digest = protocol_digest(protocol)
+        if plan.protocol_digest is not None and plan.protocol_digest != digest:
+            fail("INPUT-PROTOCOL-DIGEST",
+                 f"The plan was made with other content of protocol {plan.protocol_id} "
+                 f"{plan.protocol_version} ({plan.protocol_digest}) than the installed one "
+                 f"({digest}); make the plan again.")
         protocol = configure(protocol, load_centre_config(config)).protocol
         moment = _moment(at, events, plan, record["day"])
         state = replay(plan, record["day"], events, moment, protocol)

@@ -25,7 +25,9 @@ def reported_errors() -> Iterator[None]:
     try:
         yield
     except InfusionistError as error:
-        fail(error.code, error.message + _refs(error))
+        # A refusal during a replay names the event it refused before the rule (docs/day-events.md).
+        event = error.details.get("event")
+        fail(error.code, (f"{event}: " if event else "") + error.message + _refs(error))
 
 
 def _refs(error: InfusionistError) -> str:

@@ -29,16 +29,35 @@ def show(protocol_file: ProtocolFile = None) -> None:
 
 @app.command("validate")
 def validate(file: Annotated[Path, typer.Argument(help="Protocol YAML file to check.")]) -> None:
-    """Check a protocol file against the schema; exit 2 with the problems if it is invalid."""
-    from infusionist.adapters.protocol_files import load_protocol
+    """Check a protocol file: schema, release record, drug library; exit 2 if it is refused."""
+    from infusionist.adapters.protocol_files import inspect_protocol
 
     with reported_errors():
-        protocol = load_protocol(file)
+        loaded = inspect_protocol(file)
+    protocol = loaded.protocol
     typer.echo(
         f"{file}: valid protocol {protocol.id} {protocol.version} "
         f"({len(protocol.all_elements())} elements, "
         f"{len(protocol.requirement_ids())} requirement IDs)"
     )
+    typer.echo(f"content digest {loaded.digest} ({loaded.status})")
+    for finding in loaded.warnings:
+        refs = f" [{', '.join(finding.requirements)}]" if finding.requirements else ""
+        typer.echo(f"warning: {finding.message}{refs}")
+
+
+@app.command("digest")
+def digest(
+    file: Annotated[Path | None, typer.Argument(help="Protocol YAML (default: the bundled one).")]
+    = None,
+) -> None:
+    """Print the SHA-256 digest of a protocol's canonical content (for the release record)."""
+    from infusionist.adapters.protocol_files import read_protocol
+    from infusionist.domain.protocol_identity import protocol_digest
+
+    with reported_errors():
+        protocol = read_protocol(file)
+    typer.echo(f"{protocol.id} {protocol.version} {protocol_digest(protocol)}")
 
 
 @app.command("schema")

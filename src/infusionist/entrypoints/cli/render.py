@@ -148,6 +148,17 @@ def print_protocol(protocol: Protocol, console: Console | None = None) -> None:
             table.add_row("", Text(f"advisory {label}{advisory.text}", style="yellow"), "",
                           advisory.source)
     console.print(table)
+    if protocol.drug_library is not None:
+        drugs = Table(title="Drug library (hard: refused; soft: only with a reason)")
+        for column in ("Drug", "Route", "Limits", "Source"):
+            drugs.add_column(column)
+        for drug in protocol.drug_library.drugs:
+            names = drug.name + (f" ({', '.join(drug.synonyms)})" if drug.synonyms else "")
+            for entry in drug.routes:
+                drugs.add_row(names, entry.route, entry.describe(),
+                              ", ".join(dict.fromkeys(entry.sources())) or drug.source)
+                names = ""
+        console.print(drugs)
 
 
 def _describe(element: object) -> str:

@@ -1,7 +1,8 @@
 """The infusion day at the chair: checklist, pump, vital signs, reactions, discharge, corrections.
 
-Every button posts one event through ``services.events.append_event`` and redirects back; a
-refusal comes back as the domain's message above the form that caused it.
+Every button posts one event through ``services.events.append_event`` and redirects back. A
+refusal does not redirect: the day page is shown again with the domain's sentence inside the
+form that was used (focused and announced), and with what the nurse typed still in it.
 """
 
 from __future__ import annotations
@@ -25,17 +26,32 @@ VITAL_FIELDS = ("temperature_c", "heart_rate_bpm", "systolic_mmhg", "diastolic_m
                 "respiratory_rate_per_min", "spo2_percent")
 ASSESSMENT_FLAGS = ("interruption_needed", "recurred", "hospitalisation_indicated",
                     "life_threatening", "anaphylaxis")
-TEXT_FIELDS = ("name", "result", "reason", "route")
+TEXT_FIELDS = ("name", "result", "reason", "route", "decision", "date", "indication")
+# The physician's signed decisions a page offers, in the unit's words (docs/day-events.md).
+DECISIONS = (
+    ("not_anaphylaxis", "The latest reaction is not anaphylaxis"),
+    ("start_go_ahead", "Go ahead with the start (baseline or premedication time)"),
+    ("clear_positive_test", "Clear the positive test (a later negative result is recorded)"),
+    ("accept_solution_expiry", "Run the solution past its expiry"),
+    ("discharge_despite_gate", "Discharge although the discharge checklist is not complete"),
+    ("reschedule", "Give this day on another date"),
+)
 
 
 @router.get("/days/{course_id}/{day}")
 def day_page(request: Request, ctx: PageContext, deps: ServicesDep, course_id: int, day: int) -> Any:
+    return _day(request, ctx, deps, course_id, day)
+
+
+def _day(request: Request, ctx: Any, deps: Any, course_id: int, day: int,
+         refusal: dict[str, Any] | None = None) -> Any:
     course = courses.get_course(deps, ctx, course_id)
     state = events.day_state(deps, ctx, course_id, day)
     stored = events.list_events(deps, ctx, course_id, day)
     zone = course["plan"]["timezone"]
     return render(
-        request, ctx, "day.html", zone=zone, course=course, day=day, state=state,
+        request, ctx, "day.html", 422 if refusal is not None else 200,
+        zone=zone, course=course, day=day, state=state,
         patient=patients.get_patient(deps, ctx, course["patient_id"]),
         planned=course["plan"]["days"][day - 1],
         checklist=day_view.checklist(course["plan"], day, stored),
@@ -47,7 +63,19 @@ def day_page(request: Request, ctx: PageContext, deps: ServicesDep, course_id: i
         chart=vital_signs_svg(stored, state, zone),
         next_step=day_view.next_step(state),
         now=deps.clock.now(),
+        decisions=DECISIONS,
+        infusion=day_view.infusion(course["plan"], day),
+        refusal=refusal,
     )
+
+
+def _refused(request: Request, ctx: Any, deps: Any, course_id: int, day: int, form: dict[str, str],
+             message: str) -> Any:
+    """The day page again, the refusal inside the form that was used, the typed values kept."""
+    kept = {k: v for k, v in form.items() if not k.startswith("signature_") and k != "expected_seq"}
+    name = form.get("form") or form.get("anchor") or ""
+    return _day(request, ctx, deps, course_id, day,
+                refusal={"form": name, "message": message, "values": kept})
 
 
 def _at(form: dict[str, str], zone: str, now: datetime) -> str:
@@ -75,8 +103,10 @@ def payload_from_form(form: dict[str, str], zone: str, now: datetime) -> dict[st
     if kind == "reaction_onset":
         payload["symptoms"] = [s for s in form.get("symptoms", "").split(",") if s]
     if kind == "reaction_assessed":
+        # Only the questions answered: an unanswered one is left to what the record holds.
         for flag in ASSESSMENT_FLAGS:
-            payload[flag] = form.get(flag) == "yes"
+            if form.get(flag) in ("yes", "no"):
+                payload[flag] = form[flag] == "yes"
         prompt = form.get("responded_promptly", "unknown")
         payload["responded_promptly"] = None if prompt == "unknown" else prompt == "yes"
     return payload
@@ -101,9 +131,10 @@ async def record(request: Request, ctx: PageContext, deps: ServicesDep, course_i
             signature = events.Signature(form["signature_password"], form.get("signature_meaning", ""))
         await _append(deps, ctx, course_id, day, int(form.get("expected_seq", "0") or 0), payload, signature)
     except InfusionistError as error:
-        return back(here, error=day_view.error_text(error), anchor=form.get("anchor", ""))
-    except ValueError as error:
-        return back(here, error=f"time: {error}", anchor=form.get("anchor", ""))
+        return _refused(request, ctx, deps, course_id, day, form, day_view.error_text(error))
+    except ValueError:
+        return _refused(request, ctx, deps, course_id, day, form,
+                        "The time of the entry could not be read; pick the date and time again.")
     return back(here, notice=day_view.done_text(payload), anchor=form.get("anchor", ""))
 
 
@@ -126,11 +157,16 @@ async def correct(request: Request, ctx: PageContext, deps: ServicesDep, course_
                 if key in original and key not in replacement:
                     replacement[key] = original[key]
             payload["replacement"] = replacement
-        await _append(deps, ctx, course_id, day, int(form.get("expected_seq", "0") or 0), payload, None)
+        signature = None
+        if form.get("signature_password"):
+            signature = events.Signature(form["signature_password"], form.get("signature_meaning", ""))
+        await _append(deps, ctx, course_id, day, int(form.get("expected_seq", "0") or 0), payload, signature)
     except InfusionistError as error:
-        return back(here, error=day_view.error_text(error), anchor="log")
+        named = {**form, "form": f"correct-{form.get('corrects')}"}
+        return _refused(request, ctx, deps, course_id, day, named, day_view.error_text(error))
     except (ValueError, IndexError, KeyError):
-        return back(here, error="correction: choose an entry to correct.", anchor="log")
+        return _refused(request, ctx, deps, course_id, day, {**form, "form": "log"},
+                        "Choose the entry to correct in the day's record.")
     return back(here, notice="Correction recorded; the original stays visible, struck through.",
                 anchor="log")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from infusionist.domain.day_guards import ACTION_WORDS
 from infusionist.domain.errors import InfusionistError
 from infusionist.domain.protocol import Protocol
 
@@ -11,7 +12,7 @@ CHECKLIST_KINDS = ("test", "procedure", "premedication")
 PHASE_WORDS = {
     "planned": "Planned", "ready": "Ready to start", "running": "Running", "paused": "Paused",
     "flushing": "Flushing", "observing": "Observation", "stopped_for_day": "Stopped for the day",
-    "discharged": "Discharged",
+    "discharged": "Discharged", "infusion_ended": "Ended early", "transferred": "Transferred",
 }
 NEXT_STEPS = (
     ("infusion_started", "Record the checklist items, then start the infusion."),
@@ -47,6 +48,11 @@ def checklist(plan: dict[str, Any], day: int, stored: list[dict[str, Any]]) -> l
                       "event": {"test": "test_result", "procedure": "procedure_done"}.get(
                           activity["kind"], "premedication_given")})
     return items
+
+
+def infusion(plan: dict[str, Any], day: int) -> dict[str, Any] | None:
+    """The day's planned infusion (drug, dose, volume) from the plan."""
+    return next((a for a in plan["activities"] if a["day"] == day and a["kind"] == "infusion"), None)
 
 
 def symptoms(protocol: Protocol) -> list[dict[str, str]]:
@@ -93,6 +99,10 @@ def next_step(state: dict[str, Any]) -> str:
     allowed = state["allowed_actions"]
     if state["phase"] == "discharged":
         return "The patient has gone home. Delayed reactions can still be recorded for 24 hours."
+    if state["phase"] == "transferred":
+        return "The patient was transferred to a higher level of care; the day ends here."
+    if state["phase"] == "infusion_ended":
+        return "The infusion ended early: start the flush, or stop for the day."
     if state["phase"] == "paused" and state["reactions"] and state["reactions"][-1]["grade"] is None:
         return "Reaction: tick the symptoms, then answer the grading questions."
     return next((text for event, text in NEXT_STEPS if event in allowed), "Record what happens.")
@@ -119,7 +129,7 @@ READS_AS = {
 
 def describe(payload: dict[str, Any]) -> str:
     """An entry's details as a nurse writes them: "36.8 °C; heart rate 76/min; BP 124/78 mmHg"."""
-    skip = {"type", "at", "by", "id", "replacement", "corrects", "diastolic_mmhg"}
+    skip = {"type", "at", "by", "id", "replacement", "corrects", "diastolic_mmhg", "signed_by"}
     parts = []
     for key, value in payload.items():
         if key in skip:
@@ -143,9 +153,10 @@ def describe(payload: dict[str, Any]) -> str:
 
 
 def error_text(error: InfusionistError) -> str:
-    extra = [v for k, v in error.details.items() if v not in error.message and k != "role"]
+    extra = [v for k, v in error.details.items()
+             if v not in error.message and k != "role" and not k.startswith("event") and k != "corrects"]
     return error.message + (" " + " ".join(extra) if extra and len(extra) < 6 else "")
 
 
 def done_text(payload: dict[str, Any]) -> str:
-    return f"Recorded: {payload['type'].replace('_', ' ')}."
+    return f"Recorded: {ACTION_WORDS.get(payload['type'], payload['type'].replace('_', ' '))}."

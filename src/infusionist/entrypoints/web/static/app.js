@@ -58,5 +58,15 @@
     tick(); setInterval(tick, 1000); liveBoard(); vitalChecks(); labUnits();
     var hash = window.location.hash && document.querySelector(window.location.hash);
     if (hash) { hash.scrollIntoView(); }
+    // A refused entry comes back inside its form: show it, focus it (screen readers announce the
+    // alert) and put the day's own address back so that a reload does not post again.
+    var refusal = document.getElementById("refusal");
+    if (refusal) {
+      var box = refusal.closest("details"); if (box) { box.open = true; }
+      refusal.scrollIntoView({ block: "center" }); refusal.focus();
+      if (/\/(record|correct)$/.test(window.location.pathname)) {
+        history.replaceState(null, "", window.location.pathname.replace(/\/(record|correct)$/, ""));
+      }
+    }
   });
 })();
