@@ -90,6 +90,7 @@ class _Audit:
             fields = ("course.create", "course", row["id"], row["created_at"], {
                 "patient_id": row["patient_id"], "course": row["number"],
                 "protocol": f"{row['protocol_id']} {row['protocol_version']}",
+                "protocol_digest": row["plan"]["protocol"]["digest"],
                 "first_day": row["plan"]["days"][0]["date"],
             }, None)
         else:
