@@ -1,6 +1,7 @@
-"""FHIR R4 export of a few synthetic patients: round trip through fhir.resources (R4B models),
-an independent validator (the npm package ``fhir``, R4 definitions and value sets, offline),
-the vital-signs coding, the rate segments, the CTCAE grade, pseudonymisation, the CLI."""
+"""FHIR R4 export of a few synthetic patients, as Bundles and as Bulk Data NDJSON: validation by
+fhir.resources (R4B models) and by an independent validator (the npm package ``fhir``, R4
+definitions and value sets, offline), the manifest, the references, the vital-signs coding, the
+rate segments, the CTCAE grade, pseudonymisation, the CLI."""
 
 from __future__ import annotations
 
@@ -17,13 +18,16 @@ import pytest
 from typer.testing import CliRunner
 
 from infusionist.adapters.cdisc.sdtm import build
-from infusionist.adapters.fhir.bundle import (
+from infusionist.adapters.fhir.bulk import MANIFEST
+from infusionist.adapters.fhir.export import export_fhir
+from infusionist.adapters.fhir.resources import (
     CTCAE_GRADE_URL,
     CTCAE_GRADES,
     VITALSIGNS_PROFILE,
-    bundle_dicts,
-    export_fhir,
+    bundle_dict,
+    patient_resources,
 )
+from infusionist.adapters.snapshot_days import snapshot_patients
 from infusionist.analytics.snapshot import synthetic_snapshot
 from infusionist.domain.protocol import Protocol
 from infusionist.entrypoints.cli.app import app
@@ -56,9 +60,22 @@ def snapshot(protocol: Protocol, tmp_path_factory: pytest.TempPathFactory) -> Pa
 @pytest.fixture(scope="module")
 def exported(snapshot: Path, protocol: Protocol, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("fhir")
-    counts = export_fhir(snapshot, protocol, out, STUDY, ASSEMBLED)
+    counts = export_fhir(snapshot, protocol, out, STUDY, "bundle", ASSEMBLED)
     assert counts["Bundle"] == len(PATIENTS)
     return out
+
+
+@pytest.fixture(scope="module")
+def bulk(snapshot: Path, protocol: Protocol, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("fhir-bulk")
+    counts = export_fhir(snapshot, protocol, out, STUDY, "ndjson", ASSEMBLED)
+    assert counts["Patient"] == len(PATIENTS)
+    return out
+
+
+def _lines(bulk: Path) -> dict[str, list[dict[str, Any]]]:
+    return {path.stem: [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+            for path in sorted(bulk.glob("*.ndjson"))}
 
 
 @pytest.fixture(scope="module")
@@ -75,18 +92,64 @@ def test_every_bundle_round_trips_through_fhir_resources(
 ) -> None:
     from fhir.resources.R4B.bundle import Bundle
 
-    built = dict(bundle_dicts(snapshot, protocol, STUDY, ASSEMBLED))
+    built = {r.pseudonym: bundle_dict(r, ASSEMBLED)
+             for r in patient_resources(snapshot_patients(snapshot), protocol, STUDY)}
     assert sorted(p.stem for p in exported.glob("*.json")) == sorted(built)
     for path in sorted(exported.glob("*.json")):
         text = path.read_text()
-        parsed = Bundle.model_validate_json(text)
+        assert "\n" not in text.rstrip("\n") and ": " not in text[:200], "compact JSON, one line"
+        assert json.loads(text) == built[path.stem]
+        parsed = Bundle.model_validate_json(text)  # every resource validated by the R4B models
         assert parsed == Bundle.model_validate(built[path.stem])
-        assert parsed.model_dump_json(indent=1) + "\n" == text
         assert parsed.type == "collection" and parsed.identifier.value == path.stem
         urls = {e.fullUrl for e in parsed.entry}
         assert len(urls) == len(parsed.entry)
+        assert all(e.fullUrl == f"urn:uuid:{e.resource.id}" for e in parsed.entry)
         references = set(_references(json.loads(text)))
         assert references <= urls, "every reference resolves inside the bundle"
+
+
+def test_every_ndjson_resource_validates_with_fhir_resources(bulk: Path) -> None:
+    from fhir.resources.R4B import get_fhir_model_class
+
+    lines = _lines(bulk)
+    assert set(lines) == {"Patient", "CarePlan", "MedicationAdministration", "Observation", "AdverseEvent"}
+    for kind, resources in lines.items():
+        model = get_fhir_model_class(kind)
+        for resource in resources:
+            assert resource["resourceType"] == kind
+            model.model_validate(resource)
+
+
+def test_the_manifest_follows_the_bulk_data_ig(bulk: Path) -> None:
+    manifest = json.loads((bulk / MANIFEST).read_text())
+    assert set(manifest) == {"transactionTime", "request", "requiresAccessToken", "output", "error"}
+    assert manifest["transactionTime"] == "2026-11-22T12:00:00Z"
+    assert manifest["request"] == f"urn:infusionist:{STUDY}/$export"
+    assert manifest["requiresAccessToken"] is False and manifest["error"] == []
+    lines = _lines(bulk)
+    assert {o["type"]: o["count"] for o in manifest["output"]} == {k: len(v) for k, v in lines.items()}
+    for output in manifest["output"]:
+        assert output["url"] == (bulk / f"{output['type']}.ndjson").resolve().as_uri()
+
+
+def test_ndjson_holds_the_bundles_resources_with_relative_references(bulk: Path, exported: Path) -> None:
+    in_bundles: dict[str, dict[str, Any]] = {}
+    for path in exported.glob("*.json"):
+        for entry in json.loads(path.read_text())["entry"]:
+            in_bundles[entry["resource"]["id"]] = entry["resource"]
+    lines = _lines(bulk)
+    ids = {f"{kind}/{r['id']}" for kind, resources in lines.items() for r in resources}
+    as_urn = {f"{kind}/{r['id']}": f"urn:uuid:{r['id']}" for kind, resources in lines.items() for r in resources}
+    assert sum(len(v) for v in lines.values()) == len(in_bundles)
+    for resources in lines.values():
+        for resource in resources:
+            references = _references(resource)
+            assert set(references) <= ids, "every reference resolves to a resource of the export"
+            text = json.dumps(resource)
+            for reference in references:
+                text = text.replace(f'"{reference}"', f'"{as_urn[reference]}"')
+            assert json.loads(text) == in_bundles[resource["id"]]
 
 
 def _references(node: Any) -> list[str]:
@@ -113,12 +176,26 @@ def _validate(files: list[Path]) -> list[dict[str, Any]]:
     return list(json.loads(result.stdout))
 
 
-def test_an_independent_validator_finds_no_errors(exported: Path) -> None:
-    files = sorted(exported.glob("*.json"))
+def test_an_independent_validator_finds_no_errors(exported: Path, bulk: Path) -> None:
+    files = sorted(exported.glob("*.json")) + sorted(bulk.glob("*.ndjson"))
     results = _validate(files)
     assert [r["file"] for r in results] == [str(f) for f in files]
+    lines = _lines(bulk)
     for r in results:
         assert r["errors"] == [] and r["valid"], (r["file"], r["errors"][:5])
+        if r["file"].endswith(".ndjson"):
+            assert r["resources"] == len(lines[Path(r["file"]).stem])
+
+
+def test_the_validator_checks_every_ndjson_line(bulk: Path, tmp_path: Path) -> None:
+    [first, second, *_] = (bulk / "Observation.ndjson").read_text().splitlines()
+    broken = json.loads(second)
+    broken["status"] = "done"
+    path = tmp_path / "Observation.ndjson"
+    path.write_text(first + "\n" + json.dumps(broken) + "\n")
+    [result] = _validate([path])
+    assert not result["valid"] and result["resources"] == 2
+    assert {(e["line"], e["location"]) for e in result["errors"]} == {(2, "Observation.status")}
 
 
 def test_the_validator_catches_value_set_and_structure_errors(exported: Path, tmp_path: Path) -> None:
@@ -205,10 +282,28 @@ def test_patients_are_pseudonymised(resources: dict[str, list[dict[str, Any]]], 
     assert "Synthetic Patient" not in text and not any(b in text for b in births)
 
 
-def test_cli_exports_fhir_from_a_snapshot(snapshot: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_exports_bundles_from_a_snapshot(snapshot: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("INFUSIONIST_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
     result = CliRunner().invoke(app, ["export", "fhir", str(tmp_path / "fhir"), "--snapshot", str(snapshot),
-                                      "--study", STUDY])
+                                      "--study", STUDY, "--format", "bundle"])
     assert result.exit_code == 0, result.output
     assert result.output.startswith(f"Bundle {len(PATIENTS)}, Patient {len(PATIENTS)}")
     assert len(list((tmp_path / "fhir").glob("S-*.json"))) == len(PATIENTS)
+
+
+def test_cli_exports_bulk_ndjson_by_default(snapshot: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INFUSIONIST_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    out = tmp_path / "fhir"
+    result = CliRunner().invoke(app, ["export", "fhir", str(out), "--snapshot", str(snapshot), "--study", STUDY])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"Patient {len(PATIENTS)}, ")
+    assert (out / MANIFEST).exists() and not list(out.glob("S-*.json"))
+    assert len((out / "Patient.ndjson").read_text().splitlines()) == len(PATIENTS)
+
+
+def test_cli_refuses_an_unknown_format(snapshot: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INFUSIONIST_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    out = tmp_path / "fhir"
+    result = CliRunner().invoke(app, ["export", "fhir", str(out), "--snapshot", str(snapshot), "--format", "xml"])
+    assert result.exit_code != 0 and "INPUT-FORMAT" in result.output
+    assert not out.exists(), "nothing written on refusal"

@@ -106,3 +106,84 @@ def test_symptom_table_lists_the_very_common_symptoms_with_their_label_figures__
         reference = rows[symptom]["reference"]
         assert reference is not None and reference["source"] == "us-label"
         assert 0 < reference["value"] < 1
+
+
+def _audit(deps: Any) -> list[tuple[Any, ...]]:
+    """The audit rows of patients, courses and events, without what the writers draw differently
+    (the time of registration, the pseudonym)."""
+    with deps.uow.engine.connect() as c:
+        found = []
+        for r in c.execute(select(t.audit_log).order_by(t.audit_log.c.seq)):
+            if r.action in {"patient.create", "course.create", "event.append"}:
+                new = {k: v for k, v in r.new_value.items() if k != "pseudonym"}
+                found.append((r.action, r.entity, r.entity_id, r.actor, new, r.reason, r.old_value))
+        return found
+
+
+def test_bulk_mode_writes_the_audit_rows_the_services_write_in_one_chain(
+    protocol: Protocol, tmp_path: Path
+) -> None:
+    from infusionist.services.audit import verify
+
+    services, bulk = _database(tmp_path / "services.db"), _database(tmp_path / "bulk.db")
+    write_with_services(services, protocol, 11, 2)
+    events = write_bulk(bulk.uow.engine, protocol, 11, 2)
+    assert _audit(bulk) == _audit(services)
+    assert len([a for a in _audit(bulk) if a[0] == "event.append"]) == events
+    checked, broken = verify(bulk)
+    assert broken is None and checked == len(_audit(bulk)), "one intact chain, nothing else"
+    # a bulk trial after one written through the services continues the same chain
+    more = write_bulk(services.uow.engine, protocol, 12, 1)
+    checked, broken = verify(services)
+    assert broken is None and checked == len(_audit(services)) and more > 0
+
+
+def test_bulk_mode_refuses_a_database_with_real_patients_and_writes_nothing(
+    protocol: Protocol, tmp_path: Path
+) -> None:
+    from datetime import date
+
+    from infusionist.domain.access import Role
+    from infusionist.domain.errors import Conflict
+    from infusionist.domain.records import Actor, Context
+    from infusionist.services.patients import RegisterPatient, register_patient
+
+    deps = _database(tmp_path / "unit.db")
+    physician = Context(Actor(7, "dr.weber", "Dr Weber", Role.PHYSICIAN))
+    register_patient(deps, physician, RegisterPatient(name="Real Person", birth_date=date(1980, 1, 2), sex="female",
+                                                  childbearing_potential=False, weight_kg=None))
+
+    def counts() -> list[int]:
+        with deps.uow.engine.connect() as c:
+            return [len(c.execute(select(table)).all())
+                    for table in (t.patients, t.courses, t.day_events, t.follow_up_tasks, t.audit_log)]
+
+    before = counts()
+    with pytest.raises(Conflict) as refused:
+        write_bulk(deps.uow.engine, protocol, 11, 2)
+    assert refused.value.code == "SYNTH-REAL-PATIENTS"
+    assert "1 real patient:" in refused.value.message
+    assert counts() == before
+
+
+def test_cli_synth_bulk_refuses_real_patients_with_the_code(
+    protocol: Protocol, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import date
+
+    from typer.testing import CliRunner
+
+    from infusionist.domain.access import Role
+    from infusionist.domain.records import Actor, Context
+    from infusionist.entrypoints.cli.app import app
+    from infusionist.services.patients import RegisterPatient, register_patient
+
+    deps = _database(tmp_path / "unit.db")
+    register_patient(deps, Context(Actor(7, "dr.weber", "Dr Weber", Role.PHYSICIAN)),
+                     RegisterPatient(name="Real Person", birth_date=date(1980, 1, 2), sex="male"))
+    monkeypatch.setenv("INFUSIONIST_DATABASE_URL", f"sqlite:///{tmp_path / 'unit.db'}")
+    result = CliRunner().invoke(app, ["synth", "--patients", "2", "--seed", "3", "--bulk"])
+    assert result.exit_code == 2
+    assert "error SYNTH-REAL-PATIENTS: This database holds 1 real patient" in result.output
+    with deps.uow.engine.connect() as c:
+        assert len(c.execute(select(t.patients)).all()) == 1

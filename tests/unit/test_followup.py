@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from infusionist.domain.activities import ActivityKind
 from infusionist.domain.centre import CentreConfig
 from infusionist.domain.errors import FollowUpRefused, ValidationFailed
 from infusionist.domain.followup import (
@@ -26,7 +27,7 @@ from infusionist.domain.followup import (
     task_from_occurrence,
     tasks_from_plan,
 )
-from infusionist.domain.planning import ActivityKind, CoursePlan
+from infusionist.domain.planning import CoursePlan
 from infusionist.domain.protocol import Protocol
 from infusionist.domain.protocol_monitoring import Monitoring
 

@@ -8,9 +8,10 @@ from itertools import pairwise
 
 import pytest
 
+from infusionist.domain.activities import Activity, ActivityKind
 from infusionist.domain.centre import CentreConfig
 from infusionist.domain.errors import ConfigError, PlanningError
-from infusionist.domain.planning import Activity, ActivityKind, CoursePlan
+from infusionist.domain.planning import CoursePlan
 
 
 def named(plan: CoursePlan, name: str, kind: ActivityKind | None = None) -> list[Activity]:

@@ -8,9 +8,10 @@ from itertools import pairwise
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from infusionist.domain.activities import ActivityKind
 from infusionist.domain.centre import CentreConfig
 from infusionist.domain.errors import PlanningError
-from infusionist.domain.planning import ActivityKind, CoursePlan
+from infusionist.domain.planning import CoursePlan
 
 ZONES = [
     "Europe/Berlin", "America/New_York", "Australia/Sydney", "Asia/Kolkata", "Pacific/Chatham",

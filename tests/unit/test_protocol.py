@@ -11,9 +11,10 @@ import pytest
 import yaml
 
 from infusionist.adapters.protocol_files import load_protocol
+from infusionist.domain.activities import ActivityKind
 from infusionist.domain.centre import CentreConfig
 from infusionist.domain.errors import ProtocolError
-from infusionist.domain.planning import ActivityKind, Patient, PlanRequest, plan_course
+from infusionist.domain.planning import Patient, PlanRequest, plan_course
 from infusionist.domain.protocol import Protocol
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"

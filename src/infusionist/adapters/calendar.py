@@ -6,8 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 from icalendar import Calendar, Event
 
+from infusionist.domain.activities import Activity, ActivityKind
 from infusionist.domain.capacity import CalendarEntry
-from infusionist.domain.planning import Activity, ActivityKind, CoursePlan
+from infusionist.domain.planning import CoursePlan
 
 PRODID = "-//infusionist//course plan//EN"
 _CALENDAR_KINDS = {

@@ -2,7 +2,8 @@
 
 DuckDB's database scanners cannot be downloaded here, so the analytics read a Parquet snapshot
 made through the database layer (``export_snapshot``). Each day event becomes one row with typed
-columns; a ``reaction_assessed`` row carries its CTCAE term and grade from the domain's own
+columns (``snapshot_rows.py``: the tables' columns and ``flatten``, shared with the bulk
+generator); a ``reaction_assessed`` row carries its CTCAE term and grade from the domain's own
 grading (``domain/reactions.grade_reaction``), so no grading rule is repeated in SQL.
 ``synthetic_snapshot`` writes the same tables straight from the generator (benchmarks, and the
 2,000-patient calibration test); a test checks both paths give the same rows for the same seed.
@@ -12,100 +13,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from infusionist.domain.day_events import ReactionAssessed
+from infusionist.analytics.snapshot_rows import COURSE_FIELDS, EVENT_FIELDS, PATIENT_FIELDS, flatten, to_float
 from infusionist.domain.protocol import Protocol
-from infusionist.domain.reactions import grade_reaction
-
-VITALS = (
-    "temperature_c",
-    "heart_rate_bpm",
-    "systolic_mmhg",
-    "diastolic_mmhg",
-    "respiratory_rate_per_min",
-    "spo2_percent",
-)
-EVENT_FIELDS: tuple[tuple[str, str], ...] = (
-    ("course_id", "int64"),
-    ("patient_id", "int64"),
-    ("course", "int32"),
-    ("day", "int32"),
-    ("seq", "int32"),
-    ("type", "string"),
-    ("at", "timestamp"),
-    ("rate_ml_per_h", "float64"),
-    ("symptoms", "list"),
-    ("grade", "int32"),
-    ("term", "string"),
-    ("name", "string"),
-    ("dose_value", "float64"),
-    ("dose_unit", "string"),
-    ("route", "string"),
-    ("reason", "string"),
-    *((v, "float64") for v in VITALS),
-)
-PATIENT_FIELDS = (
-    ("patient_id", "int64"),
-    ("pseudonym", "string"),
-    ("sex", "string"),
-    ("birth_date", "date"),
-    ("weight_kg", "float64"),
-    ("centre_id", "string"),
-)
-COURSE_FIELDS = (
-    ("course_id", "int64"),
-    ("patient_id", "int64"),
-    ("course", "int32"),
-    ("first_day", "date"),
-    ("protocol", "string"),
-)
-
-
-def _float(value: Any) -> float | None:
-    return None if value is None else float(value)
-
-
-def flatten(
-    protocol: Protocol,
-    course_id: int,
-    patient_id: int,
-    course: int,
-    day: int,
-    seq: int,
-    payload: dict[str, Any],
-) -> dict[str, Any]:
-    kind = payload["type"]
-    row: dict[str, Any] = {
-        "course_id": course_id,
-        "patient_id": patient_id,
-        "course": course,
-        "day": day,
-        "seq": seq,
-        "type": kind,
-        "at": datetime.fromisoformat(payload["at"]).astimezone(UTC),
-        "rate_ml_per_h": _float(payload.get("rate_ml_per_h")),
-        "symptoms": payload.get("symptoms"),
-        "grade": None,
-        "term": None,
-        "name": payload.get("name"),
-        "dose_value": None,
-        "dose_unit": None,
-        "route": payload.get("route"),
-        "reason": payload.get("reason"),
-    }
-    dose = payload.get("dose")
-    if isinstance(dose, dict):
-        row["dose_value"], row["dose_unit"] = _float(dose.get("value")), dose.get("unit")
-    for vital in VITALS:
-        row[vital] = _float(payload.get(vital))
-    if kind == "reaction_assessed":
-        assert protocol.reactions is not None, "grading needs the protocol's reaction rules"
-        grading = grade_reaction(ReactionAssessed.model_validate(payload), protocol.reactions)
-        row["grade"], row["term"] = grading.grade, grading.term
-    return row
 
 
 def _arrow_type(kind: str) -> Any:
@@ -178,7 +91,7 @@ def export_snapshot(engine: Any, protocol: Protocol, out_dir: Path) -> Path:
                     "pseudonym": p["pseudonym"],
                     "sex": p["sex"],
                     "birth_date": p["birth_date"],
-                    "weight_kg": _float(p["weight_kg"]),
+                    "weight_kg": to_float(p["weight_kg"]),
                     "centre_id": p["centre_id"],
                 }
             )

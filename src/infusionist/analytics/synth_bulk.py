@@ -3,9 +3,15 @@
 For benchmark sizes the use cases (one transaction, one guard replay and one audit row per
 event) are too slow, so this writer plans with the same domain planner, draws the same events
 from the same per-patient random streams and inserts patients, courses, follow-up tasks and
-day events straight through the database layer's tables. Differences from the service mode,
-by design: the pseudonym is ``S-`` + the patient's index (the service draws a random one), no
-audit rows are written, and the guards are not re-run (the service mode and the tests run them).
+day events straight through the database layer's tables, each with the audit row the services
+write for it (``patient.create``, ``course.create``, ``event.append``, actor ``synth``), chained
+after the last stored row (``domain/audit_chain.py``). Differences from the service mode, by
+design: the pseudonym is ``S-`` + the patient's index (the service draws a random one), and the
+guards are not re-run (the service mode and the tests run them).
+
+It refuses a database that holds real patients (``SYNTH-REAL-PATIENTS``): a patient is synthetic
+when the generator registered it (its ``patient.create`` audit row is by ``synth``), so the
+synthetic trial is never mixed into a unit's record.
 """
 
 from __future__ import annotations
@@ -15,9 +21,10 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, String, cast, exists, func, insert, select
 
 from infusionist.adapters.db import tables as t
+from infusionist.analytics.snapshot_rows import flatten
 from infusionist.analytics.synth import (
     SYNTH_USER,
     TIMEZONE,
@@ -28,7 +35,9 @@ from infusionist.analytics.synth import (
     patient_rng,
     trial_calibration,
 )
+from infusionist.domain.audit_chain import GENESIS_HASH, AuditEntry, row_hash
 from infusionist.domain.centre import CentreConfig
+from infusionist.domain.errors import Conflict
 from infusionist.domain.followup import tasks_from_plan
 from infusionist.domain.plan_json import plan_to_json
 from infusionist.domain.planning import CoursePlan, Patient
@@ -46,6 +55,61 @@ def _next_id(engine: Engine | None, table: Any) -> int:
         return int(connection.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()) + 1
 
 
+def real_patients(engine: Engine) -> int:
+    """How many stored patients the synthetic trial generator did not register."""
+    a = t.audit_log
+    by_generator = exists().where(
+        a.c.action == "patient.create", a.c.entity == "patient", a.c.actor == SYNTH_USER,
+        a.c.entity_id == cast(t.patients.c.id, String),
+    )
+    with engine.connect() as connection:
+        return int(connection.execute(select(func.count()).where(~by_generator)
+                                      .select_from(t.patients)).scalar_one())
+
+
+class _Audit:
+    """The audit rows of the bulk writer, chained after the last stored row."""
+
+    def __init__(self, engine: Engine) -> None:
+        with engine.connect() as connection:
+            last = connection.execute(
+                select(t.audit_log.c.seq, t.audit_log.c.hash).order_by(t.audit_log.c.seq.desc()).limit(1)
+            ).first()
+        self.seq, self.hash = (0, GENESIS_HASH) if last is None else (int(last[0]), str(last[1]))
+
+    def row(self, table: str, row: dict[str, Any]) -> dict[str, Any]:
+        """The audit row the services write for ``row`` of ``table`` (patients, courses, events)."""
+        if table == "patients":
+            fields: tuple[Any, ...] = ("patient.create", "patient", row["id"], row["created_at"], {
+                "id": row["id"], "pseudonym": row["pseudonym"], "centre_id": row["centre_id"],
+                "sex": row["sex"], "childbearing_potential": row["childbearing_potential"],
+                "weight_kg": row["weight_kg"], "name": row["name"],
+                "birth_date": row["birth_date"].isoformat() if row["birth_date"] else None,
+            }, None)
+        elif table == "courses":
+            fields = ("course.create", "course", row["id"], row["created_at"], {
+                "patient_id": row["patient_id"], "course": row["number"],
+                "protocol": f"{row['protocol_id']} {row['protocol_version']}",
+                "protocol_digest": row["plan"]["protocol"]["digest"],
+                "first_day": row["plan"]["days"][0]["date"],
+            }, None)
+        else:
+            payload = row["payload"]
+            reason = payload.get("reason")
+            fields = ("event.append", "day_event", f"{row['course_id']}/{row['day']}/{row['seq']}",
+                      row["recorded_at"], {"payload": payload, "signature": None},
+                      None if reason is None else str(reason))
+        action, entity, entity_id, at, new, reason = fields
+        self.seq += 1
+        draft = AuditEntry(seq=self.seq, at=at, actor=SYNTH_USER, action=action, entity=entity,
+                           entity_id=str(entity_id), old_value=None, new_value=new, reason=reason,
+                           request_id=None, prev_hash=self.hash, hash="")
+        self.hash = row_hash(self.hash, draft)
+        return {"seq": draft.seq, "at": at, "actor": SYNTH_USER, "action": action, "entity": entity,
+                "entity_id": draft.entity_id, "old_value": None, "new_value": new, "reason": reason,
+                "request_id": None, "prev_hash": draft.prev_hash, "hash": self.hash}
+
+
 class _Batch:
     def __init__(self, engine: Engine | None) -> None:
         self.engine = engine
@@ -55,6 +119,7 @@ class _Batch:
         self.courses: list[dict[str, Any]] = []
         self.tasks: list[dict[str, Any]] = []
         self.events: list[dict[str, Any]] = []
+        self.audit: list[dict[str, Any]] = []
         self.patient_id = _next_id(engine, t.patients)
         self.course_id = _next_id(engine, t.courses)
         # The planner is a pure function: patients with the same planning inputs share one plan,
@@ -113,10 +178,11 @@ class _Batch:
                 (t.courses, self.courses),
                 (t.follow_up_tasks, self.tasks),
                 (t.day_events, self.events),
+                (t.audit_log, self.audit),
             ):
                 if rows:
                     connection.execute(insert(table), rows)
-        self.patients, self.courses, self.tasks, self.events = [], [], [], []
+        self.patients, self.courses, self.tasks, self.events, self.audit = [], [], [], [], []
 
 
 def write_bulk(
@@ -127,14 +193,27 @@ def write_bulk(
     advance: Callable[[], None] = lambda: None,
     config: CentreConfig | None = None,
 ) -> int:
-    """Insert a synthetic trial of ``patients`` patients; returns the number of events."""
+    """Insert a synthetic trial of ``patients`` patients with their audit rows; returns the number
+    of events. Refused (nothing written) when the database holds patients the generator did not
+    register."""
+    real = real_patients(engine)
+    if real:
+        raise Conflict(
+            "SYNTH-REAL-PATIENTS",
+            f"This database holds {real} real patient{'s' if real != 1 else ''}: a synthetic trial is "
+            "only written into a database of synthetic patients. Nothing was written; use an empty "
+            "database.",
+        )
     batch = _Batch(engine)
+    audit = _Audit(engine)
     count = 0
     for n, patient in enumerate(draw_trial(seed, patients, trial_calibration(protocol)), start=1):
         for table, row in _patient_rows(
             batch, protocol, config or CentreConfig(centre_id="default"), seed, patient
         ):
             getattr(batch, table).append(row)
+            if table != "tasks":
+                batch.audit.append(audit.row(table, row))
             count += table == "events"
         advance()
         if n % BATCH == 0:
@@ -147,8 +226,6 @@ def synthetic_rows(
     protocol: Protocol, seed: int, patients: int, advance: Callable[[], None] = lambda: None
 ) -> Iterator[tuple[str, dict[str, Any]]]:
     """The rows ``write_bulk`` would insert, as snapshot rows (``snapshot.py``), without a database."""
-    from infusionist.analytics.snapshot import flatten
-
     batch = _Batch(None)
     batch.days_only = True
     config = CentreConfig(centre_id="default")

@@ -26,6 +26,7 @@ enforces a rule of the protocol, ``requirements`` names the requirement IDs
     ├── AccessDenied         the role may not do this                         ACCESS-*
     ├── NotFound             the record does not exist                        *-NOT-FOUND
     ├── Conflict             stale sequence number or duplicate               *-STALE, *-EXISTS
+    │                        synthetic trial into a database of real patients SYNTH-REAL-PATIENTS
     │   └── ChairConflict    the chair or the unit's staff is already taken   CHAIR-TAKEN, CHAIR-*-FULL
     └── Unavailable          a capability is not installed yet                *-UNAVAILABLE
 """
@@ -99,7 +100,8 @@ class NotFound(InfusionistError):
 
 
 class Conflict(InfusionistError):
-    """Someone else wrote first (stale sequence number) or the record already exists."""
+    """Someone else wrote first (stale sequence number), the record already exists, or the records
+    there forbid the write (a synthetic trial into real patients' records)."""
 
 
 class ChairConflict(Conflict):

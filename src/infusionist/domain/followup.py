@@ -27,10 +27,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from infusionist.domain.activities import Activity
 from infusionist.domain.dates import add_period
 from infusionist.domain.errors import FollowUpRefused, ValidationFailed
 from infusionist.domain.protocol import Protocol
@@ -41,9 +41,6 @@ from infusionist.domain.protocol_monitoring import (
     MonitoringSeries,
     TaskWindow,
 )
-
-if TYPE_CHECKING:
-    from infusionist.domain.planning import Activity
 
 HOURS_PER_DAY = 24
 

@@ -6,7 +6,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from infusionist.domain.planning import Activity, CoursePlan, Patient, PlannedDay
+from infusionist.domain.activities import Activity
+from infusionist.domain.planning import CoursePlan, Patient, PlannedDay
 from infusionist.domain.units import Quantity, json_number
 
 PLAN_JSON_VERSION = 1

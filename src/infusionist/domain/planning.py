@@ -10,11 +10,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
-from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from infusionist.domain.activities import Activity, ActivityKind
 from infusionist.domain.centre import CentreConfig, ConfiguredProtocol, configure
 from infusionist.domain.course_days import infusion_dates
 from infusionist.domain.dates import add_period, at_wall_clock, plus_minutes
@@ -22,7 +22,6 @@ from infusionist.domain.followup import course_occurrences
 from infusionist.domain.protocol import Medication, Protocol
 from infusionist.domain.protocol_elements import Anchor, Condition, DateRule, Element
 from infusionist.domain.protocol_identity import protocol_digest
-from infusionist.domain.units import Quantity
 
 
 class Patient(BaseModel):
@@ -39,42 +38,6 @@ class Patient(BaseModel):
         if condition is Condition.CHILDBEARING_POTENTIAL:
             return self.sex == "female" and self.childbearing_potential
         return True
-
-
-class ActivityKind(StrEnum):
-    MEDICATION = "medication"
-    PREMEDICATION = "premedication"
-    INFUSION = "infusion"
-    FLUSH = "flush"
-    VITAL_SIGNS = "vital_signs"
-    PROCEDURE = "procedure"
-    TEST = "test"
-    OBSERVATION = "observation"
-    INSTRUCTION = "instruction"
-    FOLLOW_UP = "follow_up"
-
-
-class Activity(BaseModel):
-    """One planned item; ``day`` 0 is the evening before day 1, None is after the course."""
-
-    model_config = ConfigDict(frozen=True)
-
-    id: str
-    element: str
-    day: int | None
-    kind: ActivityKind
-    name: str
-    start: datetime
-    end: datetime | None = None
-    all_day: bool = False
-    dose: Quantity | None = None
-    dose_display: str | None = None
-    route: str | None = None
-    volume_ml: Decimal | None = None
-    rate_ml_per_h: Decimal | None = None
-    requirements: tuple[str, ...]
-    advisories: tuple[str, ...] = ()
-    text: str | None = None
 
 
 class PlannedDay(BaseModel):

@@ -58,41 +58,74 @@ def _valid_dtc(value: str) -> bool:
 
 
 def check(domains: dict[str, list[dict[str, Any]]]) -> list[Finding]:
+    """The findings for domains given as records (one dict per row)."""
+    import pandas as pd
+
+    return check_frames({name: pd.DataFrame.from_records(rows) for name, rows in domains.items()})
+
+
+def check_frames(frames: dict[str, Any]) -> list[Finding]:
+    """The findings for domains given as pandas DataFrames (what ``sdtm.write`` writes)."""
     findings: list[Finding] = []
-    studies = {r["STUDYID"] for rows in domains.values() for r in rows}
+    studies = {s for frame in frames.values() if "STUDYID" in frame for s in _distinct(frame["STUDYID"])}
     if len(studies) != 1:
-        findings.append(("*", "one-studyid", f"expected one STUDYID, found {sorted(studies)}"))
-    for name, rows in domains.items():
-        findings += _domain(name, rows)
+        findings.append(("*", "one-studyid", f"expected one STUDYID, found {sorted(studies, key=str)}"))
+    for name, frame in frames.items():
+        findings += _domain(name, frame)
     return findings
 
 
-def _domain(name: str, rows: list[dict[str, Any]]) -> Iterable[Finding]:
-    variables = {v for r in rows for v in r}
+def _distinct(column: Any) -> list[Any]:
+    """A column's distinct values, a missing value (None, NaN) as None."""
+    import pandas as pd
+
+    return list(dict.fromkeys(None if pd.isna(v) else v for v in column.unique()))
+
+
+def _domain(name: str, frame: Any) -> Iterable[Finding]:
+    """Checked column by column: each distinct value once (VS has about 850 rows a patient, most
+    values repeat); rows are named only when a value fails."""
+    import pandas as pd
+
+    variables = list(frame.columns)
+
+    def where(i: int) -> str:
+        usubjid = frame["USUBJID"].iat[i] if "USUBJID" in frame else None
+        return f"row {i + 1} ({None if pd.isna(usubjid) else usubjid})"
+
     for v in sorted(variables):
         if not NAME.match(v):
             yield name, "name", f"{v}: not an XPT v5 variable name"
     for v in REQUIRED.get(name, ()):
         if v not in variables:
             yield name, "required", f"{v} is missing"
-    seqs: set[tuple[str, Any]] = set()
-    for i, r in enumerate(rows, start=1):
-        where = f"row {i} ({r.get('USUBJID')})"
-        for v in REQUIRED.get(name, ()):
-            if v in variables and r.get(v) in (None, ""):
-                yield name, "required", f"{where}: {v} is empty or missing"
-        if r.get("DOMAIN") != name:
-            yield name, "domain", f"{where}: DOMAIN {r.get('DOMAIN')!r}"
-        for v, value in r.items():
-            if v.endswith("DTC") and value not in (None, "") and not _valid_dtc(str(value)):
-                yield name, "iso8601", f"{where}: {v} {value!r} is not an ISO 8601 date/time"
-            if v.endswith("ELTM") and value not in (None, "") and not ISO_DURATION.match(str(value)):
-                yield name, "iso8601", f"{where}: {v} {value!r} is not an ISO 8601 duration"
-            if v in TERMS and value is not None and str(value) not in TERMS[v]:
-                yield name, "controlled-term", f"{where}: {v} {value!r} not in its codelist"
-        key = f"{name}SEQ"
-        if key in r:
-            pair = (r["USUBJID"], r[key])
-            if pair in seqs:
-                yield name, "seq", f"{where}: {key} {r[key]} repeats for the subject"
-            seqs.add(pair)
+    if "DOMAIN" not in variables:
+        for i in range(len(frame)):
+            yield name, "domain", f"{where(i)}: DOMAIN None"
+    for v in variables:
+        column = frame[v]
+        bad = {value: problem for value in _distinct(column) if (problem := _problem(name, v, value))}
+        if bad:
+            values = [None if pd.isna(x) else x for x in column]
+            for i, value in enumerate(values):
+                if value in bad:
+                    yield name, bad[value][0], f"{where(i)}: {bad[value][1]}"
+    key = f"{name}SEQ"
+    if key in variables and "USUBJID" in variables:
+        for i in frame.index[frame.duplicated(["USUBJID", key])]:
+            yield name, "seq", f"{where(int(i))}: {key} {frame[key].iat[int(i)]} repeats for the subject"
+
+
+def _problem(domain: str, v: str, value: Any) -> tuple[str, str] | None:
+    """(rule, message) when ``value`` of variable ``v`` fails a check, else None."""
+    if v in REQUIRED.get(domain, ()) and value in (None, ""):
+        return "required", f"{v} is empty or missing"
+    if v == "DOMAIN" and value != domain:
+        return "domain", f"DOMAIN {value!r}"
+    if v.endswith("DTC") and value not in (None, "") and not _valid_dtc(str(value)):
+        return "iso8601", f"{v} {value!r} is not an ISO 8601 date/time"
+    if v.endswith("ELTM") and value not in (None, "") and not ISO_DURATION.match(str(value)):
+        return "iso8601", f"{v} {value!r} is not an ISO 8601 duration"
+    if v in TERMS and value is not None and str(value) not in TERMS[v]:
+        return "controlled-term", f"{v} {value!r} not in its codelist"
+    return None

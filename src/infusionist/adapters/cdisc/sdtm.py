@@ -7,7 +7,7 @@ XPT is written by pyreadstat (``write_xport(..., file_format_version=5)``), neve
 
 - EX: one record per constant-rate segment of an infusion: a new record starts at every rate
   change, pause, restart and stop; EXDOSE is the alemtuzumab given in the segment, from the
-  infused volume and the protocol's prepared volume and dose.
+  infused volume and the volume and dose actually prepared (C-11).
 - AE: one record per reaction (onset), with AEDECOD and AETOXGR from the domain's CTCAE grading,
   AESER (grade >= 3), AEACN from what the pump did next.
 - VS: one record per vital sign per reading; VSTPTREF is the day's infusion start, VSELTM the
@@ -17,7 +17,6 @@ XPT is written by pyreadstat (``write_xport(..., file_format_version=5)``), neve
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -100,7 +99,8 @@ LABELS = {
 
 
 def dtc(at: datetime) -> str:
-    return f"{at:%Y-%m-%dT%H:%M}"
+    """``2024-07-08T06:10`` (the snapshot's times are UTC)."""
+    return at.isoformat()[:16]
 
 
 def duration(delta: timedelta) -> str:
@@ -111,71 +111,39 @@ def duration(delta: timedelta) -> str:
     return f"{sign}PT{hours}H{rest}M" if hours else f"{sign}PT{rest}M"
 
 
-def _read(snapshot: Path, name: str) -> list[dict[str, Any]]:
-    import pyarrow.parquet as pq
-
-    return list(pq.read_table(snapshot / f"{name}.parquet").to_pylist())
-
-
-class _Days:
-    """The snapshot's events grouped by (course_id, day), in recorded order."""
-
-    def __init__(self, events: Iterable[dict[str, Any]]) -> None:
-        self.days: dict[tuple[int, int], list[dict[str, Any]]] = defaultdict(list)
-        for e in events:
-            self.days[(e["course_id"], e["day"])].append(e)
-        for rows in self.days.values():
-            rows.sort(key=lambda e: e["seq"])
-
-    def start(self, key: tuple[int, int]) -> datetime | None:
-        return next((e["at"] for e in self.days[key] if e["type"] == "infusion_started"), None)
-
-
 def build(
     snapshot: Path, protocol: Protocol, study_id: str, country: str = "DEU"
 ) -> dict[str, list[dict[str, Any]]]:
     """The five domains as lists of records (one dict per row, SDTM variable names)."""
-    patients = {p["patient_id"]: p for p in _read(snapshot, "patients")}
-    courses = {c["course_id"]: c for c in _read(snapshot, "courses")}
-    days = _Days(_read(snapshot, "events"))
-    subject = {pid: f"{study_id}-{p['pseudonym']}" for pid, p in patients.items()}
-    common = {"STUDYID": study_id}
-    by_patient: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for key in sorted(days.days, key=lambda k: (courses[k[0]]["patient_id"], courses[k[0]]["course"], k[1])):
-        by_patient[courses[key[0]]["patient_id"]].append(key)
+    from infusionist.adapters.snapshot_days import snapshot_patients
 
-    dm, ex, ae, vs, cm = [], [], [], [], []
-    for pid, keys in by_patient.items():
-        usubjid, p = subject[pid], patients[pid]
-        seq: dict[str, int] = defaultdict(int)
-
-        def row(
-            domain: str, values: dict[str, Any], usubjid: str = usubjid, seq: Any = seq
-        ) -> dict[str, Any]:
-            seq[domain] += 1
-            return {**common, "DOMAIN": domain, "USUBJID": usubjid, f"{domain}SEQ": seq[domain], **values}
-
-        segments_all: list[dict[str, Any]] = []
-        for key in keys:
-            course = courses[key[0]]["course"]
-            visit = {"VISITNUM": course * 100 + key[1], "VISIT": f"COURSE {course} DAY {key[1]}"}
-            events = days.days[key]
-            start = days.start(key)
-            last_day = key == max(k for k in keys if k[0] == key[0])
-            segments = _segments(events, protocol)
-            segments_all += segments
-            ex += [row("EX", {**s, **visit}) for s in segments]
-            ae += [row("AE", {**a, **visit}) for a in _reactions(events, segments, last_day)]
-            cm += [row("CM", {**m, **visit}) for m in _medications(events)]
-            vs += [row("VS", {**v, **visit}) for v in _vitals(events, start)]
-        if segments_all:
-            first, last = segments_all[0]["EXSTDTC"], segments_all[-1]["EXENDTC"]
+    dm: list[dict[str, Any]] = []
+    ex: list[dict[str, Any]] = []
+    ae: list[dict[str, Any]] = []
+    vs: list[dict[str, Any]] = []
+    cm: list[dict[str, Any]] = []
+    for record in snapshot_patients(snapshot):
+        p = record.patient
+        usubjid = f"{study_id}-{p['pseudonym']}"
+        subject = {"STUDYID": study_id, "USUBJID": usubjid}
+        first = last = None
+        for day in record.days:
+            visit = {"VISITNUM": day.course * 100 + day.day, "VISIT": f"COURSE {day.course} DAY {day.day}"}
+            segments = _segments(day.events, protocol)
+            if segments:
+                first = first or segments[0]["EXSTDTC"]
+                last = segments[-1]["EXENDTC"]
+            _extend(ex, "EX", subject, visit, segments)
+            _extend(ae, "AE", subject, visit, _reactions(day.events, segments, day.last_of_course))
+            _extend(cm, "CM", subject, visit, _medications(day.events))
+            _extend(vs, "VS", subject, visit, _vitals(day.events, day.infusion_start))
+        if first is not None:
             birth = p["birth_date"]
             first_day = datetime.fromisoformat(first).date()
             age = first_day.year - birth.year - ((first_day.month, first_day.day) < (birth.month, birth.day))
             dm.append(
                 {
-                    **common,
+                    "STUDYID": study_id,
                     "DOMAIN": "DM",
                     "USUBJID": usubjid,
                     "SUBJID": p["pseudonym"],
@@ -197,12 +165,36 @@ def build(
     return {"DM": dm, "EX": ex, "AE": ae, "VS": vs, "CM": cm}
 
 
+def _extend(
+    out: list[dict[str, Any]],
+    domain: str,
+    subject: dict[str, Any],
+    visit: dict[str, Any],
+    records: Iterable[dict[str, Any]],
+) -> None:
+    """Append a subject's records with STUDYID, DOMAIN, USUBJID, --SEQ (1, 2, ... per subject) first."""
+    key = f"{domain}SEQ"
+    seq = out[-1][key] if out and out[-1]["USUBJID"] == subject["USUBJID"] else 0
+    for values in records:
+        seq += 1
+        out.append({"STUDYID": subject["STUDYID"], "DOMAIN": domain, "USUBJID": subject["USUBJID"],
+                    key: seq, **values, **visit})
+
+
 def rate_segments(events: list[dict[str, Any]], protocol: Protocol) -> list[dict[str, Any]]:
     """The day's constant-rate segments: ``start``, ``end``, ``rate_ml_per_h``, ``volume_ml``,
     ``dose_mg`` (unrounded), ``reason`` (why the rate was set) and ``ended_by`` (the event type
-    that ended it). Shared by the SDTM EX domain and the FHIR MedicationAdministrations."""
-    dose_mg = float(protocol.infusion.dose.value)
-    volume_ml = float(protocol.infusion.prepared_volume.value)
+    that ended it). Shared by the SDTM EX domain and the FHIR MedicationAdministrations.
+
+    Volume and dose are those actually prepared (the day's last ``solution_prepared``, C-11), the
+    protocol's only when the record has no preparation."""
+    # .get: snapshots written before the volume was carried have no such column
+    prepared = [e for e in events if e["type"] == "solution_prepared" and e.get("volume_ml") is not None]
+    if prepared:
+        dose_mg, volume_ml = float(prepared[-1]["dose_value"]), float(prepared[-1]["volume_ml"])
+    else:
+        dose_mg = float(protocol.infusion.dose.value)
+        volume_ml = float(protocol.infusion.prepared_volume.value)
     segments, current, reason, infused = [], None, "", 0.0
     for e in events:
         if current is not None and (e["type"] in RATE_EVENTS or e["type"] in END_EVENTS):
@@ -295,6 +287,7 @@ def _medications(events: list[dict[str, Any]]) -> Iterable[dict[str, Any]]:
 
 
 def _vitals(events: list[dict[str, Any]], start: datetime | None) -> Iterable[dict[str, Any]]:
+    reference = "" if start is None else dtc(start)
     for e in events:
         if e["type"] != "vital_signs":
             continue
@@ -306,9 +299,10 @@ def _vitals(events: list[dict[str, Any]], start: datetime | None) -> Iterable[di
                 if elapsed < timedelta(0)
                 else f"{round(elapsed.total_seconds() / 60)} MIN",
                 "VSTPTREF": "INFUSION START",
-                "VSRFTDTC": dtc(start),
+                "VSRFTDTC": reference,
                 "VSELTM": duration(elapsed),
             }
+        at = dtc(e["at"])
         for field, code, test, unit in VITALS:
             value = e[field]
             if value is None:
@@ -322,20 +316,30 @@ def _vitals(events: list[dict[str, Any]], start: datetime | None) -> Iterable[di
                 "VSSTRESC": text,
                 "VSSTRESN": value,
                 "VSSTRESU": unit,
-                "VSDTC": dtc(e["at"]),
+                "VSDTC": at,
                 **timing,
             }
 
 
+def frames(domains: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """Each domain as a pandas DataFrame, columns in the records' order."""
+    import pandas as pd
+
+    return {name: pd.DataFrame.from_records(records) for name, records in domains.items()}
+
+
 def write(domains: dict[str, list[dict[str, Any]]], out_dir: Path) -> list[Path]:
     """Each domain as ``xx.xpt`` (SAS XPORT v5, pyreadstat) and ``xx.csv``; returns the paths."""
-    import pandas as pd
+    return write_frames(frames(domains), out_dir)
+
+
+def write_frames(tables: dict[str, Any], out_dir: Path) -> list[Path]:
+    import duckdb
     import pyreadstat
 
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, records in domains.items():
-        frame = pd.DataFrame.from_records(records)
+    for name, frame in tables.items():
         xpt, csv = out_dir / f"{name.lower()}.xpt", out_dir / f"{name.lower()}.csv"
         pyreadstat.write_xport(
             frame,
@@ -345,7 +349,8 @@ def write(domains: dict[str, list[dict[str, Any]]], out_dir: Path) -> list[Path]
             file_format_version=5,
             column_labels={c: LABELS.get(c, c)[:40] for c in frame.columns},
         )
-        frame.to_csv(csv, index=False)
+        # DuckDB's CSV writer (a fraction of pandas' time): quotes only the values that need it
+        duckdb.from_df(frame).write_csv(str(csv))
         written += [xpt, csv]
     return written
 
@@ -354,9 +359,9 @@ def export_sdtm(
     snapshot: Path, protocol: Protocol, out_dir: Path, study_id: str, country: str = "DEU"
 ) -> tuple[dict[str, int], list[tuple[str, str, str]]]:
     """Build, check and write the five domains; returns rows per domain and the findings."""
-    from infusionist.adapters.cdisc.conformance import check
+    from infusionist.adapters.cdisc.conformance import check_frames
 
-    domains = build(snapshot, protocol, study_id, country)
-    findings = check(domains)
-    write(domains, out_dir)
-    return {name: len(rows) for name, rows in domains.items()}, findings
+    tables = frames(build(snapshot, protocol, study_id, country))
+    findings = check_frames(tables)
+    write_frames(tables, out_dir)
+    return {name: len(frame) for name, frame in tables.items()}, findings

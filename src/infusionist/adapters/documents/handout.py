@@ -15,8 +15,9 @@ from datetime import date, datetime
 from typing import Any
 
 from infusionist.adapters.documents.templating import TEMPLATES
+from infusionist.domain.activities import Activity, ActivityKind
 from infusionist.domain.centre import CentreConfig
-from infusionist.domain.planning import Activity, ActivityKind, CoursePlan
+from infusionist.domain.planning import CoursePlan
 from infusionist.domain.protocol import Medication, Protocol
 from infusionist.domain.protocol_monitoring import MonitoringSeries
 from infusionist.domain.units import Quantity, format_decimal

@@ -1,4 +1,5 @@
-"""``infusionist export sdtm|fhir DIR``: the trial record as submission datasets or FHIR Bundles."""
+"""``infusionist export sdtm|fhir DIR``: the trial record as submission datasets or FHIR (Bulk Data NDJSON
+or Bundles)."""
 
 from __future__ import annotations
 
@@ -37,16 +38,27 @@ def sdtm_command(
 
 @app.command("fhir")
 def fhir_command(
-    out_dir: Annotated[Path, typer.Argument(help="Directory for one <pseudonym>.json Bundle per patient.")],
+    out_dir: Annotated[Path, typer.Argument(help="Directory for the NDJSON files (or the Bundles).")],
+    output_format: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="ndjson (default): FHIR Bulk Data, one <Type>.ndjson per resource type and manifest.json; "
+            "bundle: one <pseudonym>.json Bundle per patient.",
+        ),
+    ] = "ndjson",
     study_id: Annotated[str, typer.Option("--study", help="Study the pseudonyms belong to.")] = "INFUSIONIST",
     snapshot: Annotated[
         Path | None,
         typer.Option("--snapshot", help="An existing snapshot directory (default: export the database now)."),
     ] = None,
 ) -> None:
-    """A FHIR Bundle per patient: Patient, CarePlan, MedicationAdministration, Observation, AdverseEvent."""
-    from infusionist.adapters.fhir.bundle import export_fhir
+    """Patient, CarePlan, MedicationAdministration, Observation, AdverseEvent as FHIR R4."""
+    from infusionist.adapters.fhir.export import FORMATS, export_fhir
 
+    if output_format not in FORMATS:
+        fail("INPUT-FORMAT", f"--format: {output_format!r} is not one of {', '.join(FORMATS)}.")
     with reported_errors(), trial_snapshot(snapshot) as (deps, source):
-        counts = export_fhir(source, deps.protocol, out_dir, study_id)
+        counts = export_fhir(source, deps.protocol, out_dir, study_id,
+                             "bundle" if output_format == "bundle" else "ndjson")
     typer.echo(", ".join(f"{name} {n}" for name, n in counts.items()) + f" in {out_dir}.")

@@ -8,7 +8,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from infusionist.domain.planning import Activity, ActivityKind, CoursePlan
+from infusionist.domain.activities import Activity, ActivityKind
+from infusionist.domain.planning import CoursePlan
 from infusionist.domain.protocol import Protocol
 from infusionist.domain.units import format_decimal
 

@@ -16,8 +16,8 @@ def synth_command(
         bool,
         typer.Option(
             "--bulk",
-            help="Write straight through the database layer "
-            "(benchmark sizes; no audit rows, deterministic pseudonyms).",
+            help="Write straight through the database layer with the same audit rows "
+            "(benchmark sizes; deterministic pseudonyms; refused when the database holds real patients).",
         ),
     ] = False,
 ) -> None:
