@@ -78,7 +78,13 @@ class DayBuilder:
             # During observation: a grade 1-2 reaction, treated in the chair, the pump already off.
             onset = observation_end - timedelta(minutes=int(self.rng.uniform(15, 110)))
             self._reaction_events(reaction, onset, paused=False)
+        if onset is not None and self.protocol.bedside_record is not None:
+            # Observation lasts the protocol's time after the last reaction (IAR-16).
+            after = timedelta(minutes=self.protocol.bedside_record.observation_after_reaction_minutes)
+            observation_end = max(observation_end, onset + after)
         self._vitals(observation_end, reaction, onset)
+        # The discharge gate wants vital signs within the last interval (PROT-06).
+        self.add(observation_end, {"type": "vital_signs", **self._reading(0, None)}, order=7)
         self.add(observation_end, {"type": "observation_completed"}, order=8)
         self.add(observation_end + timedelta(minutes=5), {"type": "discharged"}, order=9)
         if reaction is not None and reaction.place == "after_discharge":
@@ -181,38 +187,32 @@ class DayBuilder:
             facts = {**facts, "hospitalisation_indicated": self.rng.random() < 0.5}
         self.add(assessed, {"type": "reaction_assessed", **facts}, order=3)
         if reaction.grade >= 2:
-            self.add(
-                assessed + timedelta(minutes=2),
-                {
-                    "type": "medication_given",
-                    "name": "dimetindene",
-                    "dose": {"value": 4, "unit": "mg"},
-                    "route": "iv",
-                },
-                order=3,
-            )
-        if reaction.anaphylaxis:
-            self.add(
-                assessed + timedelta(minutes=1),
-                {
-                    "type": "medication_given",
-                    "name": "epinephrine",
-                    "dose": {"value": "0.5", "unit": "mg"},
-                    "route": "im",
-                },
-                order=3,
-            )
-        if reaction.grade >= 3:
-            self.add(
-                assessed + timedelta(minutes=5),
-                {
-                    "type": "medication_given",
-                    "name": "prednisolone",
-                    "dose": {"value": 250, "unit": "mg"},
-                    "route": "iv",
-                },
-                order=3,
-            )
+            self._treatments(reaction, assessed)
+
+    def _treatments(self, reaction: ReactionDraw, assessed: datetime) -> None:
+        """The protocol's drugs for the reaction's severity (its ladder, IAR-12, IAR-13, IAR-29):
+        the unconditional ones, and for anaphylaxis the epinephrine, fluids and oxygen too; each at
+        the protocol's dose, or the drug library's usual dose where the protocol gives none."""
+        rules, library = self.reactions, self.protocol.drug_library
+        severity = "severe" if reaction.grade >= rules.severe_from_grade else "mild_moderate"
+        conditional = ("anaphylaxis", "hypotension", "respiratory_distress") if reaction.anaphylaxis else ()
+        chosen = [a for a in sorted(rules.actions, key=lambda a: a.order)
+                  if a.severity == severity and a.done_by == "medication_given" and a.medicine is not None
+                  and (a.when == "always" or a.when in conditional)]
+        for minutes, action in enumerate(chosen, start=1):
+            medicine = action.medicine
+            assert medicine is not None
+            drug = None if library is None else library.find(medicine.name)
+            entry = None if drug is None else (
+                drug.by_route(medicine.route) if medicine.route else drug.routes[0])
+            route = medicine.route or (entry.route if entry is not None else None)
+            dose = medicine.dose or (entry.unit_dose if entry is not None else None)
+            event: Event = {"type": "medication_given", "name": medicine.name}
+            if route is not None:
+                event["route"] = route
+            if dose is not None:
+                event["dose"] = _dose(dose)
+            self.add(assessed + timedelta(minutes=minutes), event, order=3)
 
     def _vitals(self, until: datetime, reaction: ReactionDraw | None, onset: datetime | None) -> None:
         interval = timedelta(minutes=self.protocol.vital_signs.interval_minutes)
@@ -232,13 +232,16 @@ class DayBuilder:
         hr_rise = 20 if self.first_day_of_course and 0 < minutes <= 300 else 0
         temperature = 36.6 + rng.gauss(0, 0.25)
         systolic = 124 + rng.gauss(0, 9)
+        heart_rate = 72 + hr_rise + rng.gauss(0, 7)
         if reaction is not None:
             temperature += 1.6 if "pyrexia" in reaction.symptoms else 0.3
-            hr_rise += 15
+            heart_rate += 15
             systolic -= 30 if "hypotension" in reaction.symptoms else 0
+            if not reaction.anaphylaxis:  # a drawn grade 1-3 reaction stays what was drawn: no
+                heart_rate = min(heart_rate, 125)  # critical NEWS2 heart rate (131) raising it
         return {
             "temperature_c": f"{min(temperature, 40.5):.1f}",
-            "heart_rate_bpm": round(72 + hr_rise + rng.gauss(0, 7)),
+            "heart_rate_bpm": round(heart_rate),
             "systolic_mmhg": round(systolic),
             "diastolic_mmhg": round(min(systolic - 25, 78 + rng.gauss(0, 6))),
             "respiratory_rate_per_min": round(15 + rng.gauss(0, 1.5)),

@@ -37,7 +37,7 @@ from infusionist.domain.errors import BookingRefused, ChairConflict, NotFound, P
 from infusionist.domain.planning import CoursePlan, Patient
 from infusionist.domain.records import BookingRecord, Context, CourseRecord, PatientRecord, SlotRow
 from infusionist.services import audit
-from infusionist.services.courses import centre_config, known_course, load_course
+from infusionist.services.course_store import centre_config, known_course, load_course
 from infusionist.services.deps import Deps
 from infusionist.services.patients import load_patient
 from infusionist.services.planning import PlanCourseCommand, plan_course_for

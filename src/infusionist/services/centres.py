@@ -12,7 +12,7 @@ from infusionist.domain.dates import check_supported_date
 from infusionist.domain.errors import ValidationFailed
 from infusionist.domain.records import Context
 from infusionist.services import audit
-from infusionist.services.courses import centre_config
+from infusionist.services.course_store import centre_config
 from infusionist.services.deps import Deps
 from infusionist.services.planning import resolve_zone
 

@@ -2,26 +2,26 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, time
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
-
-from pydantic import ValidationError
 
 from infusionist.domain.access import Permission, pseudonymise_plan, require, sees_identity
-from infusionist.domain.centre import CentreConfig
-from infusionist.domain.errors import Conflict, NotFound, ValidationFailed
+from infusionist.domain.errors import Conflict
 from infusionist.domain.followup import TaskStatus, tasks_from_plan
-from infusionist.domain.plan_json import plan_from_json, plan_to_json
-from infusionist.domain.planning import CoursePlan, Patient
+from infusionist.domain.plan_json import plan_to_json
+from infusionist.domain.planning import Patient
 from infusionist.domain.records import Context, CourseRecord, FollowUpTask
 from infusionist.services import audit
+from infusionist.services.course_store import (
+    centre_config,
+    course_zone,
+    load_course,
+)
 from infusionist.services.deps import Deps
 from infusionist.services.patients import load_patient
 from infusionist.services.planning import PlanCourseCommand, plan_course_for
-from infusionist.services.ports import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -33,16 +33,6 @@ class CreateCourse:
     timezone: str | None = None
     previous_course_end: date | None = None
     chair_ids: tuple[int, ...] = ()  # one chair per day (a choice of "find the first start")
-
-
-def centre_config(uow: UnitOfWork, centre_id: str) -> CentreConfig:
-    stored = uow.centres.get(centre_id)
-    if stored is None:
-        return CentreConfig(centre_id=centre_id)
-    try:
-        return CentreConfig.model_validate(stored)
-    except ValidationError as exc:  # stored configs are validated on write; this is a safety net
-        raise ValidationFailed("CONFIG-INVALID", f"centre {centre_id}: {exc.errors()[0]['msg']}") from None
 
 
 def create_course(deps: Deps, ctx: Context, command: CreateCourse) -> dict[str, Any]:
@@ -79,7 +69,7 @@ def create_course(deps: Deps, ctx: Context, command: CreateCourse) -> dict[str, 
                               "protocol_digest": plan.protocol_digest,
                               "first_day": command.first_day.isoformat()})
         # Every day holds a chair in the same transaction (refused: nothing is stored).
-        from infusionist.services.bookings import book_course  # bookings builds on this module
+        from infusionist.services.bookings import book_course  # lazy: bookings is heavy
 
         book_course(deps, uow, ctx, patient.centre_id, course.id, plan, chair_ids=command.chair_ids,
                     previous_course_end=command.previous_course_end)
@@ -103,42 +93,11 @@ def list_tasks(deps: Deps, ctx: Context, course_id: int) -> list[dict[str, Any]]
              "status": task_status(t, today)} for t in tasks]
 
 
-def course_zone(course: CourseRecord) -> ZoneInfo:
-    """The time zone the course was planned in (its dates and clock times are local to it).
-    Every stored plan records it; a record without it is a programming error, not UTC."""
-    return ZoneInfo(str(course.plan["timezone"]))
-
-
 def task_status(task: FollowUpTask, today: date) -> str:
     """The stored status, or ``overdue`` for a due task whose window has closed (derived)."""
     if task.status == TaskStatus.DUE.value and today >= task.overdue_from:
         return TaskStatus.OVERDUE.value
     return task.status
-
-
-_KNOWN_COURSES = 1024
-
-
-def known_course(deps: Deps, uow: UnitOfWork, course_id: int) -> tuple[CourseRecord, CoursePlan]:
-    """The course (without its plan JSON) and its parsed plan, read from the database once per
-    process: a stored course never changes and is never deleted."""
-    known: tuple[CourseRecord, CoursePlan] | None = deps.known_courses.get(course_id)
-    if known is None:
-        course = load_course(uow, course_id)
-        # Keep the parsed plan, not its JSON (hundreds of activities); the zone stays readable.
-        known = (replace(course, plan={"timezone": course.plan["timezone"]}), parsed_plan(course))
-        if len(deps.known_courses) >= _KNOWN_COURSES:
-            deps.known_courses.clear()
-        deps.known_courses[course_id] = known
-    return known
-
-
-def load_course(uow: UnitOfWork, course_id: int) -> CourseRecord:
-    course = uow.courses.get(course_id)
-    if course is None:
-        raise NotFound("COURSE-NOT-FOUND", f"course_id: no course {course_id}.",
-                       details={"course_id": "unknown"})
-    return course
 
 
 def course_view(course: CourseRecord, ctx: Context) -> dict[str, Any]:
@@ -162,19 +121,3 @@ def list_courses(deps: Deps, ctx: Context, patient_id: int) -> list[dict[str, An
     with deps.uow() as uow:
         load_patient(uow, patient_id)
         return [course_view(c, ctx) for c in uow.courses.for_patient(patient_id)]
-
-
-_PLANS: dict[tuple[int, str, str], CoursePlan] = {}
-_PLAN_CACHE_SIZE = 256
-
-
-def parsed_plan(course: CourseRecord) -> CoursePlan:
-    """The course's plan as a domain object. A stored plan never changes, so parsing it (a few
-    hundred activities) once per course is enough."""
-    key = (course.id, course.created_at.isoformat(), course.protocol_version)
-    plan = _PLANS.get(key)
-    if plan is None:
-        if len(_PLANS) >= _PLAN_CACHE_SIZE:
-            _PLANS.clear()
-        plan = _PLANS[key] = plan_from_json(course.plan)
-    return plan

@@ -28,7 +28,7 @@ from infusionist.domain.device_readings import (
 from infusionist.domain.errors import InfusionistError, NotFound, ValidationFailed
 from infusionist.domain.records import Actor, Context, CourseRecord, PatientRecord, StoredEvent
 from infusionist.services import audit
-from infusionist.services.courses import course_zone, known_course
+from infusionist.services.course_store import course_zone, known_course
 from infusionist.services.deps import Deps
 from infusionist.services.events import append_in_transaction
 from infusionist.services.ports import UnitOfWork

@@ -18,7 +18,7 @@ from infusionist.domain.planning import CoursePlan
 from infusionist.domain.records import Context, CourseRecord, StoredEvent, signed_by
 from infusionist.services import audit
 from infusionist.services.auth import check_password
-from infusionist.services.courses import known_course, parsed_plan
+from infusionist.services.course_store import known_course, parsed_plan
 from infusionist.services.deps import Deps
 from infusionist.services.ports import UnitOfWork
 

@@ -25,7 +25,7 @@ from infusionist.domain.protocol import Protocol
 from infusionist.domain.protocol_elements import Period
 from infusionist.domain.records import Context, CourseRecord, FollowUpTask, WorklistRow
 from infusionist.services import audit
-from infusionist.services.courses import centre_config, course_zone, load_course
+from infusionist.services.course_store import centre_config, course_zone, load_course
 from infusionist.services.deps import Deps
 from infusionist.services.events import append_in_transaction, event_view
 from infusionist.services.lab_results import domain_lab_result

@@ -25,7 +25,7 @@ from infusionist.domain.errors import NotFound, ValidationFailed
 from infusionist.domain.lab_results import LabResult, check_result, evaluate, review_task
 from infusionist.domain.records import Context, CourseRecord, FollowUpTask, LabResultRecord
 from infusionist.services import audit
-from infusionist.services.courses import centre_config
+from infusionist.services.course_store import centre_config
 from infusionist.services.deps import Deps
 from infusionist.services.patients import load_patient
 from infusionist.services.ports import UnitOfWork

@@ -17,7 +17,7 @@ from infusionist.domain.capacity import Chair, ChairKind, Unit, UnitRules
 from infusionist.domain.errors import Conflict, NotFound, ValidationFailed
 from infusionist.domain.records import Context
 from infusionist.services import audit
-from infusionist.services.courses import centre_config
+from infusionist.services.course_store import centre_config
 from infusionist.services.deps import Deps
 from infusionist.services.planning import resolve_zone
 from infusionist.services.ports import UnitOfWork

@@ -15,16 +15,14 @@ from infusionist.domain.access import Permission, require, sees_identity, strip_
 from infusionist.domain.plan_json import day_to_json, plan_to_json
 from infusionist.domain.planning import CoursePlan, Patient
 from infusionist.domain.records import Context, CourseRecord, PatientRecord
-from infusionist.services.courses import (
-    CreateCourse,
+from infusionist.services.course_store import (
     centre_config,
-    course_view,
     course_zone,
     known_course,
     load_course,
     parsed_plan,
-    task_status,
 )
+from infusionist.services.courses import CreateCourse, course_view, task_status
 from infusionist.services.deps import Deps
 from infusionist.services.patients import load_patient, patient_view
 from infusionist.services.planning import PlanCourseCommand, plan_course_for

@@ -29,7 +29,7 @@ TERMS = {
               "DRUG WITHDRAWN", "NOT APPLICABLE", "UNKNOWN"},
     "AETOXGR": {"", "1", "2", "3", "4", "5"},
     "EXROUTE": {"INTRAVENOUS", "INTRAMUSCULAR", "ORAL", "SUBCUTANEOUS"},
-    "CMROUTE": {"INTRAVENOUS", "INTRAMUSCULAR", "ORAL", "SUBCUTANEOUS"},
+    "CMROUTE": {"INTRAVENOUS", "INTRAMUSCULAR", "ORAL", "SUBCUTANEOUS", "RESPIRATORY (INHALATION)"},
     "EXDOSU": {"mg", "g"},
     "CMDOSU": {"mg", "g", "ug", "mL"},
     "VSTESTCD": {"TEMP", "PULSE", "SYSBP", "DIABP", "RESP", "OXYSAT", "HR", "WEIGHT", "HEIGHT"},
@@ -126,6 +126,6 @@ def _problem(domain: str, v: str, value: Any) -> tuple[str, str] | None:
         return "iso8601", f"{v} {value!r} is not an ISO 8601 date/time"
     if v.endswith("ELTM") and value not in (None, "") and not ISO_DURATION.match(str(value)):
         return "iso8601", f"{v} {value!r} is not an ISO 8601 duration"
-    if v in TERMS and value is not None and str(value) not in TERMS[v]:
+    if v in TERMS and value not in (None, "") and str(value) not in TERMS[v]:  # empty: not collected
         return "controlled-term", f"{v} {value!r} not in its codelist"
     return None

@@ -26,7 +26,8 @@ from infusionist.domain.protocol import Protocol
 
 DOMAINS = ("DM", "EX", "AE", "VS", "CM")
 ARMCD, ARM = "ALEM12", "Alemtuzumab 12 mg/day"
-ROUTES = {"iv": "INTRAVENOUS", "im": "INTRAMUSCULAR", "po": "ORAL", "oral": "ORAL", "sc": "SUBCUTANEOUS"}
+ROUTES = {"iv": "INTRAVENOUS", "im": "INTRAMUSCULAR", "po": "ORAL", "oral": "ORAL", "sc": "SUBCUTANEOUS",
+          "inhaled": "RESPIRATORY (INHALATION)"}  # CDISC ROUTE codelist C66729
 VITALS = (
     ("temperature_c", "TEMP", "Temperature", "C"),
     ("heart_rate_bpm", "PULSE", "Pulse Rate", "beats/min"),
