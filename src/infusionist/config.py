@@ -27,6 +27,12 @@ class Settings(BaseSettings):
     # argon2id cost; the defaults are argon2-cffi's RFC 9106 low-memory profile.
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_kib: int = Field(default=65536, ge=8192)
+    # MLLP listener limits (docs/hl7.md), product defaults: connections open at once (one more
+    # is closed at once), seconds a connection may wait silent for its next message, and the
+    # largest frame (bytes) read; a larger one is answered AR and its connection closed.
+    hl7_max_connections: int = Field(default=64, ge=1)
+    hl7_idle_timeout_seconds: float = Field(default=300.0, gt=0)
+    hl7_max_frame_bytes: int = Field(default=1024 * 1024, ge=1024)
 
     @property
     def resolved_database_url(self) -> str:

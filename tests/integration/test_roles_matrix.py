@@ -52,7 +52,7 @@ def request_for(
                              "password": "a-long-password"},
         ("POST", "/tokens"): {"username": "nurse", "name": f"pump {n}"},
         ("PUT", "/centres/default"): {"config": {"name": f"Unit {n}"}, "reason": "matrix test"},
-        ("PUT", "/devices/MON-01"): {"place": "CHAIR-1", "interval_seconds": 60},
+        ("PUT", "/devices/MON-01"): {"place": "CHAIR-1", "interval_seconds": 60, "sources": ["10.0.0.0/24"]},
         ("POST", "/patients"): {"name": f"Patient {n}", "sex": "male"},
         ("POST", f"/patients/{ids['patient_id']}/courses"): {
             "course": 1, "first_day": "2026-03-02", "timezone": "Europe/Berlin"},

@@ -57,7 +57,7 @@ class FakeStore:
         self.tables: dict[str, Any] = {name: {} for name in
                                        ("users", "sessions", "tokens", "centres", "patients",
                                         "courses", "events", "tasks", "audit", "inbound", "devices",
-                                        "lab_results")}
+                                        "lab_results", "refused")}
 
 
 class FakeUnitOfWork:
@@ -77,7 +77,7 @@ class FakeUnitOfWork:
         self.tasks = _Tasks(self.t["tasks"], self.t["courses"], self.t["patients"])
         self.lab_results = _LabResults(self.t["lab_results"])
         self.audit = _Audit(self.t["audit"])
-        self.inbound = FakeInbound(self.t["inbound"])
+        self.inbound = FakeInbound(self.t["inbound"], self.t["refused"])
         self.devices = FakeDevices(self.t["devices"])
         return self
 

@@ -17,6 +17,7 @@ PHYSICIAN = Context(Actor(1, "dr", "Dr Test", Role.PHYSICIAN))
 ADMIN = Context(Actor(2, "admin", "Admin", Role.ADMIN))
 NURSE = Context(Actor(3, "nurse", "Nurse", Role.NURSE))
 SENDER = "MON-01^UNIT"
+PEER = "10.1.2.3"  # the address the registered monitor sends from
 
 
 def unit() -> tuple:
@@ -24,11 +25,13 @@ def unit() -> tuple:
     patient = patients.register_patient(deps, PHYSICIAN, patients.RegisterPatient("Jo Doe", None, "male"))
     course = courses.create_course(deps, PHYSICIAN, courses.CreateCourse(
         patient["id"], 1, date(2026, 3, 2), timezone="Europe/Berlin"))
+    device_vitals.configure_device(deps, ADMIN, DeviceRecord(device_id=SENDER, place="CHAIR-1",
+                                                             interval_seconds=60, sources=(PEER,)))
     return deps, clock, uow, patient["pseudonym"], course["id"]
 
 
 def receive(deps, control_id: str, raw: str = "MSH|raw") -> device_vitals.Received:
-    [received] = device_vitals.receive(deps, [device_vitals.Incoming(SENDER, control_id, raw)])
+    [received] = device_vitals.receive(deps, [device_vitals.Incoming(SENDER, control_id, raw, PEER)])
     return received
 
 
@@ -90,8 +93,8 @@ def test_a_parse_problem_is_recorded_with_the_message() -> None:
 def test_a_batch_is_stored_and_settled_in_one_commit_each_and_a_refusal_touches_only_its_own_message() -> None:
     deps, _clock, uow, patient, _course = unit()
     audit_rows = len(uow.store.tables["audit"])
-    batch = [device_vitals.Incoming(SENDER, f"B-{n}", f"MSH|{n}") for n in range(3)]
-    batch.append(device_vitals.Incoming(SENDER, "B-0", "MSH|0"))  # sent again before its ACK came
+    batch = [device_vitals.Incoming(SENDER, f"B-{n}", f"MSH|{n}", PEER) for n in range(3)]
+    batch.append(device_vitals.Incoming(SENDER, "B-0", "MSH|0", PEER))  # sent again before its ACK came
     received = device_vitals.receive(deps, batch)
     assert received[3].message_id == received[0].message_id and len(uow.store.tables["inbound"]) == 3
     readings = [reading(patient, "B-0"), reading(patient, "B-1", temperature_c="98.6"), reading(patient, "B-2"),
@@ -106,8 +109,6 @@ def test_a_batch_is_stored_and_settled_in_one_commit_each_and_a_refusal_touches_
 
 def test_a_monitor_silent_for_twice_its_interval_raises_DEVICE_SILENT() -> None:
     deps, clock, _uow, patient, _course = unit()
-    device_vitals.configure_device(deps, ADMIN, DeviceRecord(device_id=SENDER, place="CHAIR-1",
-                                                             interval_seconds=60))
     assert [a["code"] for a in device_vitals.device_alerts(deps, NURSE)] == ["DEVICE-SILENT"]  # never sent
     received = receive(deps, "C-4", "MSH|raw")
     settle(deps, received, reading(patient, "C-4"), None)
