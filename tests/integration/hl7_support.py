@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from hl7.client import MLLPClient
 
-from infusionist.adapters.hl7.mllp import MllpLimits, MllpServer
+from infusionist.adapters.hl7.mllp import BatchHandler, MllpLimits, MllpServer
 from infusionist.domain.access import Role
 from infusionist.domain.device_readings import DeviceRecord
 from infusionist.domain.records import Actor, Context
@@ -88,13 +88,20 @@ def ack_fields(ack: bytes | str) -> dict[str, Any]:
 @contextmanager
 def listening(deps: Deps, limits: MllpLimits | None = None) -> Iterator[int]:
     """The MLLP listener in a background thread with its own event loop; yields its port."""
+    with serving(Intake(deps), limits) as (_server, port):
+        yield port
+
+
+@contextmanager
+def serving(handler: BatchHandler, limits: MllpLimits | None = None) -> Iterator[tuple[MllpServer, int]]:
+    """An MLLP server over ``handler`` in a background thread; yields it and its port."""
     loop = asyncio.new_event_loop()
-    server = MllpServer(Intake(deps), limits=limits)
+    server = MllpServer(handler, limits=limits)
     port = loop.run_until_complete(server.start("127.0.0.1", 0))
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
     try:
-        yield port
+        yield server, port
     finally:
         asyncio.run_coroutine_threadsafe(server.close(), loop).result(10)
         loop.call_soon_threadsafe(loop.stop)
