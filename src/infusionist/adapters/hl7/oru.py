@@ -21,6 +21,8 @@ from infusionist.domain.errors import ValidationFailed
 
 # OBX-11 statuses that carry no measured value: deleted, not asked, wrong ("X", "D", "W", "N").
 _NO_VALUE_STATUS = frozenset({"X", "D", "W", "N"})
+# A number of more than ten digits either side of the point is no vital sign (a format bound).
+_MAX_EXPONENT = 9
 
 
 @dataclass(frozen=True)
@@ -159,10 +161,11 @@ def _observations(message: Any) -> tuple[dict[str, Decimal], list[tuple[datetime
         try:
             value = Decimal(text)
         except InvalidOperation:
-            raise _refuse("HL7-VALUE", f"OBX {number} ({field}): {text!r} is not a number.", where,
+            raise _refuse("HL7-VALUE", f"OBX {number} ({field}): {text[:40]!r} is not a number.", where,
                           "102") from None
-        if not value.is_finite():
-            raise _refuse("HL7-VALUE", f"OBX {number} ({field}): {text!r} is not a number.", where, "102")
+        if not value.is_finite() or abs(value.adjusted()) > _MAX_EXPONENT:
+            raise _refuse("HL7-VALUE", f"OBX {number} ({field}): {text[:40]!r} is not a number we read.",
+                          where, "102")
         units = [_get(obx, 6, 1), _get(obx, 6, 2)]
         convert = converter(field, [u for u in units if u])
         if convert is None:
