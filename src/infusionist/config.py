@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     hl7_max_connections: int = Field(default=64, ge=1)
     hl7_idle_timeout_seconds: float = Field(default=300.0, gt=0)
     hl7_max_frame_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # TLS over MLLP: the listener's certificate chain and key (PEM); with a client CA, monitors
+    # must present a certificate signed by it. Unset: plain MLLP (docs/hl7.md).
+    hl7_tls_certificate: Path | None = None
+    hl7_tls_key: Path | None = None
+    hl7_tls_client_ca: Path | None = None
 
     @property
     def resolved_database_url(self) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -86,17 +87,18 @@ def ack_fields(ack: bytes | str) -> dict[str, Any]:
 
 
 @contextmanager
-def listening(deps: Deps, limits: MllpLimits | None = None) -> Iterator[int]:
+def listening(deps: Deps, limits: MllpLimits | None = None, tls: ssl.SSLContext | None = None) -> Iterator[int]:
     """The MLLP listener in a background thread with its own event loop; yields its port."""
-    with serving(Intake(deps), limits) as (_server, port):
+    with serving(Intake(deps), limits, tls) as (_server, port):
         yield port
 
 
 @contextmanager
-def serving(handler: BatchHandler, limits: MllpLimits | None = None) -> Iterator[tuple[MllpServer, int]]:
+def serving(handler: BatchHandler, limits: MllpLimits | None = None,
+            tls: ssl.SSLContext | None = None) -> Iterator[tuple[MllpServer, int]]:
     """An MLLP server over ``handler`` in a background thread; yields it and its port."""
     loop = asyncio.new_event_loop()
-    server = MllpServer(handler, limits=limits)
+    server = MllpServer(handler, limits=limits, tls=tls)
     port = loop.run_until_complete(server.start("127.0.0.1", 0))
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()

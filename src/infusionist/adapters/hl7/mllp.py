@@ -11,6 +11,9 @@ more is closed at once, before anything is read); a connection that sends nothin
 ``idle_timeout_seconds`` while we wait for a message is closed; a frame longer than
 ``max_frame_bytes`` is handed over as an oversize :class:`Frame` (its beginning), answered (AR)
 and the connection closed, since what follows cannot be trusted to start a frame.
+
+TLS (optional, :func:`server_tls`): MLLP inside TLS 1.2+, and with a client CA, only clients
+presenting a certificate that CA signed complete the handshake (IHE ATNA node authentication).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -52,6 +56,18 @@ class MllpLimits:
 BatchHandler = Callable[[Sequence[Frame]], list[str]]
 
 
+def server_tls(certificate: str, key: str, client_ca: str | None = None) -> ssl.SSLContext:
+    """The listener's TLS context: its certificate chain and key (PEM files); with ``client_ca``,
+    a client certificate signed by that CA is required."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(certificate, key)
+    if client_ca is not None:
+        context.load_verify_locations(cafile=client_ca)
+        context.verify_mode = ssl.CERT_REQUIRED
+    return context
+
+
 def decode(block: bytes) -> str:
     try:
         return block.decode("utf-8")
@@ -61,8 +77,9 @@ def decode(block: bytes) -> str:
 
 class MllpServer:
     def __init__(self, handler: BatchHandler, *, max_batch: int = MAX_BATCH,
-                 limits: MllpLimits | None = None) -> None:
+                 limits: MllpLimits | None = None, tls: ssl.SSLContext | None = None) -> None:
         self.handler = handler
+        self.tls = tls
         self.max_batch = max_batch
         self.limits = limits if limits is not None else MllpLimits()
         self.connections = 0
@@ -75,7 +92,8 @@ class MllpServer:
         """Listen; returns the port (useful with ``port=0``)."""
         self._waiting = asyncio.Queue()
         self._worker = asyncio.get_running_loop().create_task(self._work())
-        self.server = await start_hl7_server(self._client, host, port, limit=self.limits.max_frame_bytes)
+        self.server = await start_hl7_server(self._client, host, port, limit=self.limits.max_frame_bytes,
+                                             ssl=self.tls)
         sockets = self.server.sockets
         return int(sockets[0].getsockname()[1]) if sockets else port
 

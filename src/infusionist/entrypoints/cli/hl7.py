@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from infusionist.entrypoints.cli.errors import reported_errors
+from infusionist.entrypoints.cli.errors import fail, reported_errors
 from infusionist.entrypoints.cli.server import deps_for, settings
 
 app = typer.Typer(help="Vital signs from bedside monitors (HL7 v2 ORU^R01 over MLLP).",
@@ -24,16 +24,22 @@ def listen(
     port: Annotated[int, typer.Option("--port", help="TCP port (0: any free port).")] = 2575,
 ) -> None:
     """Accept ORU^R01 messages over MLLP; acknowledge each after it is committed."""
-    from infusionist.entrypoints.hl7.listener import limits_of, run
+    from infusionist.entrypoints.hl7.listener import limits_of, run, tls_of
 
     with reported_errors():
         configured = settings()
         deps = deps_for(configured)
+    try:
+        tls = tls_of(configured)
+    except (OSError, ValueError) as exc:
+        fail("HL7-TLS-CONFIG", f"The TLS certificate, key or client CA cannot be read: {exc}.")
+    mode = "" if tls is None else (" (TLS, client certificates required)"
+                                   if configured.hl7_tls_client_ca is not None else " (TLS)")
 
     def ready(bound: int) -> None:
-        typer.echo(f"HL7 MLLP listener on {host}:{bound}", err=True)
+        typer.echo(f"HL7 MLLP listener on {host}:{bound}{mode}", err=True)
 
-    run(deps, host, port, on_ready=ready, limits=limits_of(configured))
+    run(deps, host, port, on_ready=ready, limits=limits_of(configured), tls=tls)
 
 
 @app.command("device")

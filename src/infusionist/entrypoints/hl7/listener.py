@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ssl
 import threading
 from collections.abc import Callable
 
-from infusionist.adapters.hl7.mllp import MllpLimits, MllpServer
+from infusionist.adapters.hl7.mllp import MllpLimits, MllpServer, server_tls
 from infusionist.config import Settings
 from infusionist.entrypoints.heap import freeze_startup_heap
 from infusionist.entrypoints.hl7.intake import Intake
@@ -21,9 +22,17 @@ def limits_of(settings: Settings) -> MllpLimits:
                       max_frame_bytes=settings.hl7_max_frame_bytes)
 
 
+def tls_of(settings: Settings) -> ssl.SSLContext | None:
+    """The listener's TLS context when the settings name a certificate and key, else None."""
+    if settings.hl7_tls_certificate is None or settings.hl7_tls_key is None:
+        return None
+    client_ca = str(settings.hl7_tls_client_ca) if settings.hl7_tls_client_ca is not None else None
+    return server_tls(str(settings.hl7_tls_certificate), str(settings.hl7_tls_key), client_ca)
+
+
 async def listen(deps: Deps, host: str, port: int, *, on_ready: Callable[[int], None] | None = None,
-                 limits: MllpLimits | None = None) -> None:
-    server = MllpServer(Intake(deps), limits=limits)
+                 limits: MllpLimits | None = None, tls: ssl.SSLContext | None = None) -> None:
+    server = MllpServer(Intake(deps), limits=limits, tls=tls)
     bound = await server.start(host, port)
     if on_ready is not None:
         on_ready(bound)
@@ -43,10 +52,10 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
 
 
 def run(deps: Deps, host: str, port: int, *, on_ready: Callable[[int], None] | None = None,
-        limits: MllpLimits | None = None) -> None:
+        limits: MllpLimits | None = None, tls: ssl.SSLContext | None = None) -> None:
     freeze_startup_heap()
     with contextlib.suppress(KeyboardInterrupt), asyncio.Runner(loop_factory=new_event_loop) as runner:
-        runner.run(listen(deps, host, port, on_ready=on_ready, limits=limits))
+        runner.run(listen(deps, host, port, on_ready=on_ready, limits=limits, tls=tls))
 
 
 def start_in_background(deps: Deps, host: str, port: int, *, limits: MllpLimits | None = None) -> int:
