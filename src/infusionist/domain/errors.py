@@ -11,7 +11,7 @@ enforces a rule of the protocol, ``requirements`` names the requirement IDs
     ├── PlanningError        a course cannot be planned as asked             PLAN-*
     ├── EventRefused         a bedside event is refused by a guard            DAY-*
     ├── FollowUpRefused      a follow-up task cannot change as asked          FOLLOWUP-*
-    ├── ValidationFailed     an entry is impossible (per-field messages)     VITALS-*, INPUT-*
+    ├── ValidationFailed     an entry is impossible (per-field messages)     VITALS-*, INPUT-*, HL7-*
     ├── NotAuthenticated     no valid session or token                        AUTH-*
     ├── AccessDenied         the role may not do this                         ACCESS-*
     ├── NotFound             the record does not exist                        *-NOT-FOUND
