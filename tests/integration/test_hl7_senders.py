@@ -128,6 +128,7 @@ def test_the_api_registers_retires_and_counts_refusals(deps: Deps, client_as: Cl
     retired = admin.post(f"/devices/{monitor}/retire")
     assert retired.status_code == 200 and retired.json()["retired"]
     assert admin.post("/devices/NOBODY/retire").status_code == 404
+    assert admin.post("/devices/MON%00X/retire").status_code == 422  # PostgreSQL text cannot hold NUL
     unit = unit_with_day_today(deps)
     with listening(deps) as port:
         send(port, oru("API-1", unit.pseudonym, sender="MON-08", facility="UNIT", chair="CHAIR-8"))

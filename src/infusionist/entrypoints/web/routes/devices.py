@@ -14,7 +14,8 @@ from infusionist.entrypoints.web.schemas import DeviceIn, DeviceOut
 from infusionist.services import device_vitals
 
 router = APIRouter(tags=["devices"], responses=ERROR_RESPONSES)
-DeviceId = Path(min_length=1, max_length=200, description="The sender, MSH-3^MSH-4 (URL-encoded)")
+DeviceId = Path(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$",
+                description="The sender, MSH-3^MSH-4 (URL-encoded)")
 
 
 @router.get("/devices", response_model=list[DeviceOut])
