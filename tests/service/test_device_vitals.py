@@ -117,3 +117,29 @@ def test_a_monitor_silent_for_twice_its_interval_raises_DEVICE_SILENT() -> None:
     clock.advance(seconds=1)
     [alert] = device_vitals.device_alerts(deps, NURSE)
     assert alert["code"] == "DEVICE-SILENT" and "CHAIR-1" in alert["message"]
+
+
+def test_a_message_not_heard_is_kept_apart_answered_AR_and_counted_without_taking_its_key() -> None:
+    deps, _clock, uow, _patient, _course = unit()
+    [stranger, wrong_place] = device_vitals.receive(deps, [
+        device_vitals.Incoming("ROGUE^X", "C-1", "MSH|rogue", PEER),
+        device_vitals.Incoming(SENDER, "C-2", "MSH|elsewhere", "10.9.9.9")])
+    assert stranger.message_id == 0 and stranger.settled is not None
+    assert (stranger.settled.ack, stranger.settled.error_code) == ("AR", "HL7-UNKNOWN-SENDER")
+    assert wrong_place.settled is not None and wrong_place.settled.error_code == "HL7-SENDER-ADDRESS"
+    assert uow.store.tables["inbound"] == {} and len(uow.store.tables["refused"]) == 2
+    counts = {v["device_id"]: v["refused_count"] for v in device_vitals.list_devices(deps, NURSE)}
+    assert counts == {"ROGUE^X": 1, SENDER: 1}
+    heard = receive(deps, "C-2", "MSH|elsewhere")  # from its own address: the same key is heard
+    assert heard.settled is None and heard.message_id > 0
+
+
+def test_a_NUL_character_or_an_over_long_control_id_is_kept_encoded_and_refused_AE() -> None:
+    deps, _clock, uow, _patient, _course = unit()
+    nul = receive(deps, "C-NUL", "MSH|a\x00b")
+    [long] = device_vitals.receive(deps, [device_vitals.Incoming(SENDER, "X" * 201, "MSH|long", PEER)])
+    assert nul.settled is not None and nul.settled.ack == "AE" and nul.settled.error_code == "HL7-MALFORMED"
+    assert long.settled is not None and "longer than 200" in (long.settled.error or "")
+    kept = sorted(uow.store.tables["refused"].values(), key=lambda m: m.id)
+    assert kept[0].raw_encoding == "base64" and kept[0].raw == "TVNIfGEAYg=="  # base64 of "MSH|a\0b"
+    assert len(kept[1].control_id) == 200 and uow.store.tables["inbound"] == {}

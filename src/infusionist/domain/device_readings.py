@@ -129,15 +129,16 @@ def invalid_sources(sources: tuple[str, ...]) -> list[str]:
 def sender_refusal(device: DeviceRecord | None, sender: str, peer: str) -> tuple[str, str] | None:
     """Why a message from ``sender`` arriving from address ``peer`` is not heard (code, sentence),
     or None when the sender is registered, not retired, and sends from one of its addresses."""
+    shown = sender[:80] or "(none)"
     if device is None:
-        return ("HL7-UNKNOWN-SENDER", f"The sender {sender or '(none)'} is not registered; an "
-                "administrator must register it before its readings are accepted.")
+        return ("HL7-UNKNOWN-SENDER", f"The sender {shown} is not registered; an administrator must "
+                "register it before its readings are accepted.")
     if device.retired_at is not None:
-        return ("HL7-SENDER-RETIRED", f"The sender {sender} was retired; an administrator must "
+        return ("HL7-SENDER-RETIRED", f"The sender {shown} was retired; an administrator must "
                 "register it again before its readings are accepted.")
     if not _address_allowed(peer, device.sources):
-        return ("HL7-SENDER-ADDRESS", f"The sender {sender} may not send from this address "
-                f"({peer or 'unknown'}); an administrator must add it to the sender's addresses.")
+        return ("HL7-SENDER-ADDRESS", f"The sender {shown} may not send from this address "
+                f"({peer[:64] or 'unknown'}); an administrator must add it to the sender's addresses.")
     return None
 
 

@@ -155,7 +155,7 @@ def _keep_refused(uow: UnitOfWork, deps: Deps, message: Incoming, refusal: Outco
         received_at=deps.clock.now(), peer=key(message.peer, 100),
         sender=key(message.sender, MAX_KEY_LENGTH), control_id=key(message.control_id, MAX_KEY_LENGTH),
         raw=raw, raw_encoding="base64" if encode else "text", ack_code=refusal.ack,
-        error_code=refusal.error_code or "HL7-REFUSED", error=refusal.error or ""))
+        error_code=refusal.error_code or "HL7-REFUSED", error=key(refusal.error or "", 2000)))
     return Received(0, kept.received_at, refusal)
 
 
