@@ -36,10 +36,12 @@ from sqlalchemy import text
 from infusionist.bootstrap import build
 from infusionist.config import Settings
 from infusionist.domain.access import Role
+from infusionist.domain.device_readings import DeviceRecord
 from infusionist.domain.records import Actor, Context
 from infusionist.services.centres import configure_centre
 from infusionist.services.courses import CreateCourse, create_course
 from infusionist.services.deps import Deps
+from infusionist.services.device_vitals import configure_device
 from infusionist.services.events import day_state
 from infusionist.services.patients import RegisterPatient, register_patient
 
@@ -60,6 +62,8 @@ def chairs(deps: Deps, count: int) -> list[tuple[str, int]]:
         course = create_course(deps, PHYSICIAN, CreateCourse(patient_id=patient["id"], course=1,
                                                              first_day=today, timezone=ZONE))
         out.append((patient["pseudonym"], course["id"]))
+        configure_device(deps, ADMIN, DeviceRecord(device_id=f"MON-{n:02d}^BENCH", place=f"CHAIR-{n}",
+                                                   interval_seconds=60, sources=("127.0.0.1",)))
     return out
 
 

@@ -409,11 +409,12 @@ def test_a_silent_monitor_is_shown_on_the_board_and_the_monitors_page(browser: A
     the configured monitor stays in this module's demo)."""
     with httpx.Client(base_url=base_url + "/api/v1") as admin:
         admin.post("/session", json={"username": "admin", "password": "demo"}).raise_for_status()
-        configured = admin.put("/devices/MON-09%5EUNIT", json={"place": "CHAIR-9", "interval_seconds": 60})
+        configured = admin.put("/devices/MON-09%5EUNIT", json={"place": "CHAIR-9", "interval_seconds": 60,
+                                                                      "sources": ["10.0.9.0/24"]})
     assert configured.status_code == 200, configured.text
     page = _login(browser, base_url, "nurse")
-    banner = page.locator(".alert-box", has_text="DEVICE-SILENT")
-    assert banner.count() == 1 and "CHAIR-9" in banner.inner_text()
+    banner = page.locator(".alert-box", has_text="MON-09^UNIT")
+    assert banner.count() == 1 and "DEVICE-SILENT" in banner.inner_text() and "CHAIR-9" in banner.inner_text()
     page.click("nav >> text=Monitors")
     row = page.locator("table.monitors tbody tr", has_text="MON-09^UNIT")
     assert "CHAIR-9" in row.inner_text() and "silent" in row.inner_text() and "never" in row.inner_text()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,18 +14,22 @@ from zoneinfo import ZoneInfo
 
 from hl7.client import MLLPClient
 
-from infusionist.adapters.hl7.mllp import MllpServer
+from infusionist.adapters.hl7.mllp import BatchHandler, MllpLimits, MllpServer
 from infusionist.domain.access import Role
+from infusionist.domain.device_readings import DeviceRecord
 from infusionist.domain.records import Actor, Context
 from infusionist.entrypoints.hl7.intake import Intake
 from infusionist.services.centres import configure_centre
 from infusionist.services.courses import CreateCourse, create_course
 from infusionist.services.deps import Deps
+from infusionist.services.device_vitals import configure_device
 from infusionist.services.patients import RegisterPatient, register_patient
 
 ZONE = "Europe/Berlin"
 PHYSICIAN = Context(Actor(0, "dr-test", "Dr Test", Role.PHYSICIAN), "test")
 NURSE_CTX = Context(Actor(0, "nurse-test", "Nurse Test", Role.NURSE), "test")
+ADMIN_CTX = Context(Actor(0, "admin-test", "Admin Test", Role.ADMIN), "test")
+LOCAL = ("127.0.0.1", "::1")  # where the tests' MLLP client connects from
 
 NORMAL = {"8867-4": ("72", "/min"), "8480-6": ("124", "mm[Hg]"), "8462-4": ("78", "mm[Hg]"),
           "8310-5": ("36.8", "Cel"), "9279-1": ("14", "/min"), "59408-5": ("98", "%")}
@@ -47,6 +52,13 @@ def unit_with_day_today(deps: Deps, *, name: str = "Max Muster") -> Unit:
     course = create_course(deps, PHYSICIAN, CreateCourse(patient_id=patient["id"], course=1,
                                                            first_day=today, timezone=ZONE))
     return Unit(patient["id"], patient["pseudonym"], course["id"])
+
+
+def register(deps: Deps, sender: str = "MON-01^INFUSION", place: str = "CHAIR-1", *,
+             sources: tuple[str, ...] = LOCAL) -> None:
+    """Register a monitor (admin) so that the listener hears it."""
+    configure_device(deps, ADMIN_CTX, DeviceRecord(device_id=sender, place=place, interval_seconds=60,
+                                                   sources=sources))
 
 
 def oru(control_id: str, patient: str, *, sender: str = "MON-01", facility: str = "INFUSION",
@@ -75,15 +87,23 @@ def ack_fields(ack: bytes | str) -> dict[str, Any]:
 
 
 @contextmanager
-def listening(deps: Deps) -> Iterator[int]:
+def listening(deps: Deps, limits: MllpLimits | None = None, tls: ssl.SSLContext | None = None) -> Iterator[int]:
     """The MLLP listener in a background thread with its own event loop; yields its port."""
+    with serving(Intake(deps), limits, tls) as (_server, port):
+        yield port
+
+
+@contextmanager
+def serving(handler: BatchHandler, limits: MllpLimits | None = None,
+            tls: ssl.SSLContext | None = None) -> Iterator[tuple[MllpServer, int]]:
+    """An MLLP server over ``handler`` in a background thread; yields it and its port."""
     loop = asyncio.new_event_loop()
-    server = MllpServer(Intake(deps))
+    server = MllpServer(handler, limits=limits, tls=tls)
     port = loop.run_until_complete(server.start("127.0.0.1", 0))
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
     try:
-        yield port
+        yield server, port
     finally:
         asyncio.run_coroutine_threadsafe(server.close(), loop).result(10)
         loop.call_soon_threadsafe(loop.stop)

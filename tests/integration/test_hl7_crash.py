@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from hl7.client import MLLPClient
-from hl7_support import ack_fields, oru, unit_with_day_today
+from hl7_support import ack_fields, oru, register, unit_with_day_today
 from sqlalchemy import func, select
 
 from infusionist.adapters.db.inbound import inbound_messages
@@ -99,6 +99,7 @@ def test_every_acknowledged_message_is_stored_exactly_once_across_a_kill_9(tmp_p
     settings = Settings(data_dir=data_dir, database_url=f"sqlite:///{data_dir / 'infusionist.db'}")
     deps = build(settings)
     units = [unit_with_day_today(deps, name=f"Patient {n}") for n in range(PATIENTS)]
+    register(deps)
     messages = [(f"CRASH-{i:05d}", oru(f"CRASH-{i:05d}", units[i % PATIENTS].pseudonym, obs={
         "8867-4": (str(60 + i % 40), "/min"), "59408-5": (str(95 + i % 5), "%")})) for i in range(MESSAGES)]
     port = free_port()

@@ -7,15 +7,15 @@ from typing import Any
 
 import pytest
 from api_support import engine_of
-from hl7_support import PHYSICIAN, Unit, ack_fields, listening, oru, send, unit_with_day_today
+from hl7_support import PHYSICIAN, Unit, ack_fields, listening, oru, register, send, unit_with_day_today
 
 from infusionist.bootstrap import build
 from infusionist.config import Settings
 from infusionist.domain.access import Role
-from infusionist.domain.device_readings import DeviceRecord, InboundStatus
+from infusionist.domain.device_readings import InboundStatus
 from infusionist.domain.records import Actor, Context
 from infusionist.services.deps import Deps
-from infusionist.services.device_vitals import configure_device, list_devices
+from infusionist.services.device_vitals import list_devices
 from infusionist.services.events import day_state, list_events
 from infusionist.services.patients import RegisterPatient, register_patient
 
@@ -38,6 +38,7 @@ def unit(deps: Deps) -> Unit:
 
 @pytest.fixture
 def port(deps: Deps) -> Iterator[int]:
+    register(deps)  # MON-01^INFUSION at CHAIR-1, from this machine
     with listening(deps) as bound:
         yield bound
 
@@ -130,10 +131,13 @@ def test_no_infusion_day_today_is_refused(deps: Deps, unit: Unit, port: int) -> 
     assert ack["code"] == "AE" and ack["err"] is not None and ack["err"][5] == "HL7-NO-INFUSION-DAY"
 
 
-def test_garbage_without_MSH_is_stored_and_refused(deps: Deps, port: int) -> None:
+def test_garbage_without_MSH_names_no_sender_and_is_kept_and_refused_AR(deps: Deps, port: int) -> None:
     [ack] = send(port, "HELLO|this is not HL7\r")
-    assert ack["code"] == "AE" and ack["err"] is not None and ack["err"][5] == "HL7-MALFORMED"
-    assert inbound_count(deps, InboundStatus.REFUSED) == 1
+    assert ack["code"] == "AR" and ack["err"] is not None and ack["err"][5] == "HL7-UNKNOWN-SENDER"
+    with deps.uow() as uow:
+        [kept] = uow.inbound.refused()
+    assert kept.raw == "HELLO|this is not HL7\r" and kept.error_code == "HL7-UNKNOWN-SENDER"
+    assert inbound_count(deps) == 0
 
 
 def test_an_unavailable_database_is_answered_AR_and_the_retransmission_is_accepted(
@@ -157,18 +161,14 @@ def test_an_unavailable_database_is_answered_AR_and_the_retransmission_is_accept
 
 
 def test_a_monitor_configured_for_another_chair_is_refused(deps: Deps, unit: Unit, port: int) -> None:
-    configure_device(deps, ADMIN, DeviceRecord(device_id="MON-01^INFUSION", place="CHAIR-2",
-                                               interval_seconds=60))
+    register(deps, "MON-01^INFUSION", "CHAIR-2")
     [ack] = send(port, oru("MSG-PLACE", unit.pseudonym, chair="CHAIR-1"))
     assert ack["code"] == "AE" and ack["err"] is not None and ack["err"][5] == "HL7-PLACE-MISMATCH"
 
 
 def test_devices_show_their_last_message_and_a_silent_monitor_raises_an_alert(
         deps: Deps, unit: Unit, port: int) -> None:
-    configure_device(deps, ADMIN, DeviceRecord(device_id="MON-01^INFUSION", place="CHAIR-1",
-                                               interval_seconds=60))
-    configure_device(deps, ADMIN, DeviceRecord(device_id="MON-02^INFUSION", place="CHAIR-2",
-                                               interval_seconds=60))
+    register(deps, "MON-02^INFUSION", "CHAIR-2")
     send(port, oru("MSG-LIVE", unit.pseudonym))
     views = {v["device_id"]: v for v in list_devices(deps, NURSE)}
     assert views["MON-01^INFUSION"]["last_message_at"] is not None
@@ -190,7 +190,10 @@ def test_a_message_that_trips_a_bug_is_refused_alone_and_its_batch_mates_are_rec
         return record(uow, deps, reading, control_id, received_at)
 
     monkeypatch.setattr(device_vitals, "_record", buggy)
-    acks = Intake(deps)([oru("OK-1", unit.pseudonym), oru("BAD-1", unit.pseudonym), oru("OK-2", unit.pseudonym)])
+    from infusionist.adapters.hl7.mllp import Frame
+
+    register(deps)
+    acks = Intake(deps)([Frame(oru(n, unit.pseudonym), "127.0.0.1") for n in ("OK-1", "BAD-1", "OK-2")])
     codes = [ack_fields(ack)["code"] for ack in acks]
     assert codes == ["AA", "AE", "AA"]
     assert "HL7-INTERNAL" in acks[1]
@@ -205,6 +208,8 @@ def test_concurrent_monitors_each_get_their_own_acknowledgements_and_nothing_is_
     import threading
 
     patients = [unit_with_day_today(deps, name=f"Chair {n}") for n in range(6)]
+    for n in range(6):
+        register(deps, f"MON-{n:02d}^INFUSION", f"CHAIR-{n}")
     acked: dict[int, list[str]] = {}
 
     def monitor(n: int) -> None:

@@ -55,7 +55,7 @@ def request_for(
                              "password": "a-long-password"},
         ("POST", "/tokens"): {"username": "nurse", "name": f"pump {n}"},
         ("PUT", "/centres/default"): {"config": {"name": f"Unit {n}"}, "reason": "matrix test"},
-        ("PUT", "/devices/MON-01"): {"place": "CHAIR-1", "interval_seconds": 60},
+        ("PUT", "/devices/MON-01"): {"place": "CHAIR-1", "interval_seconds": 60, "sources": ["10.0.0.0/24"]},
         ("PUT", "/centres/default/unit"): {"rules": {"hours": {}, "turnover_minutes": 15,
                                                      "max_starts_per_half_hour": 2,
                                                      "max_running_per_nurse": 4, "nurses": {}}},

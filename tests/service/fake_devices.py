@@ -6,16 +6,17 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from infusionist.domain.device_readings import DeviceRecord, InboundMessage, InboundStatus
+from infusionist.domain.device_readings import DeviceRecord, InboundMessage, InboundStatus, RefusedMessage
 from infusionist.domain.errors import Conflict
 
 
 class FakeInbound:
-    def __init__(self, rows: dict[Any, Any]) -> None:
+    def __init__(self, rows: dict[Any, Any], refusals: dict[int, RefusedMessage]) -> None:
         self.rows = rows
+        self.refusals = refusals
 
     def find(self, sender: str, control_id: str) -> InboundMessage | None:
-        return next((m for m in self.rows.values() if (m.sender, m.control_id) == (sender, control_id)), None)
+        return next((m for m in self._messages() if (m.sender, m.control_id) == (sender, control_id)), None)
 
     def get(self, message_id: int) -> InboundMessage | None:
         return self.rows.get(message_id)
@@ -23,7 +24,7 @@ class FakeInbound:
     def add(self, message: InboundMessage) -> InboundMessage:
         if self.find(message.sender, message.control_id) is not None:
             raise Conflict("INBOUND-EXISTS", "unique (sender, control_id)")  # the database's constraint
-        stored = replace(message, id=len(self.rows) + 1)
+        stored = replace(message, id=len(self._messages()) + 1)
         self.rows[stored.id] = stored
         return stored
 
@@ -38,12 +39,31 @@ class FakeInbound:
 
     def last_seen(self) -> dict[str, datetime]:
         seen: dict[str, datetime] = {}
-        for message in self.rows.values():
+        for message in self._messages():
             seen[message.sender] = max(message.received_at, seen.get(message.sender, message.received_at))
         return seen
 
     def count(self, status: InboundStatus | None = None) -> int:
-        return sum(1 for m in self.rows.values() if status is None or m.status is status)
+        return sum(1 for m in self._messages() if status is None or m.status is status)
+
+    def _messages(self) -> list[InboundMessage]:
+        return list(self.rows.values())
+
+    def add_refused(self, message: RefusedMessage) -> RefusedMessage:
+        stored = replace(message, id=len(self.refusals) + 1)
+        self.refusals[stored.id] = stored
+        return stored
+
+    def refused(self, sender: str | None = None) -> list[RefusedMessage]:
+        return [m for m in self.refusals.values() if sender is None or m.sender == sender]
+
+    def refusals_by_sender(self) -> dict[str, tuple[int, datetime]]:
+        counts: dict[str, tuple[int, datetime]] = {}
+        refused = [m for m in self._messages() if m.status is InboundStatus.REFUSED]
+        for message in [*self.refusals.values(), *refused]:
+            count, last = counts.get(message.sender, (0, message.received_at))
+            counts[message.sender] = (count + 1, max(last, message.received_at))
+        return counts
 
 
 class FakeDevices:

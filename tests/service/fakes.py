@@ -61,7 +61,7 @@ class FakeStore:
         self.tables: dict[str, Any] = {name: {} for name in
                                        ("users", "sessions", "tokens", "centres", "patients",
                                         "courses", "events", "tasks", "audit", "inbound", "devices",
-                                        "lab_results", "chairs", "unit_settings", "bookings")}
+                                        "lab_results", "chairs", "unit_settings", "bookings", "refused")}
 
 
 class FakeUnitOfWork:
@@ -81,7 +81,7 @@ class FakeUnitOfWork:
         self.tasks = _Tasks(self.t["tasks"], self.t["courses"], self.t["patients"])
         self.lab_results = _LabResults(self.t["lab_results"])
         self.audit = _Audit(self.t["audit"])
-        self.inbound = FakeInbound(self.t["inbound"])
+        self.inbound = FakeInbound(self.t["inbound"], self.t["refused"])
         self.devices = FakeDevices(self.t["devices"])
         self.chairs = _Chairs(self.t["chairs"])
         self.unit_settings = _Centres(self.t["unit_settings"])

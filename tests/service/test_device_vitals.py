@@ -17,6 +17,7 @@ PHYSICIAN = Context(Actor(1, "dr", "Dr Test", Role.PHYSICIAN))
 ADMIN = Context(Actor(2, "admin", "Admin", Role.ADMIN))
 NURSE = Context(Actor(3, "nurse", "Nurse", Role.NURSE))
 SENDER = "MON-01^UNIT"
+PEER = "10.1.2.3"  # the address the registered monitor sends from
 
 
 def unit() -> tuple:
@@ -24,11 +25,13 @@ def unit() -> tuple:
     patient = patients.register_patient(deps, PHYSICIAN, patients.RegisterPatient("Jo Doe", None, "male"))
     course = courses.create_course(deps, PHYSICIAN, courses.CreateCourse(
         patient["id"], 1, date(2026, 3, 2), timezone="Europe/Berlin"))
+    device_vitals.configure_device(deps, ADMIN, DeviceRecord(device_id=SENDER, place="CHAIR-1",
+                                                             interval_seconds=60, sources=(PEER,)))
     return deps, clock, uow, patient["pseudonym"], course["id"]
 
 
 def receive(deps, control_id: str, raw: str = "MSH|raw") -> device_vitals.Received:
-    [received] = device_vitals.receive(deps, [device_vitals.Incoming(SENDER, control_id, raw)])
+    [received] = device_vitals.receive(deps, [device_vitals.Incoming(SENDER, control_id, raw, PEER)])
     return received
 
 
@@ -90,8 +93,8 @@ def test_a_parse_problem_is_recorded_with_the_message() -> None:
 def test_a_batch_is_stored_and_settled_in_one_commit_each_and_a_refusal_touches_only_its_own_message() -> None:
     deps, _clock, uow, patient, _course = unit()
     audit_rows = len(uow.store.tables["audit"])
-    batch = [device_vitals.Incoming(SENDER, f"B-{n}", f"MSH|{n}") for n in range(3)]
-    batch.append(device_vitals.Incoming(SENDER, "B-0", "MSH|0"))  # sent again before its ACK came
+    batch = [device_vitals.Incoming(SENDER, f"B-{n}", f"MSH|{n}", PEER) for n in range(3)]
+    batch.append(device_vitals.Incoming(SENDER, "B-0", "MSH|0", PEER))  # sent again before its ACK came
     received = device_vitals.receive(deps, batch)
     assert received[3].message_id == received[0].message_id and len(uow.store.tables["inbound"]) == 3
     readings = [reading(patient, "B-0"), reading(patient, "B-1", temperature_c="98.6"), reading(patient, "B-2"),
@@ -106,8 +109,6 @@ def test_a_batch_is_stored_and_settled_in_one_commit_each_and_a_refusal_touches_
 
 def test_a_monitor_silent_for_twice_its_interval_raises_DEVICE_SILENT() -> None:
     deps, clock, _uow, patient, _course = unit()
-    device_vitals.configure_device(deps, ADMIN, DeviceRecord(device_id=SENDER, place="CHAIR-1",
-                                                             interval_seconds=60))
     assert [a["code"] for a in device_vitals.device_alerts(deps, NURSE)] == ["DEVICE-SILENT"]  # never sent
     received = receive(deps, "C-4", "MSH|raw")
     settle(deps, received, reading(patient, "C-4"), None)
@@ -116,3 +117,29 @@ def test_a_monitor_silent_for_twice_its_interval_raises_DEVICE_SILENT() -> None:
     clock.advance(seconds=1)
     [alert] = device_vitals.device_alerts(deps, NURSE)
     assert alert["code"] == "DEVICE-SILENT" and "CHAIR-1" in alert["message"]
+
+
+def test_a_message_not_heard_is_kept_apart_answered_AR_and_counted_without_taking_its_key() -> None:
+    deps, _clock, uow, _patient, _course = unit()
+    [stranger, wrong_place] = device_vitals.receive(deps, [
+        device_vitals.Incoming("ROGUE^X", "C-1", "MSH|rogue", PEER),
+        device_vitals.Incoming(SENDER, "C-2", "MSH|elsewhere", "10.9.9.9")])
+    assert stranger.message_id == 0 and stranger.settled is not None
+    assert (stranger.settled.ack, stranger.settled.error_code) == ("AR", "HL7-UNKNOWN-SENDER")
+    assert wrong_place.settled is not None and wrong_place.settled.error_code == "HL7-SENDER-ADDRESS"
+    assert uow.store.tables["inbound"] == {} and len(uow.store.tables["refused"]) == 2
+    counts = {v["device_id"]: v["refused_count"] for v in device_vitals.list_devices(deps, NURSE)}
+    assert counts == {"ROGUE^X": 1, SENDER: 1}
+    heard = receive(deps, "C-2", "MSH|elsewhere")  # from its own address: the same key is heard
+    assert heard.settled is None and heard.message_id > 0
+
+
+def test_a_NUL_character_or_an_over_long_control_id_is_kept_encoded_and_refused_AE() -> None:
+    deps, _clock, uow, _patient, _course = unit()
+    nul = receive(deps, "C-NUL", "MSH|a\x00b")
+    [long] = device_vitals.receive(deps, [device_vitals.Incoming(SENDER, "X" * 201, "MSH|long", PEER)])
+    assert nul.settled is not None and nul.settled.ack == "AE" and nul.settled.error_code == "HL7-MALFORMED"
+    assert long.settled is not None and "longer than 200" in (long.settled.error or "")
+    kept = sorted(uow.store.tables["refused"].values(), key=lambda m: m.id)
+    assert kept[0].raw_encoding == "base64" and kept[0].raw == "TVNIfGEAYg=="  # base64 of "MSH|a\0b"
+    assert len(kept[1].control_id) == 200 and uow.store.tables["inbound"] == {}

@@ -21,7 +21,7 @@ enforces a rule of the protocol, ``requirements`` names the requirement IDs
     │                        (accepted with an indication), both then flagged for the physician
     ├── FollowUpRefused      a follow-up task cannot change as asked          FOLLOWUP-*
     ├── BookingRefused       a day cannot take a chair then (hours, closed)   CHAIR-*
-    ├── ValidationFailed     an entry is impossible (per-field messages)     VITALS-*, INPUT-*
+    ├── ValidationFailed     an entry is impossible (per-field messages)     VITALS-*, INPUT-*, HL7-*
     ├── NotAuthenticated     no valid session or token                        AUTH-*
     ├── AccessDenied         the role may not do this                         ACCESS-*
     ├── NotFound             the record does not exist                        *-NOT-FOUND

@@ -14,12 +14,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from infusionist.domain.access import Role
+from infusionist.domain.device_readings import DeviceRecord
 from infusionist.domain.records import Actor, Context, User
 from infusionist.services import audit
 from infusionist.services.auth import actor_of
 from infusionist.services.centres import configure_centre
 from infusionist.services.courses import CreateCourse, create_course
 from infusionist.services.deps import Deps
+from infusionist.services.device_vitals import configure_device
 from infusionist.services.events import AppendEvent, append_event
 from infusionist.services.patients import RegisterPatient, register_patient
 
@@ -171,6 +173,10 @@ SCENARIOS: tuple[_Scenario, ...] = (
 )
 
 
+DEMO_MONITOR = "DEMO-MONITOR^DEMO-UNIT"
+DEMO_MONITOR_SOURCES = ("127.0.0.0/8", "::1/128")
+
+
 def build_demo_unit(deps: Deps, timezone: str = "Europe/Berlin") -> DemoUnit:
     """A fresh demo unit in an empty database (raises ``Conflict`` when the users exist)."""
     actors = add_demo_users(deps)
@@ -178,6 +184,10 @@ def build_demo_unit(deps: Deps, timezone: str = "Europe/Berlin") -> DemoUnit:
     configure_centre(deps, admin, "default", {"name": "Demo MS infusion unit", "timezone": timezone,
                                               "allow_weekend_infusions": True,
                                               "contact_phone": "+49 30 1234 5678"}, "demo unit")
+    # The monitor of examples/oru-demo.hl7, heard from this machine only (docs/hl7.md).
+    configure_device(deps, admin, DeviceRecord(
+        device_id=DEMO_MONITOR, place="CHAIR-4", interval_seconds=60, sources=DEMO_MONITOR_SOURCES,
+        description="The demo's monitor (examples/oru-demo.hl7)"))
     physician = Context(actors[Role.PHYSICIAN], "demo")
     nurse = Context(actors[Role.NURSE], "demo")
     now = deps.clock.now()

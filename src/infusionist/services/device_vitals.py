@@ -6,24 +6,36 @@ transaction, so the caller acknowledges AA only after both are durable. A messag
 settled (a retransmission of the same sender and control ID) returns its first outcome, and
 nothing is stored again. Both take a batch (the messages waiting at the moment) and commit it
 once: one disk flush for many messages, each still acknowledged only after that commit.
+
+Known senders only: :func:`receive` hears a message only from a registered, not retired device
+sending from one of its addresses (:func:`configure_device`, :func:`retire_device`). Any other
+message, and one that cannot be kept as an inbound message (a NUL byte, an over-long key), is
+kept apart as a refused message and answered at once; such a refusal does not take the message's
+key, so the same message is heard once its sender is registered.
 """
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from infusionist.domain.access import Permission, Role, require
 from infusionist.domain.device_readings import (
+    CLOCK_TOLERANCE,
+    MAX_KEY_LENGTH,
     DeviceReading,
     DeviceRecord,
     InboundMessage,
     InboundStatus,
+    RefusedMessage,
     device_actor_name,
+    invalid_sources,
     is_silent,
+    sender_refusal,
 )
 from infusionist.domain.errors import InfusionistError, NotFound, ValidationFailed
 from infusionist.domain.records import Actor, Context, CourseRecord, PatientRecord, StoredEvent
@@ -36,7 +48,8 @@ from infusionist.services.ports import UnitOfWork
 
 @dataclass(frozen=True)
 class Outcome:
-    """How to acknowledge: ``AA`` accepted, ``AE`` refused with the problem."""
+    """How to acknowledge: ``AA`` accepted, ``AE`` refused with the problem, ``AR`` refused
+    before intake (the sender is not heard, the frame was too large)."""
 
     ack: str
     error_code: str | None = None
@@ -49,18 +62,21 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Incoming:
-    """A message as it arrived: who sent it, its control ID (MSH-10) and its text."""
+    """A message as it arrived: who sent it, its control ID (MSH-10), its text, the address it
+    came from, and a refusal the transport already decided (a frame over the size limit)."""
 
     sender: str
     control_id: str
     raw: str
+    peer: str = ""
+    refused: Outcome | None = None
 
 
 @dataclass(frozen=True)
 class Received:
-    message_id: int
+    message_id: int  # 0: refused before intake (kept apart, answered with ``settled``)
     received_at: datetime
-    settled: Outcome | None  # set when this sender's control ID was already settled
+    settled: Outcome | None  # set when already settled (or refused before intake)
 
 
 @dataclass(frozen=True)
@@ -79,13 +95,17 @@ class _SettledMeanwhile(Exception):
 
 def receive(deps: Deps, messages: Sequence[Incoming]) -> list[Received]:
     """Store each raw message (committed, one transaction for all) unless its sender already
-    sent its control ID; the same message twice in one batch is stored once."""
+    sent its control ID; the same message twice in one batch is stored once. A message that is
+    not heard (see the module) is kept as a refused message and comes back settled."""
     with deps.uow(write=True) as uow:
+        registry = {device.device_id: device for device in uow.devices.list()}
         received: dict[tuple[str, str], Received] = {}
         for message in messages:
             key = (message.sender, message.control_id)
             if key not in received:
-                received[key] = _receive_one(uow, deps, message)
+                refusal = message.refused or _not_heard(message, registry)
+                received[key] = (_receive_one(uow, deps, message) if refusal is None
+                                 else _keep_refused(uow, deps, message, refusal))
         uow.commit()
     return [received[(m.sender, m.control_id)] for m in messages]
 
@@ -98,6 +118,45 @@ def _receive_one(uow: UnitOfWork, deps: Deps, message: Incoming) -> Received:
     stored = uow.inbound.add(InboundMessage(sender=message.sender, control_id=message.control_id,
                                             raw=message.raw, received_at=deps.clock.now()))
     return Received(stored.id, stored.received_at, None)
+
+
+def keep_unstorable(deps: Deps, message: Incoming, reason: str) -> Received:
+    """Keep a message that the database refused to store as it came (in base64), refused AE."""
+    refusal = Outcome("AE", "HL7-UNSTORABLE", f"The message could not be stored ({reason}); it is kept "
+                      "for review and nothing was recorded.", hl7_error="207")
+    with deps.uow(write=True) as uow:
+        kept = _keep_refused(uow, deps, message, refusal, encode=True)
+        uow.commit()
+    return kept
+
+
+def _not_heard(message: Incoming, registry: dict[str, DeviceRecord]) -> Outcome | None:
+    """AR when the sender is not heard; AE when the message cannot be kept as an inbound one."""
+    refused = sender_refusal(registry.get(message.sender), message.sender, message.peer)
+    if refused is not None:
+        return Outcome("AR", refused[0], refused[1], "MSH^1^3", "204")
+    if "\x00" in message.raw:
+        return Outcome("AE", "HL7-MALFORMED", "The message contains a NUL character, which HL7 does not "
+                       "allow; nothing was recorded.", "MSH", "102")
+    if len(message.control_id) > MAX_KEY_LENGTH:
+        return Outcome("AE", "HL7-MALFORMED", f"MSH-10 (message control ID) is longer than "
+                       f"{MAX_KEY_LENGTH} characters; nothing was recorded.", "MSH^1^10", "102")
+    return None
+
+
+def _keep_refused(uow: UnitOfWork, deps: Deps, message: Incoming, refusal: Outcome, *,
+                  encode: bool = False) -> Received:
+    def key(text: str, length: int) -> str:
+        return text.replace("\x00", "\ufffd")[:length]
+
+    encode = encode or "\x00" in message.raw
+    raw = base64.b64encode(message.raw.encode("utf-8", "replace")).decode("ascii") if encode else message.raw
+    kept = uow.inbound.add_refused(RefusedMessage(
+        received_at=deps.clock.now(), peer=key(message.peer, 100),
+        sender=key(message.sender, MAX_KEY_LENGTH), control_id=key(message.control_id, MAX_KEY_LENGTH),
+        raw=raw, raw_encoding="base64" if encode else "text", ack_code=refusal.ack,
+        error_code=refusal.error_code or "HL7-REFUSED", error=key(refusal.error or "", 2000)))
+    return Received(0, kept.received_at, refusal)
 
 
 def settle(deps: Deps, items: Sequence[Settle]) -> list[Outcome]:
@@ -151,7 +210,7 @@ def _refusal(problem: InfusionistError) -> Outcome:
 def _outcome(message: InboundMessage, *, duplicate: bool) -> Outcome:
     if message.status is InboundStatus.ACCEPTED:
         return Outcome("AA", event_id=message.event_id, duplicate=duplicate)
-    return Outcome("AE", message.error_code, message.error, duplicate=duplicate)
+    return Outcome(message.ack_code or "AE", message.error_code, message.error, duplicate=duplicate)
 
 
 def _record(uow: UnitOfWork, deps: Deps, reading: DeviceReading, control_id: str,
@@ -174,6 +233,10 @@ def _record(uow: UnitOfWork, deps: Deps, reading: DeviceReading, control_id: str
     at = reading.observed_at or received_at
     if at.tzinfo is None:
         at = at.replace(tzinfo=zone)
+    _not_in_future(at, now, reading.observed_where or "OBX")
+    if reading.sent_at is not None:
+        sent = reading.sent_at if reading.sent_at.tzinfo is not None else reading.sent_at.replace(tzinfo=zone)
+        _not_in_future(sent, now, "MSH^1^7")
     payload: dict[str, Any] = {"type": "vital_signs", "at": at.isoformat(),
                                **{name: str(value) for name, value in reading.values.items()}}
     actor = Actor(user_id=0, username=device_actor_name(reading.device),
@@ -182,14 +245,24 @@ def _record(uow: UnitOfWork, deps: Deps, reading: DeviceReading, control_id: str
     return append_in_transaction(uow, deps, ctx, course, day, payload)
 
 
+def _not_in_future(at: datetime, now: datetime, location: str) -> None:
+    """A time later than the server's clock beyond the tolerance is refused (``HL7-TIME-IN-FUTURE``)."""
+    if at > now + CLOCK_TOLERANCE:
+        raise ValidationFailed(
+            "HL7-TIME-IN-FUTURE",
+            f"The time {at.isoformat()} is later than now; check the monitor's clock. Nothing was recorded.",
+            details={"location": location, "hl7_code": "102"})
+
+
 def _patient(uow: UnitOfWork, identifier: str) -> PatientRecord:
-    if identifier.isdigit():
-        found = uow.patients.get(int(identifier))
-    else:
+    found: PatientRecord | None = None
+    if identifier.isascii() and identifier.isdigit():
+        found = uow.patients.get(int(identifier)) if len(identifier) <= 9 else None
+    elif len(identifier) <= 64:
         found = uow.patients.by_pseudonym(identifier)
     if found is None:
         raise NotFound("HL7-UNKNOWN-PATIENT",
-                       f"PID-3: no patient {identifier!r} (give the patient number or pseudonym).",
+                       f"PID-3: no patient {identifier[:64]!r} (give the patient number or pseudonym).",
                        details={"location": "PID^1^3", "hl7_code": "204"})
     return found
 
@@ -240,30 +313,78 @@ def _today(uow: UnitOfWork, deps: Deps, patient: PatientRecord,
 
 
 def configure_device(deps: Deps, ctx: Context, device: DeviceRecord) -> dict[str, Any]:
-    """Say which place a monitor belongs to and how often it sends (admin)."""
+    """Register a monitor (admin): the sender it is (MSH-3^MSH-4), the place it belongs to, how
+    often it sends, and the addresses or networks (CIDR) it may send from. Registering a retired
+    monitor again hears it again. Audited."""
     require(ctx.actor.role, Permission.CONFIGURE_CENTRE)
     if device.interval_seconds <= 0 or not device.place.strip() or not device.device_id.strip():
         raise ValidationFailed("INPUT-DEVICE", "device: give an identifier, a place and an interval > 0 s.",
                                details={"device": "incomplete"})
+    sources = tuple(source.strip() for source in device.sources if source.strip())
+    bad = invalid_sources(sources)
+    if not sources or bad or len(",".join(sources)) > _SOURCES_LENGTH:
+        raise ValidationFailed(
+            "INPUT-DEVICE-SOURCES", "Give the addresses the monitor sends from, as IP addresses or "
+            f"networks such as 10.1.2.0/24{f' (not {bad[0]!r})' if bad else ''}.",
+            details={"sources": "invalid" if bad or sources else "missing"})
+    device = replace(device, sources=sources, retired_at=None)
     with deps.uow(write=True) as uow:
         old = uow.devices.get(device.device_id)
         uow.devices.put(device)
         audit.record_for(uow, deps, ctx, "device.configure", "device", device.device_id,
-                         old=vars(old) if old is not None else None, new=vars(device))
+                         old=_audited(old), new=_audited(device))
         uow.commit()
     return device_view(device, None, deps.clock.now())
 
 
+def retire_device(deps: Deps, ctx: Context, device_id: str) -> dict[str, Any]:
+    """Stop hearing a monitor (admin): its later messages are refused ``HL7-SENDER-RETIRED``; what
+    it sent stays. Audited; registering it again undoes it."""
+    require(ctx.actor.role, Permission.CONFIGURE_CENTRE)
+    with deps.uow(write=True) as uow:
+        old = uow.devices.get(device_id)
+        if old is None:
+            raise NotFound("DEVICE-NOT-FOUND", f"No monitor {device_id[:200]!r} is registered.")
+        retired = old if old.retired_at is not None else replace(old, retired_at=deps.clock.now())
+        uow.devices.put(retired)
+        audit.record_for(uow, deps, ctx, "device.retire", "device", device_id,
+                         old=_audited(old), new=_audited(retired))
+        uow.commit()
+    return device_view(retired, None, deps.clock.now())
+
+
+_SOURCES_LENGTH = 500  # the stored list's column
+
+
+def _audited(device: DeviceRecord | None) -> dict[str, Any] | None:
+    if device is None:
+        return None
+    retired = device.retired_at.isoformat() if device.retired_at is not None else None
+    return {**vars(device), "sources": list(device.sources), "retired_at": retired}
+
+
 def list_devices(deps: Deps, ctx: Context) -> list[dict[str, Any]]:
-    """Configured monitors and any other sender, with the time of the last message and silence."""
+    """Registered monitors and any other sender (heard before, or refused), with the time of the
+    last message, silence, and how many of its messages were refused."""
     require(ctx.actor.role, Permission.READ_CENTRE)
     with deps.uow() as uow:
         configured = {d.device_id: d for d in uow.devices.list()}
         seen = uow.inbound.last_seen()
+        refused = uow.inbound.refusals_by_sender()
     now = deps.clock.now()
-    views = [device_view(device, seen.get(key), now) for key, device in configured.items()]
-    views += [device_view(None, at, now, key) for key, at in seen.items() if key not in configured]
+    views = [device_view(device, seen.get(key), now, refusals=refused.get(key))
+             for key, device in configured.items()]
+    others = (set(seen) | set(refused)) - set(configured)
+    views += [device_view(None, seen.get(key), now, key, refusals=refused.get(key)) for key in others]
     return sorted(views, key=lambda v: str(v["device_id"]))
+
+
+def refused_messages(deps: Deps, ctx: Context, sender: str | None = None) -> list[dict[str, Any]]:
+    """Messages refused before intake, oldest first, as kept (admin: they may hold patient data)."""
+    require(ctx.actor.role, Permission.CONFIGURE_CENTRE)
+    with deps.uow() as uow:
+        rows = uow.inbound.refused(sender)
+    return [{**vars(row), "received_at": row.received_at.isoformat()} for row in rows]
 
 
 def device_alerts(deps: Deps, ctx: Context) -> list[dict[str, Any]]:
@@ -272,8 +393,9 @@ def device_alerts(deps: Deps, ctx: Context) -> list[dict[str, Any]]:
 
 
 def device_view(device: DeviceRecord | None, last: datetime | None, now: datetime,
-                key: str = "") -> dict[str, Any]:
-    silent = device is not None and is_silent(last, device.interval_seconds, now)
+                key: str = "", *, refusals: tuple[int, datetime] | None = None) -> dict[str, Any]:
+    retired = device is not None and device.retired_at is not None
+    silent = device is not None and not retired and is_silent(last, device.interval_seconds, now)
     device_id = device.device_id if device is not None else key
     alert = None
     if device is not None and silent:
@@ -288,7 +410,11 @@ def device_view(device: DeviceRecord | None, last: datetime | None, now: datetim
         "place": device.place if device is not None else None,
         "interval_seconds": device.interval_seconds if device is not None else None,
         "description": device.description if device is not None else "",
+        "sources": list(device.sources) if device is not None else [],
+        "retired": retired,
         "last_message_at": last.isoformat() if last is not None else None,
         "silent": silent,
         "alert": alert,
+        "refused_count": refusals[0] if refusals is not None else 0,
+        "last_refused_at": refusals[1].isoformat() if refusals is not None else None,
     }

@@ -10,7 +10,12 @@ from typing import Any, Protocol
 
 from infusionist.domain.audit_chain import AuditEntry
 from infusionist.domain.capacity import Chair
-from infusionist.domain.device_readings import DeviceRecord, InboundMessage, InboundStatus
+from infusionist.domain.device_readings import (
+    DeviceRecord,
+    InboundMessage,
+    InboundStatus,
+    RefusedMessage,
+)
 from infusionist.domain.planning import CoursePlan
 from infusionist.domain.records import (
     ApiToken,
@@ -172,6 +177,16 @@ class InboundMessageRepository(Protocol):
     def last_seen(self) -> dict[str, datetime]: ...
 
     def count(self, status: InboundStatus | None = None) -> int: ...
+
+    def add_refused(self, message: RefusedMessage) -> RefusedMessage:
+        """Keep a message refused before intake (unknown sender, too large, unstorable)."""
+        ...
+
+    def refused(self, sender: str | None = None) -> list[RefusedMessage]: ...
+
+    def refusals_by_sender(self) -> dict[str, tuple[int, datetime]]:
+        """Per sender: the number of refused messages and when the last arrived."""
+        ...
 
 
 class DeviceRepository(Protocol):

@@ -1,4 +1,4 @@
-"""Tables and repositories of the HL7 intake: inbound messages and the configured devices."""
+"""Tables and repositories of the HL7 intake: inbound messages, refused messages and devices."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from sqlalchemy import (
 from infusionist.adapters.db.repositories import _Repository
 from infusionist.adapters.db.tables import metadata
 from infusionist.adapters.db.types import UTCDateTime
-from infusionist.domain.device_readings import DeviceRecord, InboundMessage, InboundStatus
+from infusionist.domain.device_readings import DeviceRecord, InboundMessage, InboundStatus, RefusedMessage
 
 inbound_messages = Table(
     "inbound_messages", metadata,
@@ -49,6 +49,23 @@ devices = Table(
     Column("place", String(100), nullable=False),
     Column("interval_seconds", Integer, nullable=False),
     Column("description", String(200), nullable=False),
+    Column("sources", String(500), nullable=False, server_default=""),  # comma-separated CIDRs
+    Column("retired_at", UTCDateTime, nullable=True),
+)
+
+hl7_refusals = Table(
+    "hl7_refusals", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("peer", String(100), nullable=False),
+    Column("sender", String(200), nullable=False),
+    Column("control_id", String(200), nullable=False),
+    Column("raw", Text, nullable=False),
+    Column("raw_encoding", String(10), nullable=False),
+    Column("ack_code", String(2), nullable=False),
+    Column("error_code", String(60), nullable=False),
+    Column("error", Text, nullable=False),
+    Index("ix_hl7_refusals_sender", "sender", "received_at"),
 )
 
 
@@ -93,18 +110,50 @@ class InboundMessageRepository(_Repository):
             query = query.where(inbound_messages.c.status == status.value)
         return int(self.c.execute(query).scalar_one())
 
+    def add_refused(self, message: RefusedMessage) -> RefusedMessage:
+        values = {k: v for k, v in vars(message).items() if k != "id"}
+        return RefusedMessage(**{**vars(message), "id": self._insert(hl7_refusals, values)})
+
+    def refused(self, sender: str | None = None) -> list[RefusedMessage]:
+        """Messages refused before intake, oldest first (one sender's, or all)."""
+        query = select(hl7_refusals).order_by(hl7_refusals.c.id)
+        if sender is not None:
+            query = query.where(hl7_refusals.c.sender == sender)
+        return [RefusedMessage(**row) for row in self._rows(query)]
+
+    def refusals_by_sender(self) -> dict[str, tuple[int, datetime]]:
+        """Per sender: how many of its messages were refused (before intake or when settled) and
+        when the last was received."""
+        counts: dict[str, tuple[int, datetime]] = {}
+        t = inbound_messages
+        for table, where in ((hl7_refusals, None), (t, t.c.status == InboundStatus.REFUSED.value)):
+            query = select(table.c.sender, func.count(), func.max(table.c.received_at))
+            query = query.group_by(table.c.sender)
+            if where is not None:
+                query = query.where(where)
+            for sender, count, last in self.c.execute(query).tuples():
+                before = counts.get(sender)
+                counts[sender] = (count, last) if before is None else (before[0] + count,
+                                                                       max(before[1], last))
+        return counts
+
+
+def _device(row: dict[str, Any]) -> DeviceRecord:
+    sources = tuple(s for s in row["sources"].split(",") if s)
+    return DeviceRecord(**{**row, "sources": sources})
+
 
 class DeviceRepository(_Repository):
     def get(self, device_id: str) -> DeviceRecord | None:
         row = self._first(devices, device_id=device_id)
-        return DeviceRecord(**row) if row is not None else None
+        return _device(row) if row is not None else None
 
     def put(self, device: DeviceRecord) -> None:
-        values = vars(device)
+        values = {**vars(device), "sources": ",".join(device.sources)}
         changed = self.c.execute(
             update(devices).where(devices.c.device_id == device.device_id).values(values))
         if changed.rowcount == 0:
             self.c.execute(insert(devices).values(values))
 
     def list(self) -> list[DeviceRecord]:
-        return [DeviceRecord(**r) for r in self._rows(select(devices).order_by(devices.c.device_id))]
+        return [_device(r) for r in self._rows(select(devices).order_by(devices.c.device_id))]

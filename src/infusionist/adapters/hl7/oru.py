@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import hl7
 
 from infusionist.adapters.hl7.codes import converter, vital_field
-from infusionist.domain.device_readings import DeviceReading
+from infusionist.domain.device_readings import EARLIEST_YEAR, LATEST_YEAR, DeviceReading
 from infusionist.domain.errors import ValidationFailed
 
 # OBX-11 statuses that carry no measured value: deleted, not asked, wrong ("X", "D", "W", "N").
 _NO_VALUE_STATUS = frozenset({"X", "D", "W", "N"})
+# A number of more than ten digits either side of the point is no vital sign (a format bound).
+_MAX_EXPONENT = 9
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,7 @@ class Header:
     receiving_application: str = ""
     receiving_facility: str = ""
     message_type: str = ""
+    sent_at: str = ""  # MSH-7 as sent
     control_id: str = ""
     processing_id: str = "P"
     version: str = "2.6"
@@ -66,7 +69,8 @@ def read_header(raw: str) -> Header | None:
     return Header(
         field_separator=separator, encoding=field(2, "^~\\&"),
         sending_application=field(3), sending_facility=field(4),
-        receiving_application=field(5), receiving_facility=field(6), message_type=field(9),
+        receiving_application=field(5), receiving_facility=field(6), sent_at=field(7),
+        message_type=field(9),
         control_id=field(10), processing_id=field(11, "P"), version=field(12, "2.6"),
     )
 
@@ -100,10 +104,17 @@ def parse_oru(raw: str, header: Header | None) -> DeviceReading:
     patient = _patient_identifier(message)
     place = _first_component(message, "PV1", 3)
     values, times = _observations(message)
-    observed = max(times) if times else _obr_time(message)
+    observed, where = max(times, key=lambda t: _comparable(t[0])) if times else _obr_time(message)
+    sent = header.sent_at.split(header.encoding[:1] or "^")[0]
     return DeviceReading(sender=header.sender, control_id=header.control_id, device=header.sender,
                          patient=patient, point_of_care=place or None, observed_at=observed,
-                         values=values)
+                         observed_where=where, values=values,
+                         sent_at=parse_timestamp(sent, "MSH^1^7") if sent else None)
+
+
+def _comparable(moment: datetime) -> datetime:
+    """Times with and without offsets side by side (those without read as UTC, for ordering)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _segment(message: Any, name: str) -> Any | None:
@@ -137,9 +148,9 @@ def _patient_identifier(message: Any) -> str:
     return identifier
 
 
-def _observations(message: Any) -> tuple[dict[str, Decimal], list[datetime]]:
+def _observations(message: Any) -> tuple[dict[str, Decimal], list[tuple[datetime, str]]]:
     chosen: dict[str, tuple[int, Decimal]] = {}
-    times: list[datetime] = []
+    times: list[tuple[datetime, str]] = []
     for number, obx in enumerate(_segments(message, "OBX"), start=1):
         found = vital_field(_get(obx, 3, 1), _get(obx, 3, 2), _get(obx, 3, 3))
         if found is None or _get(obx, 11, 1).upper() in _NO_VALUE_STATUS:
@@ -150,10 +161,11 @@ def _observations(message: Any) -> tuple[dict[str, Decimal], list[datetime]]:
         try:
             value = Decimal(text)
         except InvalidOperation:
-            raise _refuse("HL7-VALUE", f"OBX {number} ({field}): {text!r} is not a number.", where,
+            raise _refuse("HL7-VALUE", f"OBX {number} ({field}): {text[:40]!r} is not a number.", where,
                           "102") from None
-        if not value.is_finite():
-            raise _refuse("HL7-VALUE", f"OBX {number} ({field}): {text!r} is not a number.", where, "102")
+        if not value.is_finite() or abs(value.adjusted()) > _MAX_EXPONENT:
+            raise _refuse("HL7-VALUE", f"OBX {number} ({field}): {text[:40]!r} is not a number we read.",
+                          where, "102")
         units = [_get(obx, 6, 1), _get(obx, 6, 2)]
         convert = converter(field, [u for u in units if u])
         if convert is None:
@@ -163,7 +175,7 @@ def _observations(message: Any) -> tuple[dict[str, Decimal], list[datetime]]:
             chosen[field] = (priority, convert(value))
         stamp = _get(obx, 14, 1)
         if stamp:
-            times.append(parse_timestamp(stamp, f"OBX^{number}^14"))
+            times.append((parse_timestamp(stamp, f"OBX^{number}^14"), f"OBX^{number}^14"))
     if not chosen:
         raise _refuse("HL7-NO-VITALS", "No OBX carries a vital sign we read (heart rate, blood pressure, "
                       "temperature, respiratory rate, SpO2).", "OBX", "101")
@@ -183,9 +195,9 @@ def _get(segment: Any, field: int, component: int) -> str:
     return _component(segment[field], component)
 
 
-def _obr_time(message: Any) -> datetime | None:
+def _obr_time(message: Any) -> tuple[datetime | None, str]:
     stamp = _first_component(message, "OBR", 7)
-    return parse_timestamp(stamp, "OBR^1^7") if stamp else None
+    return (parse_timestamp(stamp, "OBR^1^7"), "OBR^1^7") if stamp else (None, "")
 
 
 def parse_timestamp(text: str, location: str) -> datetime:
@@ -205,6 +217,9 @@ def parse_timestamp(text: str, location: str) -> datetime:
             delta = timedelta(hours=hours, minutes=minutes)
             moment = moment.replace(tzinfo=timezone(delta if offset[0] == "+" else -delta))
     except ValueError:
-        raise _refuse("HL7-TIME", f"{location}: {text!r} is not a time (YYYYMMDDHHMMSS+ZZZZ).", location,
+        raise _refuse("HL7-TIME", f"{location}: {text[:40]!r} is not a time (YYYYMMDDHHMMSS+ZZZZ).", location,
                       "102") from None
+    if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+        raise _refuse("HL7-TIME", f"{location}: {text[:40]!r} is outside the years {EARLIEST_YEAR} to "
+                      f"{LATEST_YEAR} that we accept.", location, "102")
     return moment

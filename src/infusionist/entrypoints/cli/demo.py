@@ -45,9 +45,9 @@ def demo_command(
     typer.echo(f"\n  Open http://{host}:{port}/ in a browser and log in as one of:")
     for username, full_name, role in DEMO_USERS:
         typer.echo(f"    {username:<13} ({role.value}, {full_name})")
-    from infusionist.entrypoints.hl7.listener import start_in_background
+    from infusionist.entrypoints.hl7.listener import limits_of, start_in_background
 
-    bound = start_in_background(deps, host, hl7_port)
+    bound = start_in_background(deps, host, hl7_port, limits=limits_of(settings))
     typer.echo(f"  HL7 vital signs (MLLP) on {host}:{bound}: "
                f"mllp_send --loose --file examples/oru-demo.hl7 --port {bound} {host}")
     typer.echo(f"  Password for every demo user: {DEMO_PASSWORD}\n  Stop with Ctrl+C.\n")

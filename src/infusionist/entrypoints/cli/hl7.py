@@ -1,4 +1,4 @@
-"""``infusionist hl7 listen``, ``infusionist hl7 device``, ``infusionist hl7 devices``.
+"""``infusionist hl7 listen``, ``hl7 device`` (register), ``hl7 retire``, ``hl7 devices``, ``hl7 refused``.
 
 The hl7 package, SQLAlchemy and asyncio are imported inside the commands.
 """
@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from infusionist.entrypoints.cli.errors import reported_errors
+from infusionist.entrypoints.cli.errors import fail, reported_errors
 from infusionist.entrypoints.cli.server import deps_for, settings
 
 app = typer.Typer(help="Vital signs from bedside monitors (HL7 v2 ORU^R01 over MLLP).",
@@ -24,25 +24,35 @@ def listen(
     port: Annotated[int, typer.Option("--port", help="TCP port (0: any free port).")] = 2575,
 ) -> None:
     """Accept ORU^R01 messages over MLLP; acknowledge each after it is committed."""
-    from infusionist.entrypoints.hl7.listener import run
+    from infusionist.entrypoints.hl7.listener import limits_of, run, tls_of
 
     with reported_errors():
-        deps = deps_for(settings())
+        configured = settings()
+        deps = deps_for(configured)
+    try:
+        tls = tls_of(configured)
+    except (OSError, ValueError) as exc:
+        fail("HL7-TLS-CONFIG", f"The TLS certificate, key or client CA cannot be read: {exc}.")
+    mode = "" if tls is None else (" (TLS, client certificates required)"
+                                   if configured.hl7_tls_client_ca is not None else " (TLS)")
 
     def ready(bound: int) -> None:
-        typer.echo(f"HL7 MLLP listener on {host}:{bound}", err=True)
+        typer.echo(f"HL7 MLLP listener on {host}:{bound}{mode}", err=True)
 
-    run(deps, host, port, on_ready=ready)
+    run(deps, host, port, on_ready=ready, limits=limits_of(configured), tls=tls)
 
 
 @app.command("device")
 def device(
     device_id: Annotated[str, typer.Argument(help="The sender, MSH-3^MSH-4 (MSH-3 alone without MSH-4).")],
     place: Annotated[str, typer.Option("--place", help="The chair or bed (PV1-3).")],
+    source: Annotated[list[str], typer.Option(
+        "--source", help="An address or network (CIDR) it sends from; repeat for several.")],
     interval: Annotated[int, typer.Option("--interval", min=1, help="Seconds between its messages.")] = 60,
     description: Annotated[str, typer.Option("--description")] = "",
 ) -> None:
-    """Say which place a monitor belongs to and how often it sends."""
+    """Register a monitor: the sender it is, its place, how often it sends, where it sends from.
+    Only registered monitors are heard; registering a retired one hears it again."""
     from infusionist.domain.access import Role
     from infusionist.domain.device_readings import DeviceRecord
     from infusionist.domain.records import Actor, Context
@@ -51,8 +61,39 @@ def device(
     ctx = Context(Actor(0, SYSTEM, "Command line", Role.ADMIN), "cli")
     with reported_errors():
         view = configure_device(deps_for(settings()), ctx, DeviceRecord(
-            device_id=device_id, place=place, interval_seconds=interval, description=description))
+            device_id=device_id, place=place, interval_seconds=interval, description=description,
+            sources=tuple(source)))
     typer.echo(json.dumps(view, indent=2))
+
+
+@app.command("retire")
+def retire(
+    device_id: Annotated[str, typer.Argument(help="The sender, MSH-3^MSH-4.")],
+) -> None:
+    """Stop hearing a monitor: its messages are refused from now on (HL7-SENDER-RETIRED)."""
+    from infusionist.domain.access import Role
+    from infusionist.domain.records import Actor, Context
+    from infusionist.services.device_vitals import retire_device
+
+    ctx = Context(Actor(0, SYSTEM, "Command line", Role.ADMIN), "cli")
+    with reported_errors():
+        view = retire_device(deps_for(settings()), ctx, device_id)
+    typer.echo(json.dumps(view, indent=2))
+
+
+@app.command("refused")
+def refused(
+    sender: Annotated[str | None, typer.Option("--sender", help="Only this sender's.")] = None,
+) -> None:
+    """Messages refused before intake (unknown sender, too large, unstorable), oldest first."""
+    from infusionist.domain.access import Role
+    from infusionist.domain.records import Actor, Context
+    from infusionist.services.device_vitals import refused_messages
+
+    ctx = Context(Actor(0, SYSTEM, "Command line", Role.ADMIN), "cli")
+    with reported_errors():
+        rows = refused_messages(deps_for(settings()), ctx, sender)
+    typer.echo(json.dumps(rows, indent=2))
 
 
 @app.command("devices")

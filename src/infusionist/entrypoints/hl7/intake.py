@@ -5,6 +5,12 @@ raw messages are committed together, then parsed, then settled together, each in
 savepoint. AA only after the vital-sign event and the message status are committed; AE with ERR
 for a message that cannot be accepted; AR when it cannot be processed now (the database is
 unavailable): the monitor keeps the message and sends it again.
+
+One bad message harms only itself: a message refused before intake (unknown sender, over the
+frame size limit, a NUL byte, an over-long key) is kept apart and answered while the others go
+on; if storing the batch fails for a reason other than the database being unavailable, each
+message is stored alone, and one the database still refuses is kept in base64 and answered AE
+``HL7-UNSTORABLE``.
 """
 
 from __future__ import annotations
@@ -13,10 +19,11 @@ import logging
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from infusionist.adapters.hl7.ack import build_ack
+from infusionist.adapters.hl7.mllp import Frame
 from infusionist.adapters.hl7.oru import Header, message_key, parse_oru, read_header
 from infusionist.domain.device_readings import DeviceReading
 from infusionist.domain.errors import InfusionistError, ValidationFailed
@@ -24,7 +31,13 @@ from infusionist.services import device_vitals
 from infusionist.services.deps import Deps
 
 log = logging.getLogger("infusionist.hl7")
-UNAVAILABLE = (DBAPIError, PoolTimeout, OSError)
+# The database cannot be reached or is locked: nothing is settled, the sender resends (AR). Any
+# other database error (a value it refuses) belongs to one message and is settled alone.
+UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout, OSError)
+
+
+def _unavailable_error(exc: BaseException) -> bool:
+    return isinstance(exc, UNAVAILABLE) or (isinstance(exc, DBAPIError) and exc.connection_invalidated)
 
 
 class Intake:
@@ -33,20 +46,18 @@ class Intake:
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
 
-    def __call__(self, raws: Sequence[str]) -> list[str]:
+    def __call__(self, frames: Sequence[Frame]) -> list[str]:
         """One acknowledgement per message, in the same order."""
+        raws = [frame.raw for frame in frames]
         headers = [read_header(raw) for raw in raws]
-        incoming = [device_vitals.Incoming(*message_key(raw, header), raw)
-                    for raw, header in zip(raws, headers, strict=True)]
-        try:
-            received = device_vitals.receive(self.deps, incoming)
-        except UNAVAILABLE as exc:
-            log.warning("AR for %d message(s): cannot store them now: %s", len(raws), exc)
-            return [self._unavailable(header) for header in headers]
+        incoming = [self._incoming(frame, header) for frame, header in zip(frames, headers, strict=True)]
+        received = self._receive(incoming)
         acks: list[str] = [""] * len(raws)
         waiting: list[tuple[int, device_vitals.Settle]] = []
         for index, (raw, header, stored) in enumerate(zip(raws, headers, received, strict=True)):
-            if stored.settled is not None:
+            if stored is None:
+                acks[index] = self._unavailable(header)
+            elif stored.settled is not None:
                 acks[index] = self._ack(header, stored.settled)
             else:
                 control_id = incoming[index].control_id
@@ -57,6 +68,37 @@ class Intake:
             acks[index] = self._unavailable(header) if outcome is None else self._ack(header, outcome)
         return acks
 
+    def _incoming(self, frame: Frame, header: Header | None) -> device_vitals.Incoming:
+        sender, control_id = message_key(frame.raw, header)
+        refused = None
+        if frame.oversize:
+            refused = device_vitals.Outcome(
+                "AR", "HL7-FRAME-TOO-LARGE", "The message is larger than this listener accepts; nothing "
+                "was recorded and the connection is closed.", "MSH", "207")
+        return device_vitals.Incoming(sender, control_id, frame.raw, frame.peer, refused)
+
+    def _receive(self, incoming: list[device_vitals.Incoming]) -> list[device_vitals.Received | None]:
+        """Store the batch (None for a message answered AR: the database is unavailable). If the
+        batch fails for another reason, each message is stored alone, and one that still fails
+        is kept encoded and refused."""
+        try:
+            return list(device_vitals.receive(self.deps, incoming))
+        except Exception as exc:
+            if _unavailable_error(exc):
+                log.warning("AR for %d message(s): cannot store them now: %s", len(incoming), exc)
+                return [None] * len(incoming)
+            if len(incoming) > 1:
+                log.warning("storing a batch of %d HL7 messages failed (%s); storing them one by one",
+                            len(incoming), type(exc).__name__)
+                return [stored for message in incoming for stored in self._receive([message])]
+            log.warning("an HL7 message could not be stored (%s); kept encoded, refused",
+                        type(exc).__name__)
+            try:
+                return [device_vitals.keep_unstorable(self.deps, incoming[0], type(exc).__name__)]
+            except Exception:
+                log.exception("an HL7 message could not be kept at all; AR")
+                return [None]
+
     def _settle(self, items: list[device_vitals.Settle]) -> list[device_vitals.Outcome | None]:
         """The batch's outcomes (None: AR). If the batch fails for a reason other than the
         database, each message is settled alone, so one message that trips a bug is refused
@@ -65,10 +107,10 @@ class Intake:
             return []
         try:
             return list(device_vitals.settle(self.deps, items))
-        except UNAVAILABLE as exc:
-            log.warning("AR for %d message(s): stored, not processed: %s", len(items), exc)
-            return [None] * len(items)
-        except Exception:
+        except Exception as exc:
+            if _unavailable_error(exc):
+                log.warning("AR for %d message(s): stored, not processed: %s", len(items), exc)
+                return [None] * len(items)
             if len(items) == 1:
                 log.exception("an HL7 message could not be settled; refused, kept for review")
                 problem = ValidationFailed("HL7-INTERNAL", "The message could not be processed; it is "

@@ -78,6 +78,10 @@ class DeviceIn(Input):
     place: str = Field(min_length=1, max_length=100, description="The chair or bed (PV1-3)")
     interval_seconds: int = Field(ge=1, le=86_400, description="How often the monitor sends")
     description: str = Field(default="", max_length=200)
+    sources: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        min_length=1, max_length=16,
+        description="The IP addresses or networks (CIDR, e.g. 10.1.2.0/24) the monitor sends from; "
+                    "messages from anywhere else are refused")
 
 
 class DeviceOut(BaseModel):
@@ -86,9 +90,14 @@ class DeviceOut(BaseModel):
     place: str | None
     interval_seconds: int | None
     description: str
+    sources: list[str]
+    retired: bool
     last_message_at: str | None
     silent: bool
     alert: dict[str, Any] | None
+    refused_count: int = Field(description="Messages of this sender refused (unknown, retired, "
+                                           "wrong address, or not accepted)")
+    last_refused_at: str | None
 
 
 class PatientIn(Input):

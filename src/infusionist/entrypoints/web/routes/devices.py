@@ -1,4 +1,5 @@
-"""Bedside monitors (HL7 senders): which place each belongs to, and when each last sent."""
+"""Bedside monitors (HL7 senders): registered with their place and addresses, retired, listed with
+when each last sent and how many of its messages were refused."""
 
 from __future__ import annotations
 
@@ -19,15 +20,23 @@ DeviceId = Path(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$",
 
 @router.get("/devices", response_model=list[DeviceOut])
 def list_devices(ctx: ContextDep, deps: ServicesDep) -> list[dict[str, Any]]:
-    """Configured monitors and any other sender, with the time of the last message; a configured
-    monitor silent for twice its interval carries the alert ``DEVICE-SILENT``."""
+    """Registered monitors and any other sender (heard or refused), with the time of the last
+    message and the number of refused messages; a registered monitor silent for twice its
+    interval carries the alert ``DEVICE-SILENT``."""
     return device_vitals.list_devices(deps, ctx)
 
 
 @router.put("/devices/{device_id}", response_model=DeviceOut)
 def configure_device(body: DeviceIn, ctx: ContextDep, deps: ServicesDep,
                      device_id: str = DeviceId) -> dict[str, Any]:
-    """Say which place a monitor belongs to and how often it sends (admin)."""
+    """Register a monitor (admin): its place, how often it sends, and the addresses it sends from.
+    Only registered monitors are heard; registering a retired one hears it again."""
     return device_vitals.configure_device(deps, ctx, DeviceRecord(
         device_id=device_id, place=body.place, interval_seconds=body.interval_seconds,
-        description=body.description))
+        description=body.description, sources=tuple(body.sources)))
+
+
+@router.post("/devices/{device_id}/retire", response_model=DeviceOut)
+def retire_device(ctx: ContextDep, deps: ServicesDep, device_id: str = DeviceId) -> dict[str, Any]:
+    """Stop hearing a monitor (admin): its later messages are refused ``HL7-SENDER-RETIRED``."""
+    return device_vitals.retire_device(deps, ctx, device_id)
