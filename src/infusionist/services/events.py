@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from infusionist.domain.access import Permission, require, sees_identity, strip_free_text
+from infusionist.domain.access import Permission, require, require_recording, sees_identity, strip_free_text
 from infusionist.domain.errors import Conflict, NotFound, ValidationFailed
 from infusionist.domain.planning import CoursePlan
 from infusionist.domain.records import Context, CourseRecord, StoredEvent
@@ -40,10 +40,12 @@ def needs_signature(event_type: str) -> bool:
 
 def append_event(deps: Deps, ctx: Context, command: AppendEvent) -> dict[str, Any]:
     """Record one event if nobody wrote since the client read (``expected_seq``), else 409."""
-    require(ctx.actor.role, Permission.RECORD_EVENT)
-    # The server knows who is recording: the author is the logged-in user, never what was sent.
+    require_recording(ctx.actor.role, str(command.payload.get("type", "")))
+    # The server knows who is recording: the author is the logged-in user (or the device), never
+    # what was sent.
     payload = deps.rules.parse({**command.payload, "by": ctx.actor.username})
     event_type = str(payload.get("type", ""))
+    require_recording(ctx.actor.role, event_type)
     _check_correction(payload)
     signature = _sign(deps, ctx, command.signature) if needs_signature(event_type) else None
     with deps.uow(write=True) as uow:
@@ -70,9 +72,10 @@ def append_in_transaction(
     The same parsing, guards and audit row as :func:`append_event`; for devices (HL7), whose
     messages carry no sequence number and whose events commit together with the message status.
     """
-    require(ctx.actor.role, Permission.RECORD_EVENT)
+    require_recording(ctx.actor.role, str(payload.get("type", "")))
     payload = deps.rules.parse({**payload, "by": ctx.actor.username})
     event_type = str(payload.get("type", ""))
+    require_recording(ctx.actor.role, event_type)
     _check_correction(payload)
     if needs_signature(event_type):
         raise ValidationFailed("INPUT-SIGNATURE-REQUIRED",
