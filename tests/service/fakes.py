@@ -178,7 +178,7 @@ class _LoginFailures:
 
     def recent(self, *, since: datetime, limit: int, username: str | None = None,
                address: str | None = None) -> list[datetime]:
-        times = [f.at for f in self.rows.values() if f.at >= since
+        times = [f.at for f in self.rows.values() if f.at > since
                  and (username is None or f.username == username)
                  and (address is None or f.address == address)]
         return sorted(times, reverse=True)[:limit]

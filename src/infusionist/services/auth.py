@@ -102,15 +102,19 @@ def check_new_password(deps: Deps, password: str, *, username: str = "", full_na
             "password: this one is on a list of common or leaked passwords; choose another.",
             details={"password": "common or breached"},
         )
-    letters = re.sub(r"[^0-9a-z]", "", lowered)
-    context = {re.sub(r"[^0-9a-z]", "", word.lower()) for word in (username, full_name, *SERVICE_WORDS)}
-    if letters.rstrip("0123456789") in context - {""} or _trivial(lowered):
+    context = {_bare(word) for word in (username, full_name, *SERVICE_WORDS)} - {""}
+    if _bare(lowered) in context or _trivial(lowered):
         raise ValidationFailed(
             "INPUT-PASSWORD-COMMON",
             "password: too easy to guess (your name, the program's name, one character repeated "
             "or a plain sequence); choose another.",
             details={"password": "too easy to guess"},
         )
+
+
+def _bare(word: str) -> str:
+    """Lower-case letters and digits only, without trailing digits ("Sister.Ward7" -> "sisterward")."""
+    return re.sub(r"[^0-9a-z]", "", word.lower()).rstrip("0123456789")
 
 
 def _trivial(password: str) -> bool:

@@ -86,7 +86,7 @@ class LoginFailureRepository(Protocol):
     def recent(self, *, since: datetime, limit: int, username: str | None = None,
                address: str | None = None) -> list[datetime]:
         """When the latest failures (at most ``limit``, newest first) of the user name or of
-        the address happened, since ``since``."""
+        the address happened, after ``since``."""
         ...
 
     def forget(self, username: str) -> None:

@@ -151,7 +151,7 @@ class LoginFailureRepository(_Repository):
     def recent(self, *, since: datetime, limit: int, username: str | None = None,
                address: str | None = None) -> list[datetime]:
         failures = t.login_failures.c
-        query = select(failures.at).where(failures.at >= since)
+        query = select(failures.at).where(failures.at > since)
         if username is not None:
             query = query.where(failures.username == username)
         if address is not None:

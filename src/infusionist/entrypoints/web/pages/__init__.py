@@ -17,6 +17,7 @@ from infusionist.entrypoints.web.pages import day as day
 from infusionist.entrypoints.web.pages import monitors as monitors
 from infusionist.entrypoints.web.pages import patients as patients
 from infusionist.entrypoints.web.pages import session as session
+from infusionist.entrypoints.web.pages import tokens as tokens
 from infusionist.entrypoints.web.pages import worklist as worklist
 from infusionist.entrypoints.web.pages.common import HERE, LoginRequired, render
 
@@ -40,7 +41,7 @@ async def _refused(request: Request, error: Exception) -> Any:
 
 def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (session, board, day, patients, worklist, monitors, admin):
+    for module in (session, board, day, patients, worklist, monitors, admin, tokens):
         app.include_router(module.router)
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(InfusionistError, _refused)

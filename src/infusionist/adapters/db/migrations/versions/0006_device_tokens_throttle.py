@@ -9,7 +9,7 @@ token issued before this revision stops working (issue device tokens again).
 read to throttle per account and per address. These rows are working data, not the record: the
 audit trail keeps every failed log-in for good. Self-contained (no import of ``tables.py``).
 
-Revision ID: 0006_device_tokens_login_throttle
+Revision ID: 0006_device_tokens_throttle
 Revises: 0005_lab_results
 """
 
@@ -18,7 +18,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_device_tokens_login_throttle"
+revision = "0006_device_tokens_throttle"
 down_revision = "0005_lab_results"
 branch_labels = None
 depends_on = None
