@@ -216,8 +216,7 @@ def _check_throttle(deps: Deps, name: str, address: str, now: datetime, request_
     minutes = (retry_after + 59) // 60
     raise Throttled(
         "AUTH-THROTTLED",
-        f"Too many failed log-ins: try again in {minutes} minute{'s' if minutes != 1 else ''} "
-        "(or ask an administrator).",
+        f"Too many failed log-ins: try again in {minutes} minute{'s' if minutes != 1 else ''}.",
         retry_after=retry_after, details={"username": f"too many failed log-ins ({which})"},
     )
 
