@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 from api_support import ClientFactory, Role, snapshot, vital_signs
+from sqlalchemy import text
 
 from infusionist.config import Settings
 from infusionist.domain.errors import NotAuthenticated, ValidationFailed
@@ -183,3 +184,32 @@ def test_the_command_line_adds_lists_and_revokes_device_tokens(
     assert run("revoke", "1").returncode == 0
     assert "MON-12\trevoked" in run("list").stdout
     assert run("add", "MON-13", "--days", "400").returncode != 0
+
+
+def test_migration_0006_voids_the_old_user_tokens_and_keeps_the_rest(settings: Settings) -> None:
+    from alembic import command
+    from sqlalchemy import create_engine, inspect
+
+    from infusionist.adapters.db.migrate import _config, upgrade
+
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        with engine.begin() as connection:
+            config = _config()
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0005_lab_results")
+        with engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO users (id, username, full_name, role, password_hash, active, created_at) "
+                "VALUES (1, 'nurse', 'Nora Nurse', 'nurse', 'x', true, '2026-01-01 00:00:00+00:00')"))
+            connection.execute(text(
+                "INSERT INTO api_tokens (user_id, name, token_hash, created_at) "
+                "VALUES (1, 'pump', 'abc', '2026-01-01 00:00:00+00:00')"))
+        upgrade(engine)
+        tables = set(inspect(engine).get_table_names())
+        assert {"device_tokens", "login_failures"} <= tables and "api_tokens" not in tables
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT username FROM users")).scalar_one() == "nurse"
+            assert connection.execute(text("SELECT count(*) FROM device_tokens")).scalar_one() == 0
+    finally:
+        engine.dispose()

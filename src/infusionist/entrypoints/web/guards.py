@@ -13,7 +13,10 @@ Every refusal answers before any handler runs, so nothing is written.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+import re
 from collections.abc import Iterable
 from urllib.parse import parse_qsl, urlsplit
 
@@ -33,6 +36,17 @@ DOCS_POLICY = ("default-src 'self'; script-src 'self' 'unsafe-inline' https://cd
                "style-src 'self' https://cdn.jsdelivr.net; "
                "img-src 'self' data: https://fastapi.tiangolo.com; "
                "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
+_STYLE_BLOCK = re.compile(r"<style>(.*?)</style>", re.DOTALL)
+
+
+def document_policy(html: str) -> str:
+    """The pages' policy, also allowing exactly the ``<style>`` blocks of ``html`` by their
+    SHA-256 (a printed document served as a page: its styles are part of the document)."""
+    hashes = " ".join(f"'sha256-{base64.b64encode(hashlib.sha256(block.encode()).digest()).decode()}'"
+                      for block in _STYLE_BLOCK.findall(html))
+    return PAGE_POLICY.replace("style-src 'self'", f"style-src 'self' {hashes}".rstrip())
+
+
 HEADERS = {
     "x-frame-options": "DENY",
     "x-content-type-options": "nosniff",
