@@ -40,7 +40,8 @@ def build(settings: Settings, *, engine: Engine | None = None, run_migrations: b
     return Deps(
         uow=SqlUnitOfWorkFactory(engine),
         clock=SystemClock(),
-        hasher=Argon2Hasher(settings.argon2_time_cost, settings.argon2_memory_kib),
+        hasher=Argon2Hasher(settings.argon2_time_cost, settings.argon2_memory_kib,
+                            settings.argon2_at_once),
         rules=BedsideRules(protocol),
         protocol=protocol,
         common_passwords=CommonPasswords(),

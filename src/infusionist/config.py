@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     # argon2id cost; the defaults are argon2-cffi's RFC 9106 low-memory profile.
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_kib: int = Field(default=65536, ge=8192)
+    # How many argon2 computations (log-ins, signatures, new passwords) run at once per process;
+    # more wait their turn, so a burst of log-ins cannot take every core from the other requests.
+    argon2_at_once: int = Field(default=2, ge=1, le=64)
 
     @property
     def resolved_database_url(self) -> str:

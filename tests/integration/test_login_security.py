@@ -224,3 +224,34 @@ def test_the_idle_timeout_slides_and_the_absolute_timeout_does_not(clocked: tupl
     assert expired.value.code == "AUTH-SESSION-EXPIRED"
     with pytest.raises(NotAuthenticated, match="log in first"):  # the session is gone
         auth.session_actor(deps, token)
+
+
+@pytest.mark.parametrize("at_once", [1, 2])
+def test_password_checks_wait_their_turn_instead_of_taking_every_core(at_once: int) -> None:
+    import threading
+
+    hasher = Argon2Hasher(time_cost=2, memory_kib=32768, at_once=at_once)
+    stored = hasher.hash("a long enough password")
+
+    class Watched:  # the real argon2, counting how many of its verifications run together
+        def __init__(self, inner: object) -> None:
+            self.inner, self.running, self.most, self.lock = inner, 0, 0, threading.Lock()
+
+        def verify(self, password_hash: str, password: str) -> bool:
+            with self.lock:
+                self.running += 1
+                self.most = max(self.most, self.running)
+            try:
+                return bool(self.inner.verify(password_hash, password))  # type: ignore[attr-defined]
+            finally:
+                with self.lock:
+                    self.running -= 1
+
+    watched = Watched(hasher._argon2)
+    hasher._argon2 = watched  # type: ignore[assignment]
+    threads = [threading.Thread(target=hasher.verify, args=(stored, WRONG)) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert watched.most == at_once

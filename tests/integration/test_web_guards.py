@@ -45,6 +45,12 @@ def test_no_page_has_inline_script_or_style(base_url: str, client_as: ClientFact
                 html = browser.get(path).text
                 assert "<script>" not in html and "<style" not in html and " style=" not in html, path
                 assert " onclick=" not in html and "javascript:" not in html, path
+    with httpx.Client(base_url=base_url, cookies=client_as(Role.PHYSICIAN).cookies) as browser:
+        printable = browser.get(f"/courses/{course_id}/print")  # a document with its own <style>
+    policy = printable.headers["content-security-policy"]
+    assert printable.status_code == 200 and " style=" not in printable.text
+    assert "style-src 'self' 'sha256-" in policy and "unsafe-inline" not in policy
+    assert "frame-ancestors 'none'" in policy
 
 
 def test_bodies_larger_than_the_limit_are_refused_with_413_while_they_arrive(
