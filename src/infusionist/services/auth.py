@@ -4,6 +4,7 @@ absolute timeout, the rules for new passwords, device tokens."""
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import secrets
 from dataclasses import dataclass
@@ -200,14 +201,15 @@ def _check_throttle(deps: Deps, name: str, address: str, now: datetime, request_
     with deps.uow() as uow:
         by_account = uow.login_failures.recent(since=since, limit=policy.account_failures, username=name)
         by_address = uow.login_failures.recent(since=since, limit=policy.address_failures, address=address)
-    waits = [oldest + policy.failure_window - now
-             for failures, limit in ((by_account, policy.account_failures),
-                                     (by_address, policy.address_failures))
-             if len(failures) >= limit for oldest in (failures[limit - 1],)]
+    # Throttled until the oldest of the last `limit` failures leaves the window.
+    waits = {which: failures[limit - 1] + policy.failure_window - now
+             for which, failures, limit in (("account", by_account, policy.account_failures),
+                                            ("address", by_address, policy.address_failures))
+             if len(failures) >= limit}
     if not waits:
         return
-    retry_after = max(1, int(max(waits).total_seconds() + 0.999))
-    which = "account" if len(by_account) >= policy.account_failures else "address"
+    which = max(waits, key=lambda key: waits[key])
+    retry_after = max(1, math.ceil(waits[which].total_seconds()))
     with deps.uow(write=True) as uow:
         audit.record(uow, deps, ANONYMOUS, request_id, "session.login_throttled", "user", name,
                      new={"address": address, "reason": f"too many failures for this {which}",

@@ -31,9 +31,9 @@ def login_page(request: Request, next: str = "/") -> Any:
 
 
 @router.post("/login")
-def login(request: Request, deps: ServicesDep, username: Annotated[str, Form(max_length=200)],
-          password: Annotated[str, Form(max_length=200)],
-          next: Annotated[str, Form(max_length=2000)] = "/") -> Any:
+def login(request: Request, deps: ServicesDep, username: Annotated[str, Form()],
+          password: Annotated[str, Form()], next: Annotated[str, Form()] = "/") -> Any:
+    """Each field is at most 1000 characters and the form 16 KiB (``guards.BodyLimits``)."""
     try:
         token, _actor = auth.login(deps, username.strip(), password, request_id_of(request),
                                    client_address(request))
