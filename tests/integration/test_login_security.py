@@ -52,7 +52,7 @@ def audit_rows(deps: Deps, action: str) -> list[dict[str, object]]:
         rows = connection.execute(text("SELECT actor, entity_id, new_value FROM audit_log "
                                        "WHERE action = :a ORDER BY seq"), {"a": action}).all()
     return [{"actor": r[0], "entity_id": r[1],
-             "new": r[2] if isinstance(r[2], dict) else json.loads(r[2])} for r in rows]
+             "new": r[2] if isinstance(r[2], dict) or r[2] is None else json.loads(r[2])} for r in rows]
 
 
 def all_audit_text(deps: Deps) -> str:
@@ -255,3 +255,28 @@ def test_password_checks_wait_their_turn_instead_of_taking_every_core(at_once: i
     for thread in threads:
         thread.join()
     assert watched.most == at_once
+
+
+def test_a_signatures_wrong_password_is_audited_and_throttled_like_a_log_in(
+    deps: Deps, client_as: ClientFactory, course_id: int
+) -> None:
+    physician = client_as(Role.PHYSICIAN)
+    override = {"type": "physician_override", "reason": "x", "at": "2026-03-02T07:05:00+00:00"}
+    events_before = snapshot(deps)["day_events"]
+    for _ in range(deps.auth.account_failures):
+        refused = physician.post(f"/courses/{course_id}/days/1/events", json={
+            "expected_seq": 1, "event": override, "signature": {"password": WRONG, "meaning": "approve"}})
+        assert refused.status_code == 401 and refused.json()["error"]["code"] == "AUTH-INVALID"
+    throttled = physician.post(f"/courses/{course_id}/days/1/events", json={
+        "expected_seq": 1, "event": override,
+        "signature": {"password": PASSWORDS[Role.PHYSICIAN], "meaning": "approve"}})
+    assert throttled.status_code == 429 and int(throttled.headers["retry-after"]) > 0
+    assert snapshot(deps)["day_events"] == events_before
+    failed = audit_rows(deps, "session.login_throttled")
+    assert [(r["actor"], r["entity_id"]) for r in failed] == [("physician", "physician")]
+    assert [r["actor"] for r in audit_rows(deps, "signature.password_failed")] == ["physician"] * 5
+    assert WRONG not in all_audit_text(deps)
+    # The account is throttled for logging in too; other users sign and log in as before.
+    with pytest.raises(Throttled):
+        auth.login(deps, "physician", PASSWORDS[Role.PHYSICIAN], None, "10.9.9.9")
+    auth.login(deps, "nurse", PASSWORDS[Role.NURSE], None, "10.9.9.9")

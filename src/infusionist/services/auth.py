@@ -36,6 +36,7 @@ from infusionist.services.ports import PasswordHasher
 
 SYSTEM = "system"
 ANONYMOUS = "anonymous"  # the actor of a refused log-in: nobody has proved who they are
+SIGNATURE_ADDRESS = "signature"  # the "address" of a signature's password check (no throttle by address)
 # Touching a session's last-seen time is a write; doing it at most once a minute keeps reads cheap.
 TOUCH_EVERY_SECONDS = 60
 PASSWORD_MAX_LENGTH = 128  # ASVS 2.1.2: at least 64 allowed, more than 128 refused
@@ -137,13 +138,22 @@ def count_users(deps: Deps) -> int:
         return uow.users.count()
 
 
-def check_password(deps: Deps, username: str, password: str) -> User:
-    """The stored, active user if the password is theirs (a signature's re-authentication).
-    An unknown user costs the same argon2 verification as a wrong password."""
+def reauthenticate(deps: Deps, ctx: Context, password: str) -> User:
+    """The logged-in user's password again (an electronic signature, 21 CFR 11.200): the same
+    throttle as logging in (the account's failures; 429 while throttled) and a wrong password
+    is an audit row ``signature.password_failed`` and counts as a failed log-in of the account."""
+    name = ctx.actor.username
+    now = deps.clock.now()
+    _check_throttle(deps, name, SIGNATURE_ADDRESS, now, ctx.request_id, actor=name)
     with deps.uow() as uow:
-        user = uow.users.by_username(username)
+        user = uow.users.by_username(name)
     if not _verified(deps.hasher, user, password) or user is None or not user.active:
-        raise NotAuthenticated("AUTH-INVALID", _INVALID[0], details=_INVALID[1])
+        with deps.uow(write=True) as uow:
+            uow.login_failures.add(LoginFailure(username=name, address=SIGNATURE_ADDRESS, at=now))
+            audit.record_for(uow, deps, ctx, "signature.password_failed", "user", name)
+            uow.commit()
+        raise NotAuthenticated("AUTH-INVALID", "signature password: not recognised.",
+                               details={"password": "not recognised"})
     return user
 
 
@@ -195,12 +205,16 @@ def login(deps: Deps, username: str, password: str, request_id: str | None,
     return token, actor_of(user)
 
 
-def _check_throttle(deps: Deps, name: str, address: str, now: datetime, request_id: str | None) -> None:
+def _check_throttle(deps: Deps, name: str, address: str, now: datetime, request_id: str | None,
+                    actor: str = ANONYMOUS) -> None:
+    """Raise ``Throttled`` (and audit it) while the name, or the address, has too many recent
+    failures; a signature's check (``SIGNATURE_ADDRESS``) is throttled by its account only."""
     policy = deps.auth
     since = now - policy.failure_window
     with deps.uow() as uow:
         by_account = uow.login_failures.recent(since=since, limit=policy.account_failures, username=name)
-        by_address = uow.login_failures.recent(since=since, limit=policy.address_failures, address=address)
+        by_address = ([] if address == SIGNATURE_ADDRESS else
+                      uow.login_failures.recent(since=since, limit=policy.address_failures, address=address))
     # Throttled until the oldest of the last `limit` failures leaves the window.
     waits = {which: failures[limit - 1] + policy.failure_window - now
              for which, failures, limit in (("account", by_account, policy.account_failures),
@@ -211,7 +225,7 @@ def _check_throttle(deps: Deps, name: str, address: str, now: datetime, request_
     which = max(waits, key=lambda key: waits[key])
     retry_after = max(1, math.ceil(waits[which].total_seconds()))
     with deps.uow(write=True) as uow:
-        audit.record(uow, deps, ANONYMOUS, request_id, "session.login_throttled", "user", name,
+        audit.record(uow, deps, actor, request_id, "session.login_throttled", "user", name,
                      new={"address": address, "reason": f"too many failures for this {which}",
                           "retry_after_seconds": retry_after})
         uow.commit()

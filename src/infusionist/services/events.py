@@ -10,7 +10,7 @@ from infusionist.domain.errors import Conflict, NotFound, ValidationFailed
 from infusionist.domain.planning import CoursePlan
 from infusionist.domain.records import Context, CourseRecord, StoredEvent
 from infusionist.services import audit
-from infusionist.services.auth import check_password
+from infusionist.services.auth import reauthenticate
 from infusionist.services.courses import known_course, parsed_plan
 from infusionist.services.deps import Deps
 from infusionist.services.ports import UnitOfWork
@@ -161,7 +161,7 @@ def _sign(deps: Deps, ctx: Context, signature: Signature | None) -> dict[str, st
         raise ValidationFailed("INPUT-SIGNATURE-REQUIRED",
                                "signature: this entry needs your password again and its meaning.",
                                details={"signature": "required"})
-    user = check_password(deps, ctx.actor.username, signature.password)
+    user = reauthenticate(deps, ctx, signature.password)
     return {"printed_name": user.full_name, "username": user.username,
             "signed_at": deps.clock.now().isoformat(), "meaning": signature.meaning.strip()}
 

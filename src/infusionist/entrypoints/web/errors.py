@@ -55,7 +55,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 ERROR_RESPONSES[413]["description"] = "The request body is larger than the server accepts"
 THROTTLED_RESPONSE: dict[int | str, dict[str, Any]] = {
-    429: {"model": ErrorOut, "description": "Too many failed log-ins; the Retry-After header says "
+    429: {"model": ErrorOut, "description": "Too many failed log-ins (or signature passwords) for "
+          "the account or from the address; the Retry-After header says "
           "how many seconds to wait", "headers": {"Retry-After": {"schema": {"type": "integer"}}}},
 }
 
