@@ -7,13 +7,14 @@ from datetime import timedelta
 from sqlalchemy import Engine
 
 from infusionist.adapters.bedside import BedsideRules
+from infusionist.adapters.common_passwords import CommonPasswords
 from infusionist.adapters.db.engine import make_engine
 from infusionist.adapters.db.migrate import upgrade
 from infusionist.adapters.db.uow import SqlUnitOfWorkFactory
 from infusionist.adapters.protocol_files import load_protocol
 from infusionist.adapters.security import Argon2Hasher, SystemClock
 from infusionist.config import Settings
-from infusionist.services.deps import Deps
+from infusionist.services.deps import AuthPolicy, Deps
 
 
 def engine_for(settings: Settings) -> Engine:
@@ -41,10 +42,25 @@ def build(settings: Settings, *, engine: Engine | None = None, run_migrations: b
     return Deps(
         uow=SqlUnitOfWorkFactory(engine),
         clock=SystemClock(),
-        hasher=Argon2Hasher(settings.argon2_time_cost, settings.argon2_memory_kib),
+        hasher=Argon2Hasher(settings.argon2_time_cost, settings.argon2_memory_kib,
+                            settings.argon2_at_once),
         rules=BedsideRules(protocol),
         protocol=protocol,
-        session_idle=timedelta(minutes=settings.session_idle_minutes),
+        common_passwords=CommonPasswords(),
+        auth=auth_policy(settings),
         secure_cookies=settings.secure_cookies,
         database=engine.dialect.name,
+    )
+
+
+def auth_policy(settings: Settings) -> AuthPolicy:
+    return AuthPolicy(
+        session_idle=timedelta(minutes=settings.session_idle_minutes),
+        session_absolute=timedelta(hours=settings.session_absolute_hours),
+        account_failures=settings.login_account_failures,
+        address_failures=settings.login_address_failures,
+        failure_window=timedelta(minutes=settings.login_window_minutes),
+        password_min_length=settings.password_min_length,
+        token_days_default=min(settings.token_days_default, settings.token_days_max),
+        token_days_max=settings.token_days_max,
     )

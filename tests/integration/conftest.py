@@ -29,6 +29,7 @@ from sqlalchemy import create_engine, text
 
 from infusionist.bootstrap import build
 from infusionist.config import Settings
+from infusionist.domain.access import USER_ROLES
 from infusionist.entrypoints.web import create_app
 from infusionist.services.auth import create_user
 from infusionist.services.deps import Deps
@@ -76,7 +77,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 @pytest.fixture
 def deps(settings: Settings) -> Iterator[Deps]:
     built = build(settings)
-    for role in Role:
+    for role in USER_ROLES:
         create_user(built, None, role.value, f"{role.value.title()} Example", role, PASSWORDS[role])
     yield built
     engine_of(built).dispose()

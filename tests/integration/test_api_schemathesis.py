@@ -30,6 +30,7 @@ from sqlalchemy import create_engine, text
 
 from infusionist.bootstrap import build
 from infusionist.config import Settings
+from infusionist.domain.access import USER_ROLES
 from infusionist.entrypoints.web import create_app
 from infusionist.entrypoints.web.dependencies import SESSION_COOKIE
 from infusionist.services.auth import create_user
@@ -43,7 +44,7 @@ CHECKS = [
     schemathesis.checks.content_type_conformance,
     schemathesis.checks.response_schema_conformance,
 ]
-ROLES: list[Role | None] = [*Role, None]  # None: anonymous
+ROLES: list[Role | None] = [*USER_ROLES, None]  # None: anonymous (devices: test_device_tokens)
 
 
 @dataclass

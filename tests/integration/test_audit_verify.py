@@ -8,10 +8,11 @@ import subprocess
 import sys
 
 import pytest
-from api_support import Role, engine_of
+from api_support import engine_of
 from sqlalchemy import Connection, text
 
 from infusionist.config import Settings
+from infusionist.domain.access import USER_ROLES
 from infusionist.services import audit
 from infusionist.services.deps import Deps
 
@@ -38,7 +39,7 @@ def without_triggers(connection: Connection) -> None:
 
 def test_an_untouched_audit_trail_verifies(deps: Deps) -> None:
     rows, broken = audit.verify(deps)
-    assert (rows, broken) == (len(Role), None)
+    assert (rows, broken) == (len(USER_ROLES), None)
 
 
 @pytest.mark.parametrize("attack", sorted(ATTACKS))

@@ -12,7 +12,8 @@ import pytest
 from api_support import ClientFactory, Role, vital_signs
 
 MATRIX = Path(__file__).parents[2] / "docs" / "security.md"
-ROLES: list[Role | None] = [None, Role.NURSE, Role.PHYSICIAN, Role.INVESTIGATOR, Role.ADMIN]
+# The last column is a device with a device token (Authorization: Bearer), not a logged-in user.
+ROLES: list[Role | None] = [None, Role.NURSE, Role.PHYSICIAN, Role.INVESTIGATOR, Role.ADMIN, Role.DEVICE]
 ROW = re.compile(r"^\| (GET|POST|PUT|DELETE) (/api/v1/\S*) \|(.*)\|$")
 
 
@@ -44,7 +45,7 @@ def request_for(
     method: str, path: str, role: Role | None, ids: dict[str, int], counter: itertools.count[int]
 ) -> dict[str, Any]:
     n = next(counter)
-    login = (role or Role.NURSE).value
+    login = (role if role not in (None, Role.DEVICE) else Role.NURSE).value
     url = path.removeprefix("/api/v1").format(centre_id="default", device_id="MON-01", day=1, chair_id=1,
                                               booking_id=1, **ids)
     if url.startswith("/schedule/"):
@@ -53,7 +54,7 @@ def request_for(
         ("POST", "/session"): {"username": login, "password": f"password-{login}"},
         ("POST", "/users"): {"username": f"user{n}", "full_name": "New User", "role": "nurse",
                              "password": "a-long-password"},
-        ("POST", "/tokens"): {"username": "nurse", "name": f"pump {n}"},
+        ("POST", "/tokens"): {"device": f"pump {n}", "valid_days": 30},
         ("PUT", "/centres/default"): {"config": {"name": f"Unit {n}"}, "reason": "matrix test"},
         ("PUT", "/devices/MON-01"): {"place": "CHAIR-1", "interval_seconds": 60, "sources": ["10.0.0.0/24"]},
         ("PUT", "/centres/default/unit"): {"rules": {"hours": {}, "turnover_minutes": 15,
@@ -81,18 +82,24 @@ def request_for(
 def test_every_route_answers_every_role_as_docs_security_md_says(
     client_as: ClientFactory, course_id: int
 ) -> None:
-    ids = {"course_id": course_id, "patient_id": 1, "task_id": 1}  # the first task of the course
+    admin = client_as(Role.ADMIN)
+    device_token = admin.post("/tokens", json={"device": "MON-01"}).json()["token"]
+    target = admin.post("/tokens", json={"device": "pump to revoke"}).json()["id"]
+    ids = {"course_id": course_id, "patient_id": 1, "task_id": 1,  # the first task of the course
+           "token_id": target}
     counter = itertools.count(100)
     matrix = documented_matrix()
     # Log out last, so each role keeps its session for the other routes.
     ordered = sorted(matrix, key=lambda route: route == ("DELETE", "/api/v1/session"))
-    clients: dict[Role | None, httpx.Client] = {role: client_as(role) for role in ROLES}
+    clients: dict[Role | None, httpx.Client] = {role: client_as(role) for role in ROLES[:-1]}
+    clients[Role.DEVICE] = client_as(None)
+    clients[Role.DEVICE].headers["Authorization"] = f"Bearer {device_token}"
     wrong = []
     for route in ordered:
         for role, allowed in matrix[route].items():
             response = clients[role].request(**request_for(*route, role, ids, counter))
-            if role is None:
-                clients[role].cookies.clear()  # stay anonymous after POST /session
+            if role in (None, Role.DEVICE):
+                clients[role].cookies.clear()  # stay anonymous (or the device) after POST /session
             assert response.status_code < 500, (route, role, response.text)
             if role is None and not allowed:
                 ok = response.status_code == 401 and response.json()["error"]["code"] == "AUTH-REQUIRED"

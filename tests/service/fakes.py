@@ -11,17 +11,19 @@ from typing import Any
 from fake_devices import FakeDevices, FakeInbound
 
 from infusionist.adapters.bedside import BedsideRules
+from infusionist.adapters.common_passwords import CommonPasswords
 from infusionist.adapters.protocol_files import load_protocol
 from infusionist.domain.audit_chain import AuditEntry
 from infusionist.domain.capacity import Chair
 from infusionist.domain.errors import ChairConflict, Conflict
 from infusionist.domain.records import (
-    ApiToken,
     BookingRecord,
     CalendarRow,
     CourseRecord,
+    DeviceToken,
     FollowUpTask,
     LabResultRecord,
+    LoginFailure,
     PatientRecord,
     SessionRecord,
     SlotRow,
@@ -61,7 +63,7 @@ class FakeStore:
         self.tables: dict[str, Any] = {name: {} for name in
                                        ("users", "sessions", "tokens", "centres", "patients",
                                         "courses", "events", "tasks", "audit", "inbound", "devices",
-                                        "lab_results", "chairs", "unit_settings", "bookings", "refused")}
+                                        "lab_results", "chairs", "unit_settings", "bookings", "refused", "login_failures")}
 
 
 class FakeUnitOfWork:
@@ -74,6 +76,7 @@ class FakeUnitOfWork:
         self.users = _Users(self.t["users"])
         self.sessions = _Sessions(self.t["sessions"])
         self.tokens = _Tokens(self.t["tokens"])
+        self.login_failures = _LoginFailures(self.t["login_failures"])
         self.centres = _Centres(self.t["centres"])
         self.patients = _Patients(self.t["patients"])
         self.courses = _Courses(self.t["courses"])
@@ -162,8 +165,34 @@ class _Sessions:
 
 
 class _Tokens(_ById):
-    def by_hash(self, token_hash: str) -> ApiToken | None:
+    def by_hash(self, token_hash: str) -> DeviceToken | None:
         return next((t for t in self.rows.values() if t.token_hash == token_hash), None)
+
+    def revoke(self, token_id: int, at: datetime, by: str) -> bool:
+        token = self.rows.get(token_id)
+        if token is None or token.revoked_at is not None:
+            return False
+        self.rows[token_id] = replace(token, revoked_at=at, revoked_by=by)
+        return True
+
+
+class _LoginFailures:
+    def __init__(self, rows: dict[Any, Any]) -> None:
+        self.rows = rows
+
+    def add(self, failure: LoginFailure) -> None:
+        self.rows[len(self.rows) + 1] = failure
+
+    def recent(self, *, since: datetime, limit: int, username: str | None = None,
+               address: str | None = None) -> list[datetime]:
+        times = [f.at for f in self.rows.values() if f.at > since
+                 and (username is None or f.username == username)
+                 and (address is None or f.address == address)]
+        return sorted(times, reverse=True)[:limit]
+
+    def forget(self, username: str) -> None:
+        for key in [k for k, f in self.rows.items() if f.username == username]:
+            del self.rows[key]
 
 
 class _Centres:
@@ -272,7 +301,7 @@ def fake_deps() -> tuple[Deps, FakeClock, FakeUnitOfWorkFactory]:
     clock = FakeClock()
     uow = FakeUnitOfWorkFactory()
     deps = Deps(uow=uow, clock=clock, hasher=PlainHasher(), rules=BedsideRules(protocol),
-                protocol=protocol)
+                protocol=protocol, common_passwords=CommonPasswords())
     return deps, clock, uow
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fakes import fake_deps
 
-from infusionist.domain.access import Role
+from infusionist.domain.access import USER_ROLES, Role
 from infusionist.domain.errors import AccessDenied, Conflict, ValidationFailed
 from infusionist.domain.followup import most_urgent_first, tasks_from_plan
 from infusionist.domain.plan_json import plan_from_json
@@ -23,7 +23,7 @@ def setup_unit() -> tuple[Any, Any, Any, dict[Role, Context], list[int]]:
     """Two patients, each with course 1 (the second starting a week later)."""
     deps, clock, uow = fake_deps()
     ctx = {}
-    for role in Role:
+    for role in USER_ROLES:
         auth.create_user(deps, None, role.value, role.value.title(), role, f"password-{role.value}")
         ctx[role] = Context(auth.login(deps, role.value, f"password-{role.value}", None)[1])
     course_ids = []

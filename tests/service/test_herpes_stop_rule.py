@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from fakes import fake_deps
 
-from infusionist.domain.access import Role
+from infusionist.domain.access import USER_ROLES, Role
 from infusionist.domain.errors import Conflict
 from infusionist.domain.records import Context
 from infusionist.services import auth, centres, courses, followup, lab_results, patients
@@ -17,7 +17,7 @@ from infusionist.services import auth, centres, courses, followup, lab_results, 
 def unit_with_rule(rule: str) -> tuple[object, object, dict[Role, Context], int]:
     deps, clock, uow = fake_deps()
     ctx = {}
-    for role in Role:
+    for role in USER_ROLES:
         auth.create_user(deps, None, role.value, role.value.title(), role, f"password-{role.value}")
         ctx[role] = Context(auth.login(deps, role.value, f"password-{role.value}", None)[1])
     centres.configure_centre(deps, ctx[Role.ADMIN], "default",

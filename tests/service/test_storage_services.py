@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from fakes import fake_deps
 
-from infusionist.domain.access import Role
+from infusionist.domain.access import USER_ROLES, Role
 from infusionist.domain.errors import AccessDenied, Conflict, NotAuthenticated, ValidationFailed
 from infusionist.domain.records import Context
 from infusionist.services import audit, auth, courses, events, patients
@@ -15,7 +15,7 @@ from infusionist.services import audit, auth, courses, events, patients
 
 def setup_course() -> tuple:
     deps, clock, uow = fake_deps()
-    for role in Role:
+    for role in USER_ROLES:
         auth.create_user(deps, None, role.value, role.value.title(), role, f"password-{role.value}")
     _, physician = auth.login(deps, "physician", "password-physician", None)
     ctx = Context(physician)

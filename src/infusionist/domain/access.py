@@ -18,10 +18,19 @@ class Role(StrEnum):
     PHYSICIAN = "physician"
     INVESTIGATOR = "investigator"
     ADMIN = "admin"
+    # A monitor or pump with a device token: not a person, never a user's role (USER_ROLES).
+    DEVICE = "device"
 
+
+# The roles a user (a person who logs in) may hold.
+USER_ROLES: tuple[Role, ...] = (Role.NURSE, Role.PHYSICIAN, Role.INVESTIGATOR, Role.ADMIN)
 
 USERNAME_PATTERN = r"^[a-z0-9_.-]{1,64}$"
 FULL_NAME_MAX_LENGTH = 200  # the name printed with a signature
+# A device's name (letters, digits, space, '.', '_', '-'); recorded as "device:<name>" (64 at most).
+DEVICE_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,56}$"
+# What a device may record: measurements, never a clinical decision or a person's entry.
+DEVICE_EVENT_TYPES = frozenset({"vital_signs"})
 
 
 class Permission(StrEnum):
@@ -35,6 +44,7 @@ class Permission(StrEnum):
     RECORD_EVENT = "record_event"
     SIGN = "sign"
     READ_AUDIT = "read_audit"
+    RECORD_DEVICE_READING = "record_device_reading"
 
 
 _CLINICAL_READ = {Permission.READ_CLINICAL, Permission.READ_PSEUDONYMISED, Permission.READ_CENTRE}
@@ -58,6 +68,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
         {Permission.MANAGE_USERS, Permission.CONFIGURE_CENTRE, Permission.READ_CENTRE,
          Permission.READ_AUDIT}
     ),
+    Role.DEVICE: frozenset({Permission.RECORD_DEVICE_READING}),
 }
 
 
@@ -72,6 +83,32 @@ def require(role: Role, permission: Permission) -> None:
             f"The {role.value} role may not {permission.value.replace('_', ' ')}.",
             details={"role": role.value, "permission": permission.value},
         )
+
+
+def require_recording(role: Role, event_type: str) -> None:
+    """A person with ``record_event`` records any event; a device only what devices measure."""
+    if allows(role, Permission.RECORD_EVENT):
+        return
+    if allows(role, Permission.RECORD_DEVICE_READING) and event_type in DEVICE_EVENT_TYPES:
+        return
+    if allows(role, Permission.RECORD_DEVICE_READING):
+        raise AccessDenied(
+            "ACCESS-DENIED-DEVICE",
+            f"A device may record only {', '.join(sorted(DEVICE_EVENT_TYPES))}, not {event_type!r}.",
+            details={"role": role.value, "event": event_type or "missing type"},
+        )
+    require(role, Permission.RECORD_EVENT)
+
+
+# Audit rows whose values an admin reads: administration itself. Every other row (patients,
+# courses, events, results, tasks, and any entity added later) shows an admin who did what to
+# which record and when, never the values (deny by default; docs/security.md).
+ADMINISTRATIVE_ENTITIES = frozenset({"user", "device_token", "centre", "device", "unit", "chair"})
+
+
+def sees_audit_values(role: Role, entity: str) -> bool:
+    """Whether ``role`` reads the old and new values and the reason of an audit row about ``entity``."""
+    return allows(role, Permission.READ_CLINICAL) or entity in ADMINISTRATIVE_ENTITIES
 
 
 def sees_identity(role: Role) -> bool:

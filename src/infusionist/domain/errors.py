@@ -23,6 +23,7 @@ enforces a rule of the protocol, ``requirements`` names the requirement IDs
     ├── BookingRefused       a day cannot take a chair then (hours, closed)   CHAIR-*
     ├── ValidationFailed     an entry is impossible (per-field messages)     VITALS-*, INPUT-*, HL7-*
     ├── NotAuthenticated     no valid session or token                        AUTH-*
+    ├── Throttled            too many failed log-ins; retry after a while     AUTH-THROTTLED
     ├── AccessDenied         the role may not do this                         ACCESS-*
     ├── NotFound             the record does not exist                        *-NOT-FOUND
     ├── Conflict             stale sequence number or duplicate               *-STALE, *-EXISTS
@@ -89,6 +90,15 @@ class ValidationFailed(InfusionistError):
 
 class NotAuthenticated(InfusionistError):
     """No valid session or API token: log in first."""
+
+
+class Throttled(InfusionistError):
+    """Too many failed log-ins for the account or from the address: ``retry_after`` seconds."""
+
+    def __init__(self, code: str, message: str, *, retry_after: int,
+                 details: dict[str, str] | None = None) -> None:
+        super().__init__(code, message, details=details)
+        self.retry_after = retry_after
 
 
 class AccessDenied(InfusionistError):

@@ -29,13 +29,26 @@ class SessionRecord:
 
 
 @dataclass(frozen=True, kw_only=True)
-class ApiToken:
+class DeviceToken:
+    """A token for a named device (no user behind it); only its SHA-256 digest is stored."""
+
     id: int = 0
-    user_id: int
-    name: str
+    device: str
     token_hash: str
     created_at: datetime
+    created_by: str
+    expires_at: datetime
     revoked_at: datetime | None = None
+    revoked_by: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class LoginFailure:
+    """A refused log-in: the name typed, the source address and when (for throttling)."""
+
+    username: str
+    address: str
+    at: datetime
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -156,7 +169,7 @@ class WorklistCounts:
 
 @dataclass(frozen=True)
 class Actor:
-    """The person (or the device acting for them) behind a request."""
+    """The person, or the device (role ``device``, user id 0), behind a request."""
 
     user_id: int
     username: str

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from infusionist.domain.access import Permission, require
+from infusionist.domain.access import Permission, Role, require, sees_audit_values
 from infusionist.domain.audit_chain import GENESIS_HASH, AuditEntry, ChainBreak, first_break, row_hash
 from infusionist.domain.records import Context
 from infusionist.services.deps import Deps
@@ -52,9 +52,18 @@ def record_for(uow: UnitOfWork, deps: Deps, ctx: Context, action: str, entity: s
 
 
 def list_audit(deps: Deps, ctx: Context, after_seq: int, limit: int) -> list[AuditEntry]:
+    """The rows as ``ctx``'s role may read them (an admin: no clinical values, ``for_reader``)."""
     require(ctx.actor.role, Permission.READ_AUDIT)
     with deps.uow() as uow:
-        return uow.audit.page(after_seq, limit)
+        return [for_reader(entry, ctx.actor.role) for entry in uow.audit.page(after_seq, limit)]
+
+
+def for_reader(entry: AuditEntry, role: Role) -> AuditEntry:
+    """The row, or, for a role that reads no clinical data, the row without its values and
+    reason (who, when, what action on which record stay; the stored row is unchanged)."""
+    if sees_audit_values(role, entry.entity):
+        return entry
+    return replace(entry, old_value=None, new_value=None, reason=None)
 
 
 def verify(deps: Deps) -> tuple[int, ChainBreak | None]:

@@ -7,7 +7,21 @@ from datetime import date, timedelta
 from typing import Any
 
 from infusionist.domain.protocol import Protocol
-from infusionist.services.ports import Clock, DayRules, PasswordHasher, UnitOfWorkFactory
+from infusionist.services.ports import Clock, DayRules, PasswordHasher, PasswordList, UnitOfWorkFactory
+
+
+@dataclass(frozen=True)
+class AuthPolicy:
+    """The product defaults of identity (each one an ``INFUSIONIST_*`` setting, ``config.py``)."""
+
+    session_idle: timedelta = timedelta(minutes=30)  # slides with every request
+    session_absolute: timedelta = timedelta(hours=12)  # from the log-in, never extended
+    account_failures: int = 5  # failed log-ins of one user name within the window ...
+    address_failures: int = 20  # ... or from one source address, then 429 until the window passes
+    failure_window: timedelta = timedelta(minutes=15)
+    password_min_length: int = 12
+    token_days_default: int = 90  # a device token's life when none is asked for
+    token_days_max: int = 365
 
 
 @dataclass(frozen=True)
@@ -17,8 +31,10 @@ class Deps:
     hasher: PasswordHasher
     rules: DayRules
     protocol: Protocol
-    session_idle: timedelta = timedelta(minutes=30)
-    secure_cookies: bool = False
+    common_passwords: PasswordList
+    auth: AuthPolicy = AuthPolicy()
+    # None: Secure unless the request came over plain HTTP on loopback (the demo); True/False: always/never.
+    secure_cookies: bool | None = None
     database: str = "sqlite"
     # Courses read so far, with their parsed plans, by id. A stored course never changes and is
     # never deleted, so once read from this database it can be reused by every later request.

@@ -240,7 +240,7 @@ def _record(uow: UnitOfWork, deps: Deps, reading: DeviceReading, control_id: str
     payload: dict[str, Any] = {"type": "vital_signs", "at": at.isoformat(),
                                **{name: str(value) for name, value in reading.values.items()}}
     actor = Actor(user_id=0, username=device_actor_name(reading.device),
-                  full_name=f"Monitor {reading.device}", role=Role.NURSE)
+                  full_name=f"Monitor {reading.device}", role=Role.DEVICE)
     ctx = Context(actor=actor, request_id=f"hl7:{control_id}"[:64])
     return append_in_transaction(uow, deps, ctx, course, day, payload)
 

@@ -10,6 +10,7 @@ from infusionist.domain.access import (
     redact_free_text,
     redact_signature,
     require,
+    require_recording,
     sees_identity,
     strip_free_text,
 )
@@ -17,7 +18,7 @@ from infusionist.domain.errors import Conflict, NotFound, ValidationFailed
 from infusionist.domain.planning import CoursePlan
 from infusionist.domain.records import Context, CourseRecord, StoredEvent, signed_by
 from infusionist.services import audit
-from infusionist.services.auth import check_password
+from infusionist.services.auth import reauthenticate
 from infusionist.services.course_store import known_course, parsed_plan
 from infusionist.services.deps import Deps
 from infusionist.services.ports import UnitOfWork
@@ -48,11 +49,13 @@ def needs_signature(event_type: str) -> bool:
 
 def append_event(deps: Deps, ctx: Context, command: AppendEvent) -> dict[str, Any]:
     """Record one event if nobody wrote since the client read (``expected_seq``), else 409."""
-    require(ctx.actor.role, Permission.RECORD_EVENT)
-    # The server knows who is recording: the author is the logged-in user, never what was sent.
+    require_recording(ctx.actor.role, str(command.payload.get("type", "")))
+    # The server knows who is recording: the author is the logged-in user (or the device), never
+    # what was sent.
     _refuse_claimed_signature(command.payload)
     payload = deps.rules.parse({**command.payload, "by": ctx.actor.username})
     event_type = str(payload.get("type", ""))
+    require_recording(ctx.actor.role, event_type)
     _check_correction(payload)
     signed = needs_signature(event_type) or command.signature is not None
     signature = _sign(deps, ctx, command.signature) if signed else None
@@ -80,10 +83,11 @@ def append_in_transaction(
     The same parsing, guards and audit row as :func:`append_event`; for devices (HL7), whose
     messages carry no sequence number and whose events commit together with the message status.
     """
-    require(ctx.actor.role, Permission.RECORD_EVENT)
+    require_recording(ctx.actor.role, str(payload.get("type", "")))
     _refuse_claimed_signature(payload)
     payload = deps.rules.parse({**payload, "by": ctx.actor.username})
     event_type = str(payload.get("type", ""))
+    require_recording(ctx.actor.role, event_type)
     _check_correction(payload)
     if needs_signature(event_type):
         raise ValidationFailed("INPUT-SIGNATURE-REQUIRED",
@@ -178,7 +182,7 @@ def _sign(deps: Deps, ctx: Context, signature: Signature | None) -> dict[str, st
         raise ValidationFailed("INPUT-SIGNATURE-REQUIRED",
                                "signature: this entry needs your password again and its meaning.",
                                details={"signature": "required"})
-    user = check_password(deps, ctx.actor.username, signature.password)
+    user = reauthenticate(deps, ctx, signature.password)
     return {"printed_name": user.full_name, "username": user.username,
             "signed_at": deps.clock.now().isoformat(), "meaning": signature.meaning.strip()}
 

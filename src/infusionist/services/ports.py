@@ -18,12 +18,13 @@ from infusionist.domain.device_readings import (
 )
 from infusionist.domain.planning import CoursePlan
 from infusionist.domain.records import (
-    ApiToken,
     BookingRecord,
     CalendarRow,
     CourseRecord,
+    DeviceToken,
     FollowUpTask,
     LabResultRecord,
+    LoginFailure,
     PatientRecord,
     SessionRecord,
     SlotRow,
@@ -66,10 +67,40 @@ class SessionRepository(Protocol):
     def delete(self, token_hash: str) -> None: ...
 
 
-class TokenRepository(Protocol):
-    def add(self, token: ApiToken) -> ApiToken: ...
+class PasswordList(Protocol):
+    """A list of common and breached passwords (lower case)."""
 
-    def by_hash(self, token_hash: str) -> ApiToken | None: ...
+    def __contains__(self, password: object) -> bool: ...
+
+
+class TokenRepository(Protocol):
+    """Device tokens: added, listed, revoked; never deleted."""
+
+    def add(self, token: DeviceToken) -> DeviceToken: ...
+
+    def get(self, token_id: int) -> DeviceToken | None: ...
+
+    def by_hash(self, token_hash: str) -> DeviceToken | None: ...
+
+    def list(self) -> list[DeviceToken]: ...
+
+    def revoke(self, token_id: int, at: datetime, by: str) -> bool:
+        """Revoke the token if it is not revoked yet; False (nothing changed) if it is."""
+        ...
+
+
+class LoginFailureRepository(Protocol):
+    def add(self, failure: LoginFailure) -> None: ...
+
+    def recent(self, *, since: datetime, limit: int, username: str | None = None,
+               address: str | None = None) -> list[datetime]:
+        """When the latest failures (at most ``limit``, newest first) of the user name or of
+        the address happened, after ``since``."""
+        ...
+
+    def forget(self, username: str) -> None:
+        """Drop the user name's failures (after a successful log-in); the audit trail keeps them."""
+        ...
 
 
 class CentreRepository(Protocol):
@@ -249,6 +280,9 @@ class UnitOfWork(Protocol):
 
     @property
     def tokens(self) -> TokenRepository: ...
+
+    @property
+    def login_failures(self) -> LoginFailureRepository: ...
 
     @property
     def centres(self) -> CentreRepository: ...

@@ -15,6 +15,7 @@ from infusionist.domain.access import Permission, require, sees_identity, strip_
 from infusionist.domain.plan_json import day_to_json, plan_to_json
 from infusionist.domain.planning import CoursePlan, Patient
 from infusionist.domain.records import Context, CourseRecord, PatientRecord
+from infusionist.services import audit
 from infusionist.services.course_store import (
     centre_config,
     course_zone,
@@ -139,6 +140,7 @@ def patient_audit(deps: Deps, ctx: Context, patient_id: int) -> list[dict[str, A
                 or (entry.entity == "day_event" and entry.entity_id.split("/")[0] in course_ids)
             )
             if about:
+                entry = audit.for_reader(entry, ctx.actor.role)
                 rows.append({"seq": entry.seq, "at": entry.at.isoformat(), "actor": entry.actor,
                              "action": entry.action, "entity": f"{entry.entity} {entry.entity_id}",
                              "new": entry.new_value, "reason": entry.reason})

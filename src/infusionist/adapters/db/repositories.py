@@ -12,7 +12,7 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Insert, Select, Table, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Insert, Select, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from infusionist.adapters.db import tables as t
@@ -21,10 +21,11 @@ from infusionist.domain.access import Role
 from infusionist.domain.audit_chain import AuditEntry
 from infusionist.domain.errors import Conflict
 from infusionist.domain.records import (
-    ApiToken,
     CourseRecord,
+    DeviceToken,
     FollowUpTask,
     LabResultRecord,
+    LoginFailure,
     PatientRecord,
     SessionRecord,
     StoredEvent,
@@ -121,12 +122,44 @@ class SessionRepository(_Repository):
 
 
 class TokenRepository(_Repository):
-    def add(self, token: ApiToken) -> ApiToken:
-        return ApiToken(**{**vars(token), "id": self._insert(t.api_tokens, _fields(token))})
+    def add(self, token: DeviceToken) -> DeviceToken:
+        return DeviceToken(**{**vars(token), "id": self._insert(t.device_tokens, _fields(token))})
 
-    def by_hash(self, token_hash: str) -> ApiToken | None:
-        row = self._first(t.api_tokens, token_hash=token_hash)
-        return ApiToken(**row) if row is not None else None
+    def get(self, token_id: int) -> DeviceToken | None:
+        row = self._first(t.device_tokens, id=token_id)
+        return DeviceToken(**row) if row is not None else None
+
+    def by_hash(self, token_hash: str) -> DeviceToken | None:
+        row = self._first(t.device_tokens, token_hash=token_hash)
+        return DeviceToken(**row) if row is not None else None
+
+    def list(self) -> list[DeviceToken]:
+        query = select(t.device_tokens).order_by(t.device_tokens.c.id)
+        return [DeviceToken(**row) for row in self._rows(query)]
+
+    def revoke(self, token_id: int, at: datetime, by: str) -> bool:
+        tokens = t.device_tokens.c
+        query = (update(t.device_tokens).where(tokens.id == token_id, tokens.revoked_at.is_(None))
+                 .values(revoked_at=at, revoked_by=by))
+        return bool(self.c.execute(query).rowcount)
+
+
+class LoginFailureRepository(_Repository):
+    def add(self, failure: LoginFailure) -> None:
+        self.c.execute(insert(t.login_failures), vars(failure))
+
+    def recent(self, *, since: datetime, limit: int, username: str | None = None,
+               address: str | None = None) -> list[datetime]:
+        failures = t.login_failures.c
+        query = select(failures.at).where(failures.at > since)
+        if username is not None:
+            query = query.where(failures.username == username)
+        if address is not None:
+            query = query.where(failures.address == address)
+        return list(self.c.execute(query.order_by(failures.at.desc()).limit(limit)).scalars())
+
+    def forget(self, username: str) -> None:
+        self.c.execute(delete(t.login_failures).where(t.login_failures.c.username == username))
 
 
 class CentreRepository(_Repository):

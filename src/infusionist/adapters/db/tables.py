@@ -49,14 +49,27 @@ sessions = Table(
     Column("last_seen_at", UTCDateTime, nullable=False),
 )
 
-api_tokens = Table(
-    "api_tokens", metadata,
+device_tokens = Table(
+    "device_tokens", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
-    Column("name", String(200), nullable=False),
+    Column("device", String(64), nullable=False),
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(64), nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime, nullable=True),
+    Column("revoked_by", String(64), nullable=True),
+)
+
+# Refused log-ins, read to throttle (migration 0006); the audit trail keeps them for good.
+login_failures = Table(
+    "login_failures", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False),
+    Column("address", String(64), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Index("ix_login_failures_username_at", "username", "at"),
+    Index("ix_login_failures_address_at", "address", "at"),
 )
 
 patients = Table(

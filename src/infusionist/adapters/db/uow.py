@@ -25,6 +25,7 @@ class SqlUnitOfWork:
         self.users = r.UserRepository(connection)
         self.sessions = r.SessionRepository(connection)
         self.tokens = r.TokenRepository(connection)
+        self.login_failures = r.LoginFailureRepository(connection)
         self.centres = r.CentreRepository(connection)
         self.patients = r.PatientRepository(connection)
         self.courses = r.CourseRepository(connection)

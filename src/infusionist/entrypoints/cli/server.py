@@ -18,7 +18,8 @@ if TYPE_CHECKING:
     from infusionist.services.deps import Deps
 
 db_app = typer.Typer(help="The database: migrations.", no_args_is_help=True)
-user_app = typer.Typer(help="Users and device tokens.", no_args_is_help=True)
+user_app = typer.Typer(help="Users.", no_args_is_help=True)
+token_app = typer.Typer(help="Device tokens (monitors, pumps): add, list, revoke.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
 
 FIRST_ADMIN_HINT = (
@@ -69,31 +70,58 @@ def user_add(
     role: Annotated[str, typer.Option("--role", help="nurse, physician, investigator or admin.")],
     full_name: Annotated[str | None, typer.Option("--full-name", help="Printed name.")] = None,
 ) -> None:
-    """Add a user. The password is read from standard input when it is not a terminal."""
-    from infusionist.domain.access import Role
+    """Add a user. The password is read from standard input when it is not a terminal; the same
+    rules as on the page and the API (docs/security.md)."""
+    from infusionist.domain.access import USER_ROLES, Role
     from infusionist.services.auth import create_user
 
     try:
         chosen = Role(role)
     except ValueError:
-        fail("INPUT-ROLE", f"--role: {role!r} is not one of {', '.join(r.value for r in Role)}.")
+        fail("INPUT-ROLE", f"--role: {role!r} is not one of {', '.join(r.value for r in USER_ROLES)}.")
     password = _read_password()
     with reported_errors():
         user = create_user(deps_for(settings()), None, name, full_name or name, chosen, password)
     typer.echo(f"Added {user.username} ({user.role.value}).")
 
 
-@user_app.command("token")
-def user_token(
-    name: Annotated[str, typer.Argument(help="The user the device acts as.")],
-    label: Annotated[str, typer.Option("--label", help="What the device is.")] = "device",
+@token_app.command("add")
+def token_add(
+    device: Annotated[str, typer.Argument(help="The device's name (its records say device:NAME).")],
+    days: Annotated[int | None, typer.Option("--days", help="Days until it expires (default 90).")] = None,
 ) -> None:
-    """Issue an API token for a device; printed once."""
-    from infusionist.services.auth import create_token
+    """Issue a device token (vital signs only, no user behind it); printed once."""
+    from infusionist.services.auth import create_device_token
 
     with reported_errors():
-        token = create_token(deps_for(settings()), None, name, label)
-    typer.echo(token)
+        issued = create_device_token(deps_for(settings()), None, device, days)
+    typer.echo(f"Device token {issued.record.id} for {issued.record.device}, valid until "
+               f"{issued.record.expires_at:%Y-%m-%d %H:%M} UTC:", err=True)
+    typer.echo(issued.token)
+
+
+@token_app.command("list")
+def token_list() -> None:
+    """Every device token issued: id, device, status, expiry (never the token)."""
+    from infusionist.services.auth import list_device_tokens, token_status
+
+    with reported_errors():
+        deps = deps_for(settings())
+        tokens = list_device_tokens(deps, None)
+    now = deps.clock.now()
+    for token in tokens:
+        typer.echo(f"{token.id}\t{token.device}\t{token_status(token, now)}\t"
+                   f"expires {token.expires_at:%Y-%m-%d %H:%M} UTC\tissued by {token.created_by}")
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: Annotated[int, typer.Argument(help="The token's id (token list).")]) -> None:
+    """Revoke a device token at once."""
+    from infusionist.services.auth import revoke_device_token
+
+    with reported_errors():
+        revoked = revoke_device_token(deps_for(settings()), None, token_id)
+    typer.echo(f"Revoked device token {revoked.id} ({revoked.device}).")
 
 
 @audit_app.command("verify")

@@ -7,6 +7,7 @@ from fastapi import APIRouter, FastAPI
 from infusionist import __version__
 from infusionist.config import Settings
 from infusionist.entrypoints.web import errors, pages
+from infusionist.entrypoints.web.guards import BodyLimits, SameOrigin, SecurityHeaders
 from infusionist.entrypoints.web.routes import (
     audit,
     centres,
@@ -47,4 +48,9 @@ def create_app(settings: Settings | None = None, *, deps: Deps | None = None) ->
         api.include_router(module.router)
     app.include_router(api)
     pages.install(app)
+    # The last added runs first: headers on every answer, then the origin, then the body's size.
+    app.add_middleware(BodyLimits, max_bytes=settings.max_body_bytes,
+                       login_max_bytes=settings.max_login_body_bytes)
+    app.add_middleware(SameOrigin, trusted=settings.trusted_origins)
+    app.add_middleware(SecurityHeaders)
     return app

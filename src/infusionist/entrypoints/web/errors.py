@@ -20,6 +20,7 @@ from infusionist.domain.errors import (
     NotAuthenticated,
     NotFound,
     PlanningError,
+    Throttled,
     Unavailable,
     ValidationFailed,
 )
@@ -28,6 +29,7 @@ from infusionist.entrypoints.web.schemas import NUL_ERROR
 
 STATUS: tuple[tuple[type[InfusionistError], int], ...] = (
     (NotAuthenticated, 401),
+    (Throttled, 429),
     (AccessDenied, 403),
     (NotFound, 404),
     (Conflict, 409),
@@ -57,14 +59,20 @@ class ErrorOut(BaseModel):
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorOut} for status in (400, 401, 403, 404, 409, 413, 422)
 }
+ERROR_RESPONSES[413]["description"] = "The request body is larger than the server accepts"
+THROTTLED_RESPONSE: dict[int | str, dict[str, Any]] = {
+    429: {"model": ErrorOut, "description": "Too many failed log-ins (or signature passwords) for "
+          "the account or from the address; the Retry-After header says "
+          "how many seconds to wait", "headers": {"Retry-After": {"schema": {"type": "integer"}}}},
+}
 # Pydantic error types with a code and a sentence of their own (the rest are INPUT-INVALID).
 _INPUT_ERRORS = {
     NUL_ERROR: (NUL_CODE, NUL_MESSAGE),
 }
 
 
-def _response(status: int, body: ErrorBody) -> JSONResponse:
-    return JSONResponse(status_code=status, content={"error": body.model_dump()})
+def _response(status: int, body: ErrorBody, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"error": body.model_dump()}, headers=headers)
 
 
 def status_of(error: InfusionistError) -> int:
@@ -74,9 +82,10 @@ def status_of(error: InfusionistError) -> int:
 async def _domain_error(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, InfusionistError)
     field = next(iter(error.details), None)
+    headers = {"Retry-After": str(error.retry_after)} if isinstance(error, Throttled) else None
     return _response(status_of(error), ErrorBody(code=error.code, message=error.message, field=field,
                                                  details=error.details,
-                                                 requirements=list(error.requirements)))
+                                                 requirements=list(error.requirements)), headers)
 
 
 async def _invalid_request(_request: Request, error: Exception) -> JSONResponse:
@@ -98,8 +107,8 @@ async def _invalid_request(_request: Request, error: Exception) -> JSONResponse:
 
 async def _http_error(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, StarletteHTTPException)
-    return _response(error.status_code,
-                     ErrorBody(code=f"HTTP-{error.status_code}", message=str(error.detail)))
+    code = "REQUEST-TOO-LARGE" if error.status_code == 413 else f"HTTP-{error.status_code}"
+    return _response(error.status_code, ErrorBody(code=code, message=str(error.detail)))
 
 
 def install(app: FastAPI) -> None:

@@ -6,16 +6,28 @@ from datetime import date, time
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from infusionist.domain.access import FULL_NAME_MAX_LENGTH, USERNAME_PATTERN, Role
+from infusionist.domain.access import DEVICE_NAME_PATTERN, FULL_NAME_MAX_LENGTH, USERNAME_PATTERN, Role
+from infusionist.domain.limits import TEXT_MAX_LENGTH, json_too_large
 from infusionist.domain.text_input import has_nul
 
 Name = Field(min_length=1, max_length=200)
 
 
 NUL_ERROR = "text_nul"
+
+
+def _bounded(value: dict[str, Any]) -> dict[str, Any]:
+    problem = json_too_large(value)
+    if problem is not None:
+        raise ValueError(f"too large ({problem})")
+    return value
+
+
+# A JSON object sent as data: texts of at most TEXT_MAX_LENGTH characters, bounded size and depth.
+BoundedJson = Annotated[dict[str, Any], AfterValidator(_bounded)]
 
 
 class Input(BaseModel):
@@ -46,8 +58,9 @@ class WhoAmI(BaseModel):
 class UserIn(Input):
     username: str = Field(pattern=USERNAME_PATTERN)
     full_name: str = Field(min_length=1, max_length=FULL_NAME_MAX_LENGTH)
-    role: Role
-    password: str = Field(min_length=8, max_length=200)
+    role: Role = Field(description="nurse, physician, investigator or admin (not device)")
+    password: str = Field(min_length=1, max_length=200, description="Checked by the password rules "
+                          "(docs/security.md): length, common and breached passwords")
 
 
 class UserOut(BaseModel):
@@ -59,19 +72,30 @@ class UserOut(BaseModel):
 
 
 class TokenIn(Input):
-    username: str = Field(min_length=1, max_length=64)
-    name: str = Name
+    device: str = Field(min_length=1, max_length=57, pattern=DEVICE_NAME_PATTERN,
+                        description="The device's name; its records say device:<name>")
+    valid_days: int | None = Field(default=None, ge=1, le=3650,
+                                   description="Days until it expires (default 90, at most 365)")
 
 
 class TokenOut(BaseModel):
-    token: str
-    username: str
-    name: str
+    id: int
+    device: str
+    created_at: str
+    created_by: str
+    expires_at: str
+    revoked_at: str | None
+    revoked_by: str | None
+    status: Literal["active", "expired", "revoked"]
+
+
+class IssuedTokenOut(TokenOut):
+    token: str = Field(description="Shown once; only its digest is stored")
 
 
 class CentreIn(Input):
-    config: dict[str, Any]
-    reason: str | None = Field(default=None, max_length=1000)
+    config: BoundedJson
+    reason: str | None = Field(default=None, max_length=TEXT_MAX_LENGTH)
 
 
 class DeviceIn(Input):
@@ -159,7 +183,8 @@ class SignatureIn(Input):
 class EventIn(Input):
     expected_seq: int = Field(ge=1, le=1_000_000, description="The sequence number this event takes: "
                               "the number of events the client has seen for the day, plus one.")
-    event: dict[str, Any]
+    event: BoundedJson = Field(description=f"The event; every text in it at most {TEXT_MAX_LENGTH} "
+                               "characters")
     signature: SignatureIn | None = None
 
 
@@ -187,6 +212,8 @@ class AuditOut(BaseModel):
     request_id: str | None = None
     prev_hash: str
     hash: str
+    withheld: bool = Field(default=False, description="Values and reason withheld: clinical data, "
+                           "and the reader's role reads none (admin)")
 
 
 class VerifyOut(BaseModel):

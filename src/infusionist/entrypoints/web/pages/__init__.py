@@ -17,6 +17,7 @@ from infusionist.entrypoints.web.pages import day as day
 from infusionist.entrypoints.web.pages import monitors as monitors
 from infusionist.entrypoints.web.pages import patients as patients
 from infusionist.entrypoints.web.pages import session as session
+from infusionist.entrypoints.web.pages import tokens as tokens
 from infusionist.entrypoints.web.pages import unit as unit
 from infusionist.entrypoints.web.pages import worklist as worklist
 from infusionist.entrypoints.web.pages.common import HERE, LoginRequired, render
@@ -39,7 +40,7 @@ async def _refused(request: Request, error: Exception) -> Any:
                   code=error.code)
 
 
-PAGE_MODULES = (session, board, day, patients, worklist, monitors, unit, admin)
+PAGE_MODULES = (session, board, day, patients, worklist, monitors, unit, admin, tokens)
 
 
 def install(app: FastAPI) -> None:

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
-from infusionist.domain.access import Permission, Role, require
+from infusionist.domain.access import USER_ROLES, Permission, Role, require
 from infusionist.domain.errors import Conflict, ValidationFailed
 from infusionist.entrypoints.web.dependencies import ServicesDep
 from infusionist.entrypoints.web.pages.common import PageContext, back, posted_form, render
@@ -20,7 +20,7 @@ HERE = "/admin/users"
 
 @router.get(HERE)
 def users(request: Request, ctx: PageContext, deps: ServicesDep) -> Any:
-    return render(request, ctx, "admin_users.html", users=auth.list_users(deps, ctx), roles=list(Role),
+    return render(request, ctx, "admin_users.html", users=auth.list_users(deps, ctx), roles=list(USER_ROLES),
                   kept={k: request.query_params.get(k, "") for k in ("username", "full_name", "role")})
 
 
@@ -31,7 +31,7 @@ async def add_user(request: Request, ctx: PageContext, deps: ServicesDep) -> Any
     kept = {k: form.get(k, "").strip() for k in ("username", "full_name", "role")}
     if form.get("password", "") != form.get("password_again", ""):
         return back(_with(kept), error="Password: the two entries differ; nothing was saved.", anchor="add")
-    if kept["role"] not in {role.value for role in Role}:
+    if kept["role"] not in {role.value for role in USER_ROLES}:
         return back(_with(kept), error="Role: choose nurse, physician, investigator or admin.", anchor="add")
     try:
         # Hashing the password (argon2id) takes a while: off the event loop.

@@ -19,6 +19,7 @@ from infusionist.domain.errors import InfusionistError, ValidationFailed
 from infusionist.domain.plan_json import plan_from_json
 from infusionist.domain.records import Context
 from infusionist.entrypoints.web.dependencies import ServicesDep
+from infusionist.entrypoints.web.guards import document_policy
 from infusionist.entrypoints.web.pages.common import PageContext, back, posted_form, render
 from infusionist.services import bookings, courses, lab_results, patients, unit, views
 from infusionist.services.deps import Deps
@@ -166,9 +167,11 @@ def plan_ics(ctx: PageContext, deps: ServicesDep, course_id: int) -> Response:
 
 
 @router.get("/courses/{course_id}/print", response_class=HTMLResponse)
-def plan_print(ctx: PageContext, deps: ServicesDep, course_id: int) -> str:
+def plan_print(ctx: PageContext, deps: ServicesDep, course_id: int) -> HTMLResponse:
     plan, config = views.course_for_print(deps, ctx, course_id)
-    return render_handout_html(plan_from_json(plan), deps.protocol, config)
+    html = render_handout_html(plan_from_json(plan), deps.protocol, config)
+    # The printed document keeps its own <style> (also used for the PDF): allowed by its hash.
+    return HTMLResponse(html, headers={"Content-Security-Policy": document_policy(html)})
 
 
 @router.get("/patients/{patient_id}/audit")

@@ -6,9 +6,16 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 
-from infusionist.domain.errors import NotAuthenticated
+from infusionist.domain.errors import NotAuthenticated, Throttled
 from infusionist.domain.text_input import refuse_nul
-from infusionist.entrypoints.web.dependencies import SESSION_COOKIE, ServicesDep, request_id_of
+from infusionist.entrypoints.web.dependencies import (
+    SESSION_COOKIE,
+    ServicesDep,
+    clear_session_cookie,
+    client_address,
+    request_id_of,
+    set_session_cookie,
+)
 from infusionist.entrypoints.web.pages.common import PageContext, back, render
 from infusionist.services import auth
 
@@ -27,15 +34,21 @@ def login_page(request: Request, next: str = "/") -> Any:
 @router.post("/login")
 def login(request: Request, deps: ServicesDep, username: Annotated[str, Form()],
           password: Annotated[str, Form()], next: Annotated[str, Form()] = "/") -> Any:
+    """Each field is at most 1000 characters and the form 16 KiB (``guards.BodyLimits``)."""
     refuse_nul([username, password, next])
     try:
-        token, _actor = auth.login(deps, username.strip(), password, request_id_of(request))
+        token, _actor = auth.login(deps, username.strip(), password, request_id_of(request),
+                                   client_address(request))
+    except Throttled as error:
+        page = render(request, None, "login.html", status=429, next=_safe_next(next),
+                      login_error=error.message, username=username)
+        page.headers["Retry-After"] = str(error.retry_after)
+        return page
     except NotAuthenticated as error:
         return render(request, None, "login.html", status=401, next=_safe_next(next),
                       login_error=error.message, username=username)
     response = back(_safe_next(next))
-    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict",
-                        secure=deps.secure_cookies, path="/")
+    set_session_cookie(response, request, deps, token)
     return response
 
 
@@ -45,5 +58,5 @@ def logout(request: Request, ctx: PageContext, deps: ServicesDep) -> Any:
     if token:
         auth.logout(deps, ctx, token)
     response = back("/login", notice="Logged out.")
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
+    clear_session_cookie(response, request, deps)
     return response

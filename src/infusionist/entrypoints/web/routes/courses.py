@@ -5,7 +5,7 @@ from typing import Any
 from fastapi import APIRouter, Path
 
 from infusionist.entrypoints.web.dependencies import ContextDep, ServicesDep
-from infusionist.entrypoints.web.errors import ERROR_RESPONSES
+from infusionist.entrypoints.web.errors import ERROR_RESPONSES, THROTTLED_RESPONSE
 from infusionist.entrypoints.web.schemas import CourseOut, EventIn, EventOut, TaskOut
 from infusionist.services import courses, events
 
@@ -30,10 +30,12 @@ def list_events(ctx: ContextDep, deps: ServicesDep, course_id: int = CourseId,
     return events.list_events(deps, ctx, course_id, day)
 
 
-@router.post("/courses/{course_id}/days/{day}/events", response_model=EventOut, status_code=201)
+@router.post("/courses/{course_id}/days/{day}/events", response_model=EventOut, status_code=201,
+             responses=THROTTLED_RESPONSE)
 def append_event(body: EventIn, ctx: ContextDep, deps: ServicesDep, course_id: int = CourseId,
                  day: int = Day) -> dict[str, Any]:
-    """Append one event; ``expected_seq`` must be the next sequence number, else 409."""
+    """Append one event; ``expected_seq`` must be the next sequence number, else 409. A signed
+    event with a wrong password counts as a failed log-in of the account (429 when throttled)."""
     signature = (events.Signature(body.signature.password, body.signature.meaning)
                  if body.signature is not None else None)
     return events.append_event(deps, ctx, events.AppendEvent(

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query
 from pydantic import AwareDatetime, BaseModel, Field
 
+from infusionist.domain.limits import TEXT_MAX_LENGTH
 from infusionist.entrypoints.web.dependencies import ContextDep, ServicesDep
 from infusionist.entrypoints.web.errors import ERROR_RESPONSES
 from infusionist.entrypoints.web.schemas import Input
@@ -54,7 +55,7 @@ class WorklistOut(BaseModel):
 
 class TaskCloseIn(Input):
     status: Literal["done", "cancelled"]
-    reason: str | None = Field(default=None, max_length=1000,
+    reason: str | None = Field(default=None, max_length=TEXT_MAX_LENGTH,
                                description="Required to cancel and to close a physician's review")
 
 
@@ -86,12 +87,12 @@ def close_task(body: TaskCloseIn, ctx: ContextDep, deps: ServicesDep,
 
 
 class CallAnswerIn(Input):
-    symptoms: list[str] = Field(default_factory=list, max_length=50,
+    symptoms: list[Annotated[str, Field(max_length=100)]] = Field(default_factory=list, max_length=50,
                                 description="Symptom ids the patient reports; empty: none")
     onset: AwareDatetime | None = Field(default=None,
                                         description="When the reaction began (ISO 8601 with offset); "
                                                     "required with symptoms")
-    note: str | None = Field(default=None, max_length=1000)
+    note: str | None = Field(default=None, max_length=TEXT_MAX_LENGTH)
 
 
 class CallAnsweredOut(BaseModel):

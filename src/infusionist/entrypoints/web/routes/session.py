@@ -1,29 +1,31 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from infusionist.entrypoints.web.dependencies import (
-    SESSION_COOKIE,
     ActorDep,
     ContextDep,
     CookieDep,
     RequestIdDep,
     ServicesDep,
+    clear_session_cookie,
+    client_address,
+    set_session_cookie,
 )
-from infusionist.entrypoints.web.errors import ERROR_RESPONSES
+from infusionist.entrypoints.web.errors import ERROR_RESPONSES, THROTTLED_RESPONSE
 from infusionist.entrypoints.web.schemas import LoginIn, WhoAmI
 from infusionist.services import auth
 
 router = APIRouter(tags=["session"], responses=ERROR_RESPONSES)
 
 
-@router.post("/session", response_model=WhoAmI)
-def login(body: LoginIn, response: Response, deps: ServicesDep, rid: RequestIdDep) -> WhoAmI:
-    """Log in: sets the HttpOnly, SameSite=Strict session cookie."""
-    token, actor = auth.login(deps, body.username, body.password, rid)
-    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict",
-                        secure=deps.secure_cookies, path="/",
-                        max_age=int(deps.session_idle.total_seconds()) * 48)
+@router.post("/session", response_model=WhoAmI, responses=THROTTLED_RESPONSE)
+def login(body: LoginIn, request: Request, response: Response, deps: ServicesDep,
+          rid: RequestIdDep) -> WhoAmI:
+    """Log in: sets the HttpOnly, SameSite=Strict, Secure session cookie. Too many failed
+    log-ins for the user name or from the address: 429 with ``Retry-After`` (seconds)."""
+    token, actor = auth.login(deps, body.username, body.password, rid, client_address(request))
+    set_session_cookie(response, request, deps, token)
     return WhoAmI(username=actor.username, full_name=actor.full_name, role=actor.role)
 
 
@@ -33,10 +35,10 @@ def whoami(actor: ActorDep) -> WhoAmI:
 
 
 @router.delete("/session", status_code=204)
-def logout(ctx: ContextDep, deps: ServicesDep, cookie: CookieDep) -> Response:
+def logout(request: Request, ctx: ContextDep, deps: ServicesDep, cookie: CookieDep) -> Response:
     """Log out: ends the server-side session and clears the cookie."""
     if cookie:
         auth.logout(deps, ctx, cookie)
     response = Response(status_code=204)
-    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
+    clear_session_cookie(response, request, deps)
     return response

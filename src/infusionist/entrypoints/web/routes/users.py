@@ -1,19 +1,29 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path, Response
 
-from infusionist.domain.records import User
+from infusionist.domain.records import DeviceToken, User
 from infusionist.entrypoints.web.dependencies import ContextDep, ServicesDep
 from infusionist.entrypoints.web.errors import ERROR_RESPONSES
-from infusionist.entrypoints.web.schemas import TokenIn, TokenOut, UserIn, UserOut
+from infusionist.entrypoints.web.schemas import IssuedTokenOut, TokenIn, TokenOut, UserIn, UserOut
 from infusionist.services import auth
+from infusionist.services.deps import Deps
 
 router = APIRouter(tags=["users"], responses=ERROR_RESPONSES)
+TokenId = Path(ge=1, le=2**31 - 1)
 
 
 def _out(user: User) -> UserOut:
     return UserOut(id=user.id, username=user.username, full_name=user.full_name, role=user.role,
                    active=user.active)
+
+
+def token_out(token: DeviceToken, deps: Deps) -> TokenOut:
+    return TokenOut(id=token.id, device=token.device, created_at=token.created_at.isoformat(),
+                    created_by=token.created_by, expires_at=token.expires_at.isoformat(),
+                    revoked_at=token.revoked_at.isoformat() if token.revoked_at else None,
+                    revoked_by=token.revoked_by,
+                    status=auth.token_status(token, deps.clock.now()))
 
 
 @router.get("/users", response_model=list[UserOut])
@@ -26,8 +36,22 @@ def create_user(body: UserIn, ctx: ContextDep, deps: ServicesDep) -> UserOut:
     return _out(auth.create_user(deps, ctx, body.username, body.full_name, body.role, body.password))
 
 
-@router.post("/tokens", response_model=TokenOut, status_code=201)
-def create_token(body: TokenIn, ctx: ContextDep, deps: ServicesDep) -> TokenOut:
-    """An API token for a device, acting as the named user; shown once, stored as a digest."""
-    token = auth.create_token(deps, ctx, body.username, body.name)
-    return TokenOut(token=token, username=body.username, name=body.name)
+@router.get("/tokens", response_model=list[TokenOut])
+def list_tokens(ctx: ContextDep, deps: ServicesDep) -> list[TokenOut]:
+    """Every device token ever issued (never the token itself): active, expired or revoked."""
+    return [token_out(t, deps) for t in auth.list_device_tokens(deps, ctx)]
+
+
+@router.post("/tokens", response_model=IssuedTokenOut, status_code=201)
+def create_token(body: TokenIn, ctx: ContextDep, deps: ServicesDep) -> IssuedTokenOut:
+    """A token for a named device (no user behind it: it may record vital signs only, as
+    ``device:<name>``); it expires after ``valid_days``. Shown once, stored as a digest."""
+    issued = auth.create_device_token(deps, ctx, body.device, body.valid_days)
+    return IssuedTokenOut(token=issued.token, **token_out(issued.record, deps).model_dump())
+
+
+@router.delete("/tokens/{token_id}", status_code=204)
+def revoke_token(ctx: ContextDep, deps: ServicesDep, token_id: int = TokenId) -> Response:
+    """Revoke a device token at once; it stays listed as revoked."""
+    auth.revoke_device_token(deps, ctx, token_id)
+    return Response(status_code=204)

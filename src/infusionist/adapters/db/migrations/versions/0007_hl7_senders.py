@@ -6,7 +6,7 @@ Devices registered before this revision get no address: their messages are refus
 Self-contained on purpose (no import of ``tables.py``).
 
 Revision ID: 0007_hl7_senders
-Revises: 0005_lab_results
+Revises: 0006_device_tokens_throttle
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_hl7_senders"
-down_revision = "0005_lab_results"
+down_revision = "0006_device_tokens_throttle"
 branch_labels = None
 depends_on = None
 
