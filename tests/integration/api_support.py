@@ -14,14 +14,14 @@ import httpx
 import uvicorn
 from sqlalchemy import Engine
 
-from infusionist.domain.access import Role
+from infusionist.domain.access import USER_ROLES, Role
 from infusionist.services.deps import Deps
 
 __all__ = ["PASSWORDS", "PG_ADMIN_URL", "PG_HOST", "PG_PORT", "ClientFactory", "Role", "engine_of", "postgres_reachable", "serving", "snapshot", "vital_signs"]
 
 PG_HOST, PG_PORT = "127.0.0.1", 5432
 PG_ADMIN_URL = f"postgresql+psycopg://postgres@{PG_HOST}:{PG_PORT}/test"
-PASSWORDS = {role: f"password-{role.value}" for role in Role}
+PASSWORDS = {role: f"password-{role.value}" for role in USER_ROLES}
 
 
 def engine_of(deps: Deps) -> Engine:

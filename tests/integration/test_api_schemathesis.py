@@ -74,11 +74,11 @@ def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     config = Settings(data_dir=data_dir, database_url=_database_url(request, data_dir),
                       argon2_time_cost=1, argon2_memory_kib=8192)
     deps = build(config)
-    for role in Role:
+    for role in USER_ROLES:
         create_user(deps, None, role.value, f"{role.value.title()} Example", role, PASSWORDS[role])
     with serving(create_app(config, deps=deps)) as base_url, httpx.Client(base_url=base_url) as client:
         cookies: dict[Role, str] = {}
-        for role in Role:
+        for role in USER_ROLES:
             response = client.post("/api/v1/session",
                                    json={"username": role.value, "password": PASSWORDS[role]})
             assert response.status_code == 200, response.text

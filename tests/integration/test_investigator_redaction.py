@@ -23,7 +23,7 @@ from api_support import PASSWORDS, Role, engine_of, serving
 
 from infusionist.bootstrap import build
 from infusionist.config import Settings
-from infusionist.domain.access import REDACTED
+from infusionist.domain.access import REDACTED, USER_ROLES
 from infusionist.entrypoints.web import create_app
 from infusionist.entrypoints.web.app import API_PREFIX, ROUTE_MODULES
 from infusionist.entrypoints.web.pages import PAGE_MODULES
@@ -45,7 +45,7 @@ class FixedClock:
 def login(settings: Settings) -> Iterator[Callable[[Role], httpx.Client]]:
     """``login(role)``: a client of the app (served with today fixed at NOW) logged in as ``role``."""
     deps = replace(build(settings), clock=FixedClock())
-    for role in Role:
+    for role in USER_ROLES:
         create_user(deps, None, role.value, f"{role.value.title()} Example", role, PASSWORDS[role])
     with serving(create_app(settings, deps=deps)) as url, ExitStack() as clients:
 

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import pytest
 from fakes import fake_deps
 
-from infusionist.domain.access import Role
+from infusionist.domain.access import USER_ROLES
 from infusionist.domain.errors import ChairConflict
 from infusionist.domain.records import Context
 from infusionist.services import auth, bookings, centres, courses, patients, unit
@@ -19,7 +19,7 @@ MONDAY = date(2026, 3, 2)  # the fake clock's today
 
 def setup_unit(chairs: int = 1) -> tuple:
     deps, _clock, uow = fake_deps()
-    for role in Role:
+    for role in USER_ROLES:
         auth.create_user(deps, None, role.value, role.value.title(), role, f"password-{role.value}")
     admin = Context(auth.login(deps, "admin", "password-admin", None)[1])
     physician = Context(auth.login(deps, "physician", "password-physician", None)[1])

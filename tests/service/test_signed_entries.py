@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fakes import fake_deps
 
-from infusionist.domain.access import Role
+from infusionist.domain.access import USER_ROLES
 from infusionist.domain.errors import AccessDenied, EventRefused, ValidationFailed
 from infusionist.domain.records import Context
 from infusionist.services import auth, courses, events, patients
@@ -19,7 +19,7 @@ DAY1 = "2026-03-02"  # a Monday; the fake clock starts at 07:00 UTC (08:00 in Be
 
 def setup() -> tuple[Any, Any, Any, Context, Context, int]:
     deps, clock, uow = fake_deps()
-    for role in Role:
+    for role in USER_ROLES:
         auth.create_user(deps, None, role.value, role.value.title(), role, f"password-{role.value}")
     _, physician = auth.login(deps, "physician", "password-physician", None)
     _, nurse = auth.login(deps, "nurse", "password-nurse", None)

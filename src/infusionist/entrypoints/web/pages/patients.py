@@ -19,8 +19,8 @@ from infusionist.domain.errors import InfusionistError, ValidationFailed
 from infusionist.domain.plan_json import plan_from_json
 from infusionist.domain.records import Context
 from infusionist.entrypoints.web.dependencies import ServicesDep
-from infusionist.entrypoints.web.guards import document_policy
 from infusionist.entrypoints.web.pages.common import PageContext, back, posted_form, render
+from infusionist.entrypoints.web.policy import document_policy
 from infusionist.services import bookings, courses, lab_results, patients, unit, views
 from infusionist.services.deps import Deps
 
