@@ -11,6 +11,7 @@ import httpx
 import pytest
 from api_support import ClientFactory, Role, snapshot
 
+from infusionist.domain.access import USER_ROLES
 from infusionist.services.deps import Deps
 
 OUT_OF_RANGE = ("INPUT-DATE-RANGE", 422)
@@ -94,7 +95,7 @@ def patient_id(client_as: ClientFactory, course_id: int) -> int:
 def test_edge_input_is_refused_with_a_code_and_writes_nothing(
     deps: Deps, client_as: ClientFactory, course_id: int, patient_id: int
 ) -> None:
-    clients = {role: client_as(role) for role in (None, *Role)}
+    clients = {role: client_as(role) for role in (None, *USER_ROLES)}
     tasks = clients[Role.NURSE].get(f"/courses/{course_id}/tasks").json()
     call = next(t["id"] for t in tasks if "call" in t["activity_id"])
     for role, method, path, body, (code, status) in EDGES:

@@ -96,7 +96,8 @@ def _day(day: int) -> list[dict[str, Any]]:
         {"type": "resumed", "at": _at(day, "09:40"), "rate_ml_per_h": 28},
         {"type": "reaction_onset", "at": _at(day, "09:45"), "symptoms": ["rash"]},
         {"type": "medication_given", "at": _at(day, "09:50"), "name": f"cetirizine for {FAMILY}",
-         "route": "oral"},
+         "route": "oral", "indication": f"itching, {GIVEN} {FAMILY}",
+         "reason": f"{GIVEN} asked for it"},
         {"type": "correction", "at": _at(day, "09:55"), "corrects": f"{GIVEN}-baseline",
          "reason": f"{NAME}'s values were typed twice",
          "replacement": {"type": "vital_signs", "at": _at(day, "07:55"), **vitals}},
@@ -115,12 +116,21 @@ def _paths(ids: dict[str, Any]) -> list[str]:
     for prefix, route in routes:
         path = prefix + route.path  # type: ignore[attr-defined]
         if "GET" in route.methods and path not in UNREAD:  # type: ignore[attr-defined]
-            paths.append(re.sub(r"\{(\w+)\}", lambda m: str(ids[m.group(1)]), path))
+            path = re.sub(r"\{(\w+)\}", lambda m: str(ids[m.group(1)]), path)
+            paths.append(path + QUERIES.get(path.split("?")[0], "").format(**ids))
     return paths
+
+
+# Routes that need a query to answer at all (the unit's schedule, issue 17).
+QUERIES = {f"{API_PREFIX}/schedule/first-starts": "?patient_id={patient_id}&course=2",
+           f"{API_PREFIX}/schedule/week": "?monday=2026-03-02"}
 
 
 def test_an_investigator_reads_no_name_in_any_route_or_page(login: Callable[[Role], httpx.Client]) -> None:
     physician, nurse = login(Role.PHYSICIAN), login(Role.NURSE)
+    added = login(Role.ADMIN).post("/api/v1/centres/default/unit/chairs", json={"name": "Chair 1"})
+    assert added.status_code == 201, added.text
+    chair = added.json()["id"]
     patient = physician.post("/api/v1/patients", json={"name": NAME, "birth_date": "1980-01-02",
                                                        "sex": "female"}).json()["id"]
     course = physician.post(f"/api/v1/patients/{patient}/courses", json={
@@ -147,7 +157,7 @@ def test_an_investigator_reads_no_name_in_any_route_or_page(login: Callable[[Rol
 
     investigator = login(Role.INVESTIGATOR)
     ids = {"patient_id": patient, "course_id": course, "day": 2, "task_id": call["id"],
-           "centre_id": "default", "device_id": "MONITOR"}
+           "centre_id": "default", "device_id": "MONITOR", "chair_id": chair}
     pages = [*_paths(ids), f"/days/{course}/1", f"/api/v1/courses/{course}/days/1/events",
              f"/api/v1/courses/{course}/days/1/state"]
     read = 0

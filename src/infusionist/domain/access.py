@@ -136,7 +136,8 @@ REDACTED = "[redacted]"
 _DECIMAL_TEXT = re.compile(r"-?[0-9]{1,18}(\.[0-9]{1,9})?")
 # Keys whose text is coded, so it names no one: an event's type and time, a route and a unit from
 # closed lists, symptom ids the bedside guards check against the protocol.
-CODED_KEYS = frozenset({"type", "at", "route", "unit", "symptoms"})
+# Coded values, and the author the server sets (a staff username, never typed about the patient).
+CODED_KEYS = frozenset({"type", "at", "route", "unit", "symptoms", "by", "decision"})
 # What a signature shows an investigator: who signed (staff, not the patient) and when.
 SIGNATURE_KEYS = frozenset({"printed_name", "username", "signed_at"})
 
