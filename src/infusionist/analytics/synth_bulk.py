@@ -6,6 +6,8 @@ from the same per-patient random streams and inserts patients, courses, follow-u
 day events straight through the database layer's tables. Differences from the service mode,
 by design: the pseudonym is ``S-`` + the patient's index (the service draws a random one), no
 audit rows are written, and the guards are not re-run (the service mode and the tests run them).
+Every row is recorded in the row ledger like any other write (``adapters/db/ledger.py``), in the
+batch's transaction, which holds the writer's lock.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, func, select
 
 from infusionist.adapters.db import tables as t
+from infusionist.adapters.db.engine import begin
+from infusionist.adapters.db.ledger import Ledger
 from infusionist.analytics.synth import (
     SYNTH_USER,
     TIMEZONE,
@@ -107,15 +111,19 @@ class _Batch:
 
     def flush(self) -> None:
         assert self.engine is not None
-        with self.engine.begin() as connection:
+        connection = begin(self.engine, write=True)
+        try:
+            ledger = Ledger(connection)
             for table, rows in (
                 (t.patients, self.patients),
                 (t.courses, self.courses),
                 (t.follow_up_tasks, self.tasks),
                 (t.day_events, self.events),
             ):
-                if rows:
-                    connection.execute(insert(table), rows)
+                ledger.insert_many(table, rows)
+            connection.commit()
+        finally:
+            connection.close()
         self.patients, self.courses, self.tasks, self.events = [], [], [], []
 
 
