@@ -90,7 +90,7 @@ class Ledger:
             previous = ledger_hash(previous, draft)
             entries.append({**vars(draft), "hash": previous})
         if entries:
-            self.c.execute(_APPEND, entries)
+            self.c.execute(_APPEND, entries[0] if len(entries) == 1 else entries)
             self._head = (seq, previous)
 
     # -- savepoints -----------------------------------------------------------------------
