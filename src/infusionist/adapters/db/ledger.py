@@ -20,6 +20,7 @@ from infusionist.domain.row_ledger import LedgerEntry, ledger_hash, row_digest, 
 LEDGERED = "infusionist_ledgered"  # execution option of a write made through the ledger
 MIGRATING = "infusionist_migrating"  # execution option of the migrations' connection
 
+STREAM = 5000  # rows fetched at a time when a whole table is read (PostgreSQL: a server-side cursor)
 _LAST = select(t.row_ledger).order_by(t.row_ledger.c.seq.desc()).limit(1)
 _APPEND = insert(t.row_ledger).execution_options(**{LEDGERED: True})
 
@@ -110,7 +111,7 @@ class Ledger:
         return self._head
 
     def entries(self) -> Iterator[LedgerEntry]:
-        query = select(t.row_ledger).order_by(t.row_ledger.c.seq)
+        query = select(t.row_ledger).order_by(t.row_ledger.c.seq).execution_options(yield_per=STREAM)
         for row in self.c.execute(query).mappings():
             yield LedgerEntry(**dict(row))
 
@@ -121,7 +122,7 @@ class Ledger:
 
     def rows(self, table: Table) -> Iterator[tuple[str, str]]:
         """(key, digest) of every row of a table as it is now."""
-        for row in self.c.execute(select(table)).mappings():
+        for row in self.c.execute(select(table).execution_options(yield_per=STREAM)).mappings():
             yield _key_of(table, row), _digest_of(table, row)
 
     def seal(self, table: Table, keys: Iterable[str], digests: Mapping[str, str]) -> int:
