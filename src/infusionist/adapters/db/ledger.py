@@ -21,7 +21,7 @@ LEDGERED = "infusionist_ledgered"  # execution option of a write made through th
 MIGRATING = "infusionist_migrating"  # execution option of the migrations' connection
 
 STREAM = 5000  # rows fetched at a time when a whole table is read (PostgreSQL: a server-side cursor)
-_LAST = select(t.row_ledger).order_by(t.row_ledger.c.seq.desc()).limit(1)
+_LAST = select(t.row_ledger.c.seq, t.row_ledger.c.hash).order_by(t.row_ledger.c.seq.desc()).limit(1)
 _APPEND = insert(t.row_ledger).execution_options(**{LEDGERED: True})
 
 
@@ -106,8 +106,8 @@ class Ledger:
     def head(self) -> tuple[int, str]:
         """(entries, last hash) of the chain."""
         if self._head is None:
-            last = self.c.execute(_LAST).mappings().first()
-            self._head = (int(last["seq"]), str(last["hash"])) if last is not None else (0, GENESIS_HASH)
+            last = self.c.execute(_LAST).first()
+            self._head = (int(last[0]), str(last[1])) if last is not None else (0, GENESIS_HASH)
         return self._head
 
     def entries(self) -> Iterator[LedgerEntry]:
