@@ -34,6 +34,7 @@ from infusionist.domain.device_readings import DeviceRecord
 from infusionist.domain.records import Actor, Context
 from infusionist.services import audit
 from infusionist.services.auth import create_token, create_user
+from infusionist.services.demo import build_demo_unit
 from infusionist.services.deps import Deps
 from infusionist.services.device_vitals import configure_device
 from infusionist.services.events import AppendEvent, append_event
@@ -309,3 +310,14 @@ def test_the_api_reports_row_problems_by_table_and_row(deps: Deps, client_as: Cl
     assert body["ok"] is False and body["first_break"] is None and body["ledger_first_break"] is None
     assert body["row_problems"] == [{"table": "patients", "row": str(unit.patient_id), "what": "changed"}]
     assert body["row_problems_total"] == 1 and body["protected_rows"]["patients"] == 1
+
+
+def test_the_demo_unit_is_written_under_the_ledger(settings: Settings) -> None:
+    deps = build(settings)
+    try:
+        build_demo_unit(deps)
+        checked = audit.verify(deps)
+        assert checked.intact, checked.problems()[:5]
+        assert checked.rows["day_events"] > 0 and checked.rows["users"] > 0
+    finally:
+        engine_of(deps).dispose()
