@@ -83,16 +83,18 @@ class Ledger:
         return len(keys)
 
     def _append(self, items: Iterable[tuple[str, str, str | None, str]]) -> None:
+        pending = list(items)
+        if not pending:
+            return
         seq, previous = self.head()
         entries = []
-        for table_name, key, digest, kind in items:
+        for table_name, key, digest, kind in pending:
             seq += 1
             draft = LedgerEntry(seq, table_name, key, digest, kind, previous, "")
             previous = ledger_hash(previous, draft)
             entries.append({**vars(draft), "hash": previous})
-        if entries:
-            self.c.execute(_APPEND, entries[0] if len(entries) == 1 else entries)
-            self._head = (seq, previous)
+        self.c.execute(_APPEND, entries[0] if len(entries) == 1 else entries)
+        self._head = (seq, previous)
 
     # -- savepoints -----------------------------------------------------------------------
     def mark(self) -> tuple[int, str] | None:
