@@ -13,7 +13,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -31,7 +31,7 @@ from infusionist.adapters.db.protected import PROTECTED, LedgerBypassed
 from infusionist.bootstrap import build
 from infusionist.config import Settings
 from infusionist.domain.device_readings import DeviceRecord
-from infusionist.domain.records import Actor, Context
+from infusionist.domain.records import Actor, Context, PatientRecord
 from infusionist.services import audit
 from infusionist.services.auth import create_token, create_user
 from infusionist.services.demo import build_demo_unit
@@ -40,6 +40,7 @@ from infusionist.services.device_vitals import configure_device
 from infusionist.services.events import AppendEvent, append_event
 from infusionist.services.followup import close_task
 from infusionist.services.lab_results import RecordLabResult, record_lab_result
+from infusionist.services.ports import UnitOfWork
 
 ADMIN = Context(Actor(0, "admin-test", "Admin Test", Role.ADMIN), "test")
 TRIGGERS = {  # the append-only triggers the attacks step around (SQLite), as migration 0001 made them
@@ -321,3 +322,28 @@ def test_the_demo_unit_is_written_under_the_ledger(settings: Settings) -> None:
         assert checked.rows["day_events"] > 0 and checked.rows["users"] > 0
     finally:
         engine_of(deps).dispose()
+
+
+def test_a_savepoint_rolled_back_takes_its_ledger_entries_with_it(deps: Deps) -> None:
+    """A write undone by a savepoint (as the HL7 batch does for a refused message) leaves no
+    ledger entry; what the transaction writes next links to the entry before it."""
+    def patient(pseudonym: str) -> PatientRecord:
+        return PatientRecord(centre_id="default", name="Jane Roe", birth_date=None, sex="female",
+                             childbearing_potential=False, weight_kg=None, pseudonym=pseudonym,
+                             created_at=datetime(2026, 1, 1, tzinfo=UTC))
+
+    def refused_in_a_savepoint(uow: UnitOfWork) -> None:
+        with uow.savepoint():
+            uow.patients.add(patient("P-UNDONE"))
+            raise RuntimeError("refused")
+
+    before = audit.verify(deps).ledger_entries
+    with deps.uow(write=True) as uow:
+        uow.patients.add(patient("P-KEPT-1"))
+        with pytest.raises(RuntimeError):
+            refused_in_a_savepoint(uow)
+        uow.patients.add(patient("P-KEPT-2"))
+        uow.commit()
+    checked = audit.verify(deps)
+    assert checked.intact, checked.problems()
+    assert (checked.ledger_entries, checked.rows["patients"]) == (before + 2, 2)

@@ -39,11 +39,18 @@ def _digest_of(table: Table, row: Mapping[Any, Any]) -> str:
 
 class Ledger:
     """The ledger of one transaction. The head (last entry) is read once, at the first append,
-    and kept; a write transaction holds the writer's lock, so no one else appends meanwhile."""
+    and kept; a write transaction holds the writer's lock, so no one else appends meanwhile.
 
-    def __init__(self, connection: Connection) -> None:
+    ``deferred`` (the unit of work's ledger): the entries are computed at once but inserted in one
+    statement by ``flush``, which the unit of work calls right before it commits; an HL7 batch
+    then writes its ledger entries with one INSERT instead of two or three per message. Without
+    it (bulk writers that commit the connection themselves) every append is inserted at once."""
+
+    def __init__(self, connection: Connection, *, deferred: bool = False) -> None:
         self.c = connection
         self._head: tuple[int, str] | None = None
+        self._deferred = deferred
+        self._pending: list[dict[str, Any]] = []
 
     # -- writes ---------------------------------------------------------------------------
     def insert(self, table: Table, values: Mapping[str, Any]) -> RowMapping:
@@ -93,16 +100,26 @@ class Ledger:
             draft = LedgerEntry(seq, table_name, key, digest, kind, previous, "")
             previous = ledger_hash(previous, draft)
             entries.append({**vars(draft), "hash": previous})
-        self.c.execute(_APPEND, entries[0] if len(entries) == 1 else entries)
         self._head = (seq, previous)
+        self._pending.extend(entries)
+        if not self._deferred:
+            self.flush()
+
+    def flush(self) -> None:
+        """Insert the entries computed so far (before the transaction commits)."""
+        if self._pending:
+            pending, self._pending = self._pending, []
+            self.c.execute(_APPEND, pending[0] if len(pending) == 1 else pending)
 
     # -- savepoints -----------------------------------------------------------------------
-    def mark(self) -> tuple[int, str] | None:
-        return self._head
+    def mark(self) -> tuple[tuple[int, str] | None, int]:
+        return self._head, len(self._pending)
 
-    def reset(self, mark: tuple[int, str] | None) -> None:
-        """After a savepoint rolled back: the head is again what it was at ``mark``."""
-        self._head = mark
+    def reset(self, mark: tuple[tuple[int, str] | None, int]) -> None:
+        """After a savepoint rolled back: the head, and the entries still to insert, are again
+        what they were at ``mark`` (the rows they named were rolled back with the savepoint)."""
+        self._head, pending = mark
+        del self._pending[pending:]
 
     # -- reads ----------------------------------------------------------------------------
     def head(self) -> tuple[int, str]:
@@ -113,11 +130,13 @@ class Ledger:
         return self._head
 
     def entries(self) -> Iterator[LedgerEntry]:
+        self.flush()
         query = select(t.row_ledger).order_by(t.row_ledger.c.seq).execution_options(yield_per=STREAM)
         for row in self.c.execute(query).mappings():
             yield LedgerEntry(**dict(row))
 
     def hash_at(self, seq: int) -> str | None:
+        self.flush()
         query = select(t.row_ledger.c.hash).where(t.row_ledger.c.seq == seq)
         found = self.c.execute(query).scalar_one_or_none()
         return str(found) if found is not None else None

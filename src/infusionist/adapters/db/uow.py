@@ -27,7 +27,7 @@ class SqlUnitOfWork:
         self._connection = connection
         # One ledger per transaction, shared by every repository: each protected write appends
         # to it (``adapters/db/ledger.py``).
-        ledger = self._ledger = Ledger(connection)
+        ledger = self._ledger = Ledger(connection, deferred=True)
         self.users = r.UserRepository(connection, ledger)
         self.sessions = r.SessionRepository(connection, ledger)
         self.tokens = r.TokenRepository(connection, ledger)
@@ -59,6 +59,7 @@ class SqlUnitOfWork:
 
     def commit(self) -> None:
         assert self._connection is not None
+        self._ledger.flush()  # the transaction's ledger entries, in one statement
         self._connection.commit()
 
     @contextmanager
