@@ -31,9 +31,10 @@ from datetime import time as clock_time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select, text
+from sqlalchemy import Engine, func, select, text
 
 from infusionist.adapters.db import tables as t
+from infusionist.adapters.db.ledger import Ledger
 from infusionist.bootstrap import build
 from infusionist.config import Settings
 from infusionist.domain.access import Role
@@ -79,15 +80,17 @@ def build_unit(deps: Deps, engine: Engine, patients: int, on: date, seed: int = 
             plans[start] = (rows, document)
         rows, document = plans[start]
         patient_id, course_id = first_patient + n, first_course + n
-        with engine.begin() as connection:
-            connection.execute(insert(t.patients).values(
-                id=patient_id, centre_id="default", name=f"Patient {n + 1}", birth_date=date(1980, 1, 1),
-                sex="female", childbearing_potential=True, weight_kg=None,
-                pseudonym=f"B-{patient_id:06d}", created_at=created))
-            connection.execute(insert(t.courses).values(
-                id=course_id, patient_id=patient_id, number=1, protocol_id=deps.protocol.id,
-                protocol_version=deps.protocol.version, plan=document, created_at=created,
-                created_by="bench"))
+        with engine.begin() as connection:  # through the row ledger, like every protected write
+            ledger = Ledger(connection)
+            ledger.insert(t.patients, {
+                "id": patient_id, "centre_id": "default", "name": f"Patient {n + 1}",
+                "birth_date": date(1980, 1, 1),
+                "sex": "female", "childbearing_potential": True, "weight_kg": None,
+                "pseudonym": f"B-{patient_id:06d}", "created_at": created})
+            ledger.insert(t.courses, {
+                "id": course_id, "patient_id": patient_id, "number": 1, "protocol_id": deps.protocol.id,
+                "protocol_version": deps.protocol.version, "plan": document, "created_at": created,
+                "created_by": "bench", "first_day": None, "last_day": None})
         for row in rows:
             done = row["due"] < on - timedelta(days=14) and rng.random() >= MISSED
             tasks.append({**row, "course_id": course_id, "status": "done" if done else "due",
@@ -103,8 +106,7 @@ def build_unit(deps: Deps, engine: Engine, patients: int, on: date, seed: int = 
 
 def _flush(engine: Engine, rows: list[dict[str, Any]]) -> int:
     with engine.begin() as connection:
-        if rows:
-            connection.execute(insert(t.follow_up_tasks), rows)
+        Ledger(connection).insert_many(t.follow_up_tasks, rows)
     count = len(rows)
     rows.clear()
     return count

@@ -9,11 +9,14 @@ from sqlalchemy import Engine
 from infusionist.adapters.bedside import BedsideRules
 from infusionist.adapters.common_passwords import CommonPasswords
 from infusionist.adapters.db.engine import make_engine
-from infusionist.adapters.db.migrate import upgrade
+from infusionist.adapters.db.migrate import current_revision, upgrade
+from infusionist.adapters.db.protected import guard
 from infusionist.adapters.db.uow import SqlUnitOfWorkFactory
 from infusionist.adapters.protocol_files import load_protocol
 from infusionist.adapters.security import Argon2Hasher, SystemClock
 from infusionist.config import Settings
+from infusionist.domain.protocol import Protocol
+from infusionist.services import audit
 from infusionist.services.deps import AuthPolicy, Deps
 
 
@@ -21,13 +24,16 @@ def engine_for(settings: Settings) -> Engine:
     path = settings.sqlite_path()
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-    return make_engine(settings.resolved_database_url)
+    engine = make_engine(settings.resolved_database_url)
+    guard(engine)  # no write of a protected table without its ledger entry
+    return engine
 
 
 def migrate(settings: Settings) -> str | None:
     engine = engine_for(settings)
     try:
-        return upgrade(engine)
+        build(settings, engine=engine)
+        return current_revision(engine)
     finally:
         engine.dispose()
 
@@ -37,8 +43,17 @@ def build(settings: Settings, *, engine: Engine | None = None, run_migrations: b
     # stops the start-up before the database is touched.
     protocol = load_protocol(settings.protocol_file)
     engine = engine if engine is not None else engine_for(settings)
-    if run_migrations:
-        upgrade(engine)
+    before = current_revision(engine) if run_migrations else None
+    after = upgrade(engine) if run_migrations else None
+    deps = _deps(settings, engine, protocol)
+    if before != after:
+        # Rows stored before the ledger existed, or whose columns a migration changed, are taken
+        # under the ledger as they stand now; the seal is recorded (ledger and audit trail).
+        audit.seal(deps, f"database migrated from {before or 'nothing'} to {after}")
+    return deps
+
+
+def _deps(settings: Settings, engine: Engine, protocol: Protocol) -> Deps:
     return Deps(
         uow=SqlUnitOfWorkFactory(engine),
         clock=SystemClock(),

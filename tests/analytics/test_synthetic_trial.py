@@ -17,6 +17,7 @@ from infusionist.analytics.synth_bulk import write_bulk
 from infusionist.bootstrap import build
 from infusionist.config import Settings
 from infusionist.domain.protocol import Protocol
+from infusionist.services import audit
 
 TRIAL_PATIENTS = 2000  # about 50 s to generate here
 
@@ -83,6 +84,11 @@ def test_bulk_mode_writes_what_the_services_write_for_the_same_seed(
     again = _database(tmp_path / "again.db")
     write_bulk(again.uow.engine, protocol, 11, 3)
     assert _clinical_rows(again) == _clinical_rows(bulk)
+    # Both ways are under the row ledger (issue 14 item 3): every row written has its entry.
+    for deps in (services, bulk):
+        checked = audit.verify(deps)
+        assert checked.intact, checked.problems()[:5]
+        assert checked.rows["day_events"] > 0 and checked.ledger_entries >= sum(checked.rows.values())
 
 
 def test_snapshot_from_the_database_equals_the_synthetic_snapshot(protocol: Protocol, tmp_path: Path) -> None:

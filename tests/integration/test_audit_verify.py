@@ -26,7 +26,7 @@ ATTACKS = {
     ],
 }
 EXPECTED = {"changed": ("audit row 2", "changed"), "removed": ("audit row 3", "removed"),
-            "inserted": ("audit row 5", "changed")}
+            "inserted": ("audit row 6", "changed")}
 
 
 def without_triggers(connection: Connection) -> None:
@@ -38,8 +38,10 @@ def without_triggers(connection: Connection) -> None:
 
 
 def test_an_untouched_audit_trail_verifies(deps: Deps) -> None:
-    rows, broken = audit.verify(deps)
-    assert (rows, broken) == (len(USER_ROLES), None)
+    checked = audit.verify(deps)
+    # The seal of the new database's one stored row (the default centre), then one row per user.
+    assert (checked.audit_rows, checked.audit_break, checked.intact) == (1 + len(USER_ROLES), None, True)
+    assert checked.ledger_entries == 1 + checked.rows["users"] == 1 + len(USER_ROLES)
 
 
 @pytest.mark.parametrize("attack", sorted(ATTACKS))
@@ -48,7 +50,7 @@ def test_audit_verify_names_the_first_tampered_row(deps: Deps, settings: Setting
         without_triggers(connection)
         for statement in ATTACKS[attack]:
             connection.execute(text(statement))
-    _rows, broken = audit.verify(deps)
+    broken = audit.verify(deps).audit_break
     assert broken is not None
     where, what = EXPECTED[attack]
     assert broken.describe().startswith(where) and what in broken.describe()

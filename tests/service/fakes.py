@@ -13,7 +13,7 @@ from fake_devices import FakeDevices, FakeInbound
 from infusionist.adapters.bedside import BedsideRules
 from infusionist.adapters.common_passwords import CommonPasswords
 from infusionist.adapters.protocol_files import load_protocol
-from infusionist.domain.audit_chain import AuditEntry
+from infusionist.domain.audit_chain import GENESIS_HASH, AuditEntry
 from infusionist.domain.capacity import Chair
 from infusionist.domain.errors import ChairConflict, Conflict
 from infusionist.domain.records import (
@@ -32,6 +32,7 @@ from infusionist.domain.records import (
     WorklistCounts,
     WorklistRow,
 )
+from infusionist.domain.row_ledger import LedgerState, RowFinding
 from infusionist.services.deps import Deps
 
 
@@ -84,6 +85,7 @@ class FakeUnitOfWork:
         self.tasks = _Tasks(self.t["tasks"], self.t["courses"], self.t["patients"])
         self.lab_results = _LabResults(self.t["lab_results"])
         self.audit = _Audit(self.t["audit"])
+        self.ledger = _NoLedger()
         self.inbound = FakeInbound(self.t["inbound"], self.t["refused"])
         self.devices = FakeDevices(self.t["devices"])
         self.chairs = _Chairs(self.t["chairs"])
@@ -292,8 +294,34 @@ class _Audit:
     def all(self) -> Iterator[AuditEntry]:
         return iter([self.rows[k] for k in sorted(self.rows)])
 
+    def at(self, seq: int) -> AuditEntry | None:
+        return self.rows.get(seq)
+
     def page(self, after_seq: int, limit: int) -> list[AuditEntry]:
         return [e for e in self.all() if e.seq > after_seq][:limit]
+
+
+class _NoLedger:
+    """The row ledger is written by the database adapters (``adapters/db/ledger.py``), which the
+    fakes replace: here it is empty and holds no rows (the integration tests cover it)."""
+
+    def snapshot(self) -> None:
+        pass
+
+    def state(self) -> LedgerState:
+        return LedgerState()
+
+    def head(self) -> tuple[int, str]:
+        return 0, GENESIS_HASH
+
+    def hash_at(self, seq: int) -> str | None:
+        return None
+
+    def compare(self, state: LedgerState) -> tuple[dict[str, int], list[RowFinding]]:
+        return {}, []
+
+    def seal(self) -> dict[str, int]:
+        return {}
 
 
 def fake_deps() -> tuple[Deps, FakeClock, FakeUnitOfWorkFactory]:

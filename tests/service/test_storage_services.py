@@ -60,9 +60,9 @@ def test_investigators_see_the_pseudonym_but_no_name_and_may_not_record() -> Non
 def test_every_write_appends_a_verifiable_audit_row() -> None:
     deps, _clock, _uow, ctx, course_id = setup_course()
     events.append_event(deps, ctx, events.AppendEvent(course_id, 1, 1, vitals(1)))
-    rows, broken = audit.verify(deps)
+    checked = audit.verify(deps)
     # 4 users, 1 login, 1 patient, 1 course, 1 event
-    assert (rows, broken) == (8, None)
+    assert (checked.audit_rows, checked.audit_break, checked.intact) == (8, None, True)
 
 
 @pytest.mark.parametrize(("username", "full_name", "code"), [

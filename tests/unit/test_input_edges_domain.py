@@ -63,7 +63,7 @@ def test_investigators_keep_coded_values_and_lose_every_typed_text():
                                "symptoms": ["rash"], "responded_promptly": True}}
     assert redact_free_text(payload) == {
         "type": "correction", "at": "2026-03-02T09:55:00+01:00", "corrects": REDACTED,
-        "reason": REDACTED, "by": REDACTED, "id": REDACTED,
+        "reason": REDACTED, "by": "nurse", "id": REDACTED,
         "replacement": {"type": "premedication_given", "at": "2026-03-02T08:00:00+01:00",
                         "name": REDACTED, "route": "iv", "dose": {"value": 1, "unit": "g"},
                         "symptoms": ["rash"], "responded_promptly": True}}

@@ -12,6 +12,8 @@ guards are not re-run (the service mode and the tests run them).
 It refuses a database that holds real patients (``SYNTH-REAL-PATIENTS``): a patient is synthetic
 when the generator registered it (its ``patient.create`` audit row is by ``synth``), so the
 synthetic trial is never mixed into a unit's record.
+Every row is recorded in the row ledger like any other write (``adapters/db/ledger.py``), in the
+batch's transaction, which holds the writer's lock.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, String, cast, exists, func, insert, select
 
 from infusionist.adapters.db import tables as t
+from infusionist.adapters.db.engine import begin
+from infusionist.adapters.db.ledger import Ledger
 from infusionist.analytics.snapshot_rows import flatten
 from infusionist.analytics.synth import (
     SYNTH_USER,
@@ -172,7 +176,9 @@ class _Batch:
 
     def flush(self) -> None:
         assert self.engine is not None
-        with self.engine.begin() as connection:
+        connection = begin(self.engine, write=True)
+        try:
+            ledger = Ledger(connection)
             for table, rows in (
                 (t.patients, self.patients),
                 (t.courses, self.courses),
@@ -180,8 +186,14 @@ class _Batch:
                 (t.day_events, self.events),
                 (t.audit_log, self.audit),
             ):
-                if rows:
-                    connection.execute(insert(table), rows)
+                if table is t.audit_log:  # the audit trail is its own chain, not under the ledger
+                    if rows:
+                        connection.execute(insert(table), rows)
+                else:
+                    ledger.insert_many(table, rows)
+            connection.commit()
+        finally:
+            connection.close()
         self.patients, self.courses, self.tasks, self.events, self.audit = [], [], [], [], []
 
 

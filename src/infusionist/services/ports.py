@@ -33,6 +33,7 @@ from infusionist.domain.records import (
     WorklistCounts,
     WorklistRow,
 )
+from infusionist.domain.row_ledger import LedgerState, RowFinding
 
 
 class Clock(Protocol):
@@ -187,7 +188,37 @@ class AuditRepository(Protocol):
 
     def all(self) -> Iterator[AuditEntry]: ...
 
+    def at(self, seq: int) -> AuditEntry | None: ...
+
     def page(self, after_seq: int, limit: int) -> list[AuditEntry]: ...
+
+
+class LedgerRepository(Protocol):
+    """The row ledger (``domain/row_ledger.py``): the adapters append to it with every write of a
+    protected row; the services read it to verify, and seal rows it does not hold yet."""
+
+    def snapshot(self) -> None:
+        """Make the rest of this read transaction one consistent snapshot (call it first)."""
+        ...
+
+    def state(self) -> LedgerState:
+        """The chain walked once: its length, first break and every row's latest digest."""
+        ...
+
+    def head(self) -> tuple[int, str]:
+        """(entries, last hash)."""
+        ...
+
+    def hash_at(self, seq: int) -> str | None: ...
+
+    def compare(self, state: LedgerState) -> tuple[dict[str, int], list[RowFinding]]:
+        """Rows read by protected table, and every row that differs from the ledger."""
+        ...
+
+    def seal(self) -> dict[str, int]:
+        """Take every row the ledger does not hold (new, or changed) under it as it stands;
+        how many were sealed, by table."""
+        ...
 
 
 class InboundMessageRepository(Protocol):
@@ -304,6 +335,9 @@ class UnitOfWork(Protocol):
 
     @property
     def audit(self) -> AuditRepository: ...
+
+    @property
+    def ledger(self) -> LedgerRepository: ...
 
     @property
     def inbound(self) -> InboundMessageRepository: ...

@@ -60,12 +60,12 @@ class FollowUpTaskRepository(TaskRepository):
 
     def close(self, task_id: int, status: str, closed_on: date, reason: str | None) -> bool:
         """Close an open task; False when it was no longer open (someone closed it first)."""
-        changed = self.c.execute(
+        changed = self.ledger.update(
             update(t.follow_up_tasks)
             .where(t.follow_up_tasks.c.id == task_id, t.follow_up_tasks.c.status == OPEN)
             .values(status=status, closed_on=closed_on, reason=reason)
         )
-        return changed.rowcount == 1
+        return len(changed) == 1
 
 
 def _open_on(today: date, horizon: date) -> ColumnElement[bool]:

@@ -16,7 +16,6 @@ from sqlalchemy import (
     UniqueConstraint,
     bindparam,
     func,
-    insert,
     select,
     update,
 )
@@ -94,10 +93,10 @@ class InboundMessageRepository(_Repository):
     def settle(self, message_id: int, status: InboundStatus, ack_code: str, *,
                error_code: str | None = None, error: str | None = None,
                event_id: int | None = None) -> bool:
-        changed = self.c.execute(_SETTLE, {"message_id": message_id, "status": status.value,
-                                           "ack_code": ack_code, "error_code": error_code, "error": error,
-                                           "event_id": event_id})
-        return changed.rowcount == 1
+        changed = self.ledger.update(_SETTLE, {"message_id": message_id, "status": status.value,
+                                               "ack_code": ack_code, "error_code": error_code,
+                                               "error": error, "event_id": event_id})
+        return len(changed) == 1
 
     def last_seen(self) -> dict[str, datetime]:
         t = inbound_messages
@@ -150,10 +149,10 @@ class DeviceRepository(_Repository):
 
     def put(self, device: DeviceRecord) -> None:
         values = {**vars(device), "sources": ",".join(device.sources)}
-        changed = self.c.execute(
-            update(devices).where(devices.c.device_id == device.device_id).values(values))
-        if changed.rowcount == 0:
-            self.c.execute(insert(devices).values(values))
+        changed = self.ledger.update(update(devices).where(devices.c.device_id == device.device_id)
+                                     .values(values))
+        if not changed:
+            self.ledger.insert(devices, values)
 
     def list(self) -> list[DeviceRecord]:
         return [_device(r) for r in self._rows(select(devices).order_by(devices.c.device_id))]

@@ -8,6 +8,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
+from infusionist.adapters.db.ledger import MIGRATING
+
 SCRIPT_LOCATION = "infusionist.adapters.db:migrations"
 
 
@@ -20,6 +22,7 @@ def _config() -> Config:
 def upgrade(engine: Engine) -> str | None:
     """Bring the schema to the newest revision; returns the revision now in place."""
     with engine.begin() as connection:
+        connection.execution_options(**{MIGRATING: True})  # data migrations may rewrite rows
         config = _config()
         config.attributes["connection"] = connection
         command.upgrade(config, "head")

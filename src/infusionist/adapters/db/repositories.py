@@ -1,8 +1,11 @@
 """Repositories over one connection: rows in, frozen records out. No business rules here.
 
-The statements of the frequent reads and inserts are built once (``_select_by``,
-``_insert_returning_id`` and the module constants) and run with bound parameters: building a
-statement and its cache key anew for every call costs more than running it on SQLite.
+The statements of the frequent reads and inserts are built once (``_select_by``, the ledger's
+inserts and the module constants) and run with bound parameters: building a statement and its
+cache key anew for every call costs more than running it on SQLite.
+
+Every write of a protected table (``protected.PROTECTED``) goes through the transaction's
+``Ledger`` (``self.ledger``), which records the row as stored in the row ledger.
 """
 
 from __future__ import annotations
@@ -12,10 +15,11 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Insert, Select, Table, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, Select, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from infusionist.adapters.db import tables as t
+from infusionist.adapters.db.ledger import Ledger
 from infusionist.adapters.db.notify import notify_change
 from infusionist.domain.access import Role
 from infusionist.domain.audit_chain import AuditEntry
@@ -35,11 +39,6 @@ from infusionist.domain.records import (
 
 def _fields(record: Any, *, skip: tuple[str, ...] = ("id",)) -> dict[str, Any]:
     return {k: v for k, v in vars(record).items() if k not in skip}
-
-
-@cache
-def _insert_returning_id(table: Table) -> Insert:
-    return insert(table).returning(table.c.id)
 
 
 @cache
@@ -66,11 +65,13 @@ _AUDIT_INSERT = insert(t.audit_log)
 
 
 class _Repository:
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, ledger: Ledger | None = None) -> None:
         self.c = connection
+        self.ledger = ledger if ledger is not None else Ledger(connection)
 
     def _insert(self, table: Table, values: dict[str, Any]) -> int:
-        return int(self.c.execute(_insert_returning_id(table), values).scalar_one())
+        """Insert a row of a protected table (through the ledger); returns its id."""
+        return int(self.ledger.insert(table, values)["id"])
 
     def _first(self, table: Table, **equal: Any) -> dict[str, Any] | None:
         """The first row whose columns equal ``equal`` (column name -> value), or None."""
@@ -141,7 +142,7 @@ class TokenRepository(_Repository):
         tokens = t.device_tokens.c
         query = (update(t.device_tokens).where(tokens.id == token_id, tokens.revoked_at.is_(None))
                  .values(revoked_at=at, revoked_by=by))
-        return bool(self.c.execute(query).rowcount)
+        return bool(self.ledger.update(query))
 
 
 class LoginFailureRepository(_Repository):
@@ -168,12 +169,11 @@ class CentreRepository(_Repository):
         return dict(row[0]) if row is not None and row[0] else None
 
     def put(self, centre_id: str, config: dict[str, Any]) -> None:
-        changed = self.c.execute(
-            update(t.centres).where(t.centres.c.id == centre_id).values(config=config)
-        )
-        if changed.rowcount == 0:
+        changed = self.ledger.update(
+            update(t.centres).where(t.centres.c.id == centre_id).values(config=config))
+        if not changed:
             name = str(config.get("name", centre_id))
-            self.c.execute(insert(t.centres).values(id=centre_id, name=name, config=config))
+            self.ledger.insert(t.centres, {"id": centre_id, "name": name, "config": config})
 
 
 class PatientRepository(_Repository):
@@ -270,6 +270,10 @@ class AuditRepository(_Repository):
     def all(self) -> Iterator[AuditEntry]:
         for row in self.c.execute(select(t.audit_log).order_by(t.audit_log.c.seq)).mappings():
             yield AuditEntry(**dict(row))
+
+    def at(self, seq: int) -> AuditEntry | None:
+        row = self._first(t.audit_log, seq=seq)
+        return AuditEntry(**row) if row is not None else None
 
     def page(self, after_seq: int, limit: int) -> list[AuditEntry]:
         query = select(t.audit_log).where(t.audit_log.c.seq > after_seq).order_by(t.audit_log.c.seq)

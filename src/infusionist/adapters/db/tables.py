@@ -202,4 +202,18 @@ chair_bookings = Table(
     Index("ix_chair_bookings_starts", "starts_at"),
 )
 
-APPEND_ONLY_TABLES = ("day_events", "audit_log", "lab_results")
+
+# The row ledger (migration 0008, ``adapters/db/ledger.py``): one hash-chained entry each time the
+# application writes a protected row, naming the row and the SHA-256 of its content.
+row_ledger = Table(
+    "row_ledger", metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("table_name", String(60), nullable=False),
+    Column("row_key", String(200), nullable=False),
+    Column("digest", String(64), nullable=True),
+    Column("kind", String(10), nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+APPEND_ONLY_TABLES = ("day_events", "audit_log", "lab_results", "row_ledger")

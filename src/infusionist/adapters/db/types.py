@@ -33,7 +33,8 @@ class UTCDateTime(TypeDecorator[datetime]):
             if value is None:
                 return None
             if isinstance(value, str):
-                return datetime.fromisoformat(value + "+00:00")
+                moment = datetime.fromisoformat(value)  # what the application stored is naive UTC;
+                return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
             return self.process_result_value(value, dialect)
 
         return process

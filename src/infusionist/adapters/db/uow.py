@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import TracebackType
 
 from sqlalchemy import Connection, Engine, NestedTransaction
@@ -11,6 +13,8 @@ from infusionist.adapters.db.chairs import BookingRepository, ChairRepository, U
 from infusionist.adapters.db.engine import begin
 from infusionist.adapters.db.followup_tasks import FollowUpTaskRepository
 from infusionist.adapters.db.inbound import DeviceRepository, InboundMessageRepository
+from infusionist.adapters.db.ledger import Ledger
+from infusionist.adapters.db.protected import LedgerRepository
 
 
 class SqlUnitOfWork:
@@ -22,22 +26,26 @@ class SqlUnitOfWork:
     def __enter__(self) -> SqlUnitOfWork:
         connection = begin(self._engine, write=self._write)
         self._connection = connection
-        self.users = r.UserRepository(connection)
-        self.sessions = r.SessionRepository(connection)
-        self.tokens = r.TokenRepository(connection)
+        # One ledger per transaction, shared by every repository: each protected write appends
+        # to it (``adapters/db/ledger.py``).
+        ledger = self._ledger = Ledger(connection, deferred=True)
+        self.users = r.UserRepository(connection, ledger)
+        self.sessions = r.SessionRepository(connection, ledger)
+        self.tokens = r.TokenRepository(connection, ledger)
+        self.centres = r.CentreRepository(connection, ledger)
+        self.patients = r.PatientRepository(connection, ledger)
+        self.courses = r.CourseRepository(connection, ledger)
+        self.events = r.EventRepository(connection, ledger)
+        self.tasks = FollowUpTaskRepository(connection, ledger)
+        self.lab_results = r.LabResultRepository(connection, ledger)
+        self.audit = r.AuditRepository(connection, ledger)
+        self.inbound = InboundMessageRepository(connection, ledger)
+        self.devices = DeviceRepository(connection, ledger)
         self.login_failures = r.LoginFailureRepository(connection)
-        self.centres = r.CentreRepository(connection)
-        self.patients = r.PatientRepository(connection)
-        self.courses = r.CourseRepository(connection)
-        self.events = r.EventRepository(connection)
-        self.tasks = FollowUpTaskRepository(connection)
-        self.lab_results = r.LabResultRepository(connection)
-        self.audit = r.AuditRepository(connection)
-        self.inbound = InboundMessageRepository(connection)
-        self.devices = DeviceRepository(connection)
         self.chairs = ChairRepository(connection)
         self.unit_settings = UnitSettingsRepository(connection)
         self.bookings = BookingRepository(connection)
+        self.ledger = LedgerRepository(ledger)
         return self
 
     def __exit__(
@@ -56,12 +64,21 @@ class SqlUnitOfWork:
 
     def commit(self) -> None:
         assert self._connection is not None
+        self._ledger.flush()  # the transaction's ledger entries, in one statement
         self._connection.commit()
 
-    def savepoint(self) -> NestedTransaction:
-        """SAVEPOINT: released when the block ends, rolled back to if it raises."""
+    @contextmanager
+    def savepoint(self) -> Iterator[NestedTransaction]:
+        """SAVEPOINT: released when the block ends, rolled back to if it raises (and the
+        ledger's head with it)."""
         assert self._connection is not None
-        return self._connection.begin_nested()
+        mark = self._ledger.mark()
+        with self._connection.begin_nested() as nested:
+            try:
+                yield nested
+            except BaseException:
+                self._ledger.reset(mark)
+                raise
 
 
 class SqlUnitOfWorkFactory:

@@ -3,28 +3,38 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from infusionist.entrypoints.cli.errors import fail, reported_errors
 from infusionist.entrypoints.cli.server import deps_for, settings
 
+if TYPE_CHECKING:
+    from infusionist.config import Settings
+
 
 def backup_command(file: Annotated[Path, typer.Argument(help="Where to write the copy.")]) -> None:
     """Copy the database consistently, even while the server runs, and verify the copy."""
+    from infusionist.adapters.anchor_file import beside, write_anchor
     from infusionist.adapters.db import backup
+    from infusionist.services.audit import head
 
     current = settings()
     with reported_errors():
         source = current.sqlite_path()
         if source is None:
+            # The heads are taken before the dump, so the dump (and the live database) extend them.
+            anchor = head(deps_for(current))
             backup.pg_dump(current.resolved_database_url, file)
-            typer.echo(f"Backed up PostgreSQL to {file}.")
+            write_anchor(beside(file), anchor)
+            typer.echo(f"Backed up PostgreSQL to {file}; chains' heads in {beside(file)}.")
             return
         backup.sqlite_copy(source, file)
         rows = _verify_sqlite(file)
-    typer.echo(f"Backed up to {file}: integrity ok, audit chain of {rows} row(s) intact.")
+        write_anchor(beside(file), head(deps_for(_sqlite_settings(file), migrate=False)))
+    typer.echo(f"Backed up to {file}: integrity ok, audit trail and row ledger intact ({rows} "
+               f"audit row(s)); chains' heads in {beside(file)}.")
 
 
 def restore_command(
@@ -56,17 +66,21 @@ def _verify_sqlite(file: Path) -> int:
     result = sqlite_integrity(file)
     if result != "ok":
         fail("BACKUP-CORRUPT", f"{file}: integrity check says {result}")
+    return _verify(_sqlite_settings(file), migrate=False)
+
+
+def _sqlite_settings(file: Path) -> Settings:
     from infusionist.config import Settings
 
-    return _verify(Settings(database_url=f"sqlite:///{file}"), migrate=False)
+    return Settings(database_url=f"sqlite:///{file}")
 
 
-def _verify(current: object, *, migrate: bool = True) -> int:
-    from infusionist.config import Settings
+def _verify(current: Settings, *, migrate: bool = True) -> int:
     from infusionist.services.audit import verify
 
-    assert isinstance(current, Settings)
-    rows, broken = verify(deps_for(current, migrate=migrate))
-    if broken is not None:
-        fail("AUDIT-BROKEN", broken.describe())
-    return rows
+    checked = verify(deps_for(current, migrate=migrate))
+    problems = checked.problems()
+    if problems:
+        more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
+        fail("AUDIT-BROKEN", problems[0] + more)
+    return checked.audit_rows

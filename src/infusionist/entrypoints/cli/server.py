@@ -1,4 +1,5 @@
-"""``infusionist db upgrade``, ``infusionist serve``, ``infusionist user add``, ``infusionist audit verify``.
+"""``infusionist db upgrade``, ``infusionist serve``, ``infusionist user add``, ``infusionist audit
+verify`` and ``infusionist audit anchor``.
 
 Heavy imports (SQLAlchemy, FastAPI, uvicorn) happen inside the commands, so ``infusionist --help``
 stays fast.
@@ -7,6 +8,7 @@ stays fast.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -15,12 +17,14 @@ from infusionist.entrypoints.cli.errors import fail, reported_errors
 
 if TYPE_CHECKING:
     from infusionist.config import Settings
+    from infusionist.services.audit import Verification
     from infusionist.services.deps import Deps
 
 db_app = typer.Typer(help="The database: migrations.", no_args_is_help=True)
 user_app = typer.Typer(help="Users.", no_args_is_help=True)
 token_app = typer.Typer(help="Device tokens (monitors, pumps): add, list, revoke.", no_args_is_help=True)
-audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit trail and the row ledger.", no_args_is_help=True)
+SHOWN_PROBLEMS = 200  # more are counted, not listed
 
 FIRST_ADMIN_HINT = (
     "The database has no users yet: create the first admin with "
@@ -125,16 +129,55 @@ def token_revoke(token_id: Annotated[int, typer.Argument(help="The token's id (t
 
 
 @audit_app.command("verify")
-def audit_verify() -> None:
-    """Check the audit trail's hash chain; names the first changed, inserted or removed row."""
+def audit_verify(
+    anchor: Annotated[Path | None, typer.Option(
+        "--anchor", help="An anchor file (`infusionist audit anchor`): check that both chains "
+                         "still extend the heads it holds.")] = None,
+) -> None:
+    """Check the audit trail and the row ledger: names every clinical row, patient, user or
+    device changed, removed or added outside the application."""
+    from infusionist.adapters.anchor_file import read_anchor
     from infusionist.services.audit import verify
 
     with reported_errors():
-        rows, broken = verify(deps_for(settings()))
-    if broken is not None:
-        typer.echo(f"AUDIT BROKEN after checking {rows} row(s): {broken.describe()}", err=True)
+        anchored = read_anchor(anchor) if anchor is not None else None
+        checked = verify(deps_for(settings()), anchored)
+    report_verification(checked, anchored_from=anchor)
+
+
+def report_verification(checked: Verification, *, anchored_from: Path | None = None) -> None:
+    """Print what ``verify`` found: "intact" with the counts, or every problem (exit status 1)."""
+    rows = sum(checked.rows.values())
+    counts = (f"{checked.audit_rows} audit row(s); {checked.ledger_entries} ledger entries "
+              f"({checked.sealed} of them seals) over {rows} protected row(s): "
+              + ", ".join(f"{table} {n}" for table, n in checked.rows.items()))
+    problems = checked.problems()
+    if problems:
+        typer.echo(f"AUDIT BROKEN after checking {counts}", err=True)
+        for problem in problems[:SHOWN_PROBLEMS]:
+            typer.echo(f"  {problem}", err=True)
+        if len(problems) > SHOWN_PROBLEMS:
+            typer.echo(f"  ... and {len(problems) - SHOWN_PROBLEMS} more", err=True)
         raise typer.Exit(1)
-    typer.echo(f"Audit trail intact: {rows} row(s), hash chain verified.")
+    typer.echo(f"Audit trail and row ledger intact: {counts}.")
+    if anchored_from is not None:
+        typer.echo(f"Both chains extend the anchor {anchored_from}.")
+
+
+@audit_app.command("anchor")
+def audit_anchor(
+    file: Annotated[Path, typer.Argument(help="Where to write the anchor; keep it outside the "
+                                              "database's machine (it proves later rewrites).")],
+) -> None:
+    """Write both chains' heads (length, last hash, time) to FILE, for `audit verify --anchor`."""
+    from infusionist.adapters.anchor_file import write_anchor
+    from infusionist.services.audit import head
+
+    with reported_errors():
+        anchor = head(deps_for(settings()))
+        write_anchor(file, anchor)
+    typer.echo(f"Anchored {anchor.audit.rows} audit row(s) and {anchor.ledger.rows} ledger "
+               f"entries at {anchor.at.isoformat(timespec='seconds')} in {file}.")
 
 
 def serve(

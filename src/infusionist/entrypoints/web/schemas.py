@@ -216,10 +216,25 @@ class AuditOut(BaseModel):
                            "and the reader's role reads none (admin)")
 
 
+class RowProblemOut(BaseModel):
+    """A protected row that differs from the row ledger (named by table and primary key only)."""
+
+    table: str
+    row: str
+    what: Literal["changed", "missing", "unexpected"]
+
+
 class VerifyOut(BaseModel):
-    ok: bool
-    rows: int
-    first_break: str | None = None
+    ok: bool = Field(description="Both chains hold and every protected row matches the ledger.")
+    rows: int = Field(description="Audit rows checked.")
+    first_break: str | None = Field(default=None, description="The audit trail's first break.")
+    ledger_entries: int = 0
+    ledger_first_break: str | None = None
+    protected_rows: dict[str, int] = Field(default_factory=dict,
+                                           description="Protected rows compared, by table.")
+    row_problems: list[RowProblemOut] = Field(
+        default_factory=list, description="Rows changed, missing or unexpected (the first 1000).")
+    row_problems_total: int = 0
 
 
 class Health(BaseModel):

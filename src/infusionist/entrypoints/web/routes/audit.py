@@ -6,10 +6,11 @@ from infusionist.domain.access import Role, sees_audit_values
 from infusionist.domain.audit_chain import AuditEntry
 from infusionist.entrypoints.web.dependencies import ContextDep, ServicesDep
 from infusionist.entrypoints.web.errors import ERROR_RESPONSES
-from infusionist.entrypoints.web.schemas import AuditOut, VerifyOut
+from infusionist.entrypoints.web.schemas import AuditOut, RowProblemOut, VerifyOut
 from infusionist.services import audit
 
 router = APIRouter(tags=["audit"], responses=ERROR_RESPONSES)
+ROW_PROBLEMS_SHOWN = 1000
 
 
 def _out(entry: AuditEntry, role: Role) -> AuditOut:
@@ -29,7 +30,16 @@ def list_audit(ctx: ContextDep, deps: ServicesDep,
 
 @router.get("/audit/verify", response_model=VerifyOut)
 def verify(ctx: ContextDep, deps: ServicesDep) -> VerifyOut:
-    """Check the hash chain: the first row changed, inserted or removed, if any."""
-    rows, broken = audit.verify_as(deps, ctx)
-    return VerifyOut(ok=broken is None, rows=rows,
-                     first_break=broken.describe() if broken is not None else None)
+    """Check the audit trail's hash chain (its first row changed, inserted or removed, if any),
+    the row ledger's chain, and every protected row against the ledger."""
+    checked = audit.verify_as(deps, ctx)
+    return VerifyOut(
+        ok=checked.intact, rows=checked.audit_rows,
+        first_break=checked.audit_break.describe() if checked.audit_break is not None else None,
+        ledger_entries=checked.ledger_entries,
+        ledger_first_break=checked.ledger_break.describe() if checked.ledger_break is not None else None,
+        protected_rows=checked.rows,
+        row_problems=[RowProblemOut(table=f.table, row=f.key, what=f.what)
+                      for f in checked.findings[:ROW_PROBLEMS_SHOWN]],
+        row_problems_total=len(checked.findings),
+    )

@@ -14,7 +14,7 @@
 Self-contained on purpose (no import of ``tables.py`` or the domain).
 
 Revision ID: 0009_chairs
-Revises: 0007_hl7_senders
+Revises: 0008_row_ledger
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_chairs"
-down_revision = "0007_hl7_senders"
+down_revision = "0008_row_ledger"
 branch_labels = None
 depends_on = None
 
