@@ -102,3 +102,15 @@ def test_a_positive_test_on_day_1_blocks_the_start_of_day_2__PROT_07() -> None:
     with pytest.raises(EventRefused, match="DAY-COURSE-BLOCKED") as refused:
         record(deps, nurse, course_id, entry("infusion_started", "07:58", day2, rate_ml_per_h=28), day=2)
     assert "day 1" in refused.value.message
+
+
+def test_two_days_are_never_rescheduled_onto_one_date__PROT_04_PROT_05() -> None:
+    deps, clock, _uow, _nurse, physician, course_id = setup()
+    sign = events.Signature("password-physician", "I move the day")
+    clock.advance(days=2)  # Wednesday 4 March: days 3 and 4 are moved after the course
+    moved = entry("physician_decision", "07:00", "2026-03-04", decision="reschedule", reason="fever",
+                  date="2026-03-09")
+    record(deps, physician, course_id, moved, day=3, signature=sign)
+    with pytest.raises(EventRefused, match="DAY-RESCHEDULE-DATE-TAKEN") as refused:
+        record(deps, physician, course_id, {**moved, "reason": "fever too"}, day=4, signature=sign)
+    assert "Day 3" in refused.value.message

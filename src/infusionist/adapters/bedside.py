@@ -22,7 +22,7 @@ from typing import Any
 from infusionist.domain.dates import check_supported_instant
 from infusionist.domain.day_events import parse_event
 from infusionist.domain.day_state_json import state_to_json
-from infusionist.domain.infusion_day import DayFold, append, check_course_not_blocked, replay
+from infusionist.domain.infusion_day import DayFold, append, check_course, replay
 from infusionist.domain.planning import CoursePlan
 from infusionist.domain.protocol import Protocol
 
@@ -71,10 +71,11 @@ class BedsideRules:
             while len(self._folds) > _KEPT_FOLDS:
                 self._folds.popitem(last=False)
 
-    def check_course(self, plan: CoursePlan, earlier_days: dict[int, list[dict[str, Any]]]) -> None:
-        check_course_not_blocked(
-            plan, {day: [parse_event(e) for e in events] for day, events in earlier_days.items()},
-            self.protocol)
+    def check_course(self, plan: CoursePlan, day: int, new: dict[str, Any],
+                     other_days: dict[int, list[dict[str, Any]]]) -> None:
+        check_course(plan, day, parse_event(new),
+                     {d: [parse_event(e) for e in events] for d, events in other_days.items()},
+                     self.protocol)
 
     def state(
         self, plan: CoursePlan, day: int, events: list[dict[str, Any]], at: datetime

@@ -27,7 +27,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from infusionist.domain import pump
-from infusionist.domain.day_events import ClinicalEvent, Correction, DayEvent
+from infusionist.domain.day_events import ClinicalEvent, Correction, DayEvent, PhysicianDecision
 from infusionist.domain.day_facts import ENDED_PHASES, DayContext, DayFacts, Phase, apply_event
 from infusionist.domain.day_guards import (
     allowed_actions,
@@ -44,7 +44,7 @@ from infusionist.domain.reactions import ANAPHYLAXIS, Reaction, RecommendedActio
 from infusionist.domain.units import format_decimal
 from infusionist.domain.vitals import Alert, evaluate_alerts, latest_values
 
-__all__ = ["DayFold", "DayState", "Phase", "append", "check_course_not_blocked", "replay"]
+__all__ = ["DayFold", "DayState", "Phase", "append", "check_course", "replay"]
 
 _VOLUME_PLACES = Decimal("0.01")
 _DOSE_PLACES = Decimal("0.001")
@@ -115,22 +115,34 @@ def append(
     return replay(plan, day, [*events, new_event], new_event.at, protocol)
 
 
-def check_course_not_blocked(
-    plan: CoursePlan, earlier_days: Mapping[int, Sequence[DayEvent]], protocol: Protocol
+def check_course(
+    plan: CoursePlan, day: int, event: DayEvent, other_days: Mapping[int, Sequence[DayEvent]],
+    protocol: Protocol,
 ) -> None:
-    """A positive test on an earlier day of the course, not cleared by a physician on that day,
-    blocks every later day of the course (PROT-07)."""
-    for day, events in sorted(earlier_days.items()):
-        if not events:
-            continue
-        ctx = _context(plan, day, protocol)
-        facts = _fold(events, max(e.at for e in events), ctx)
-        for test in facts.positive_tests.values():
+    """What the course's other days decide about ``event`` on ``day``: a positive test on an
+    earlier day, not cleared by a physician on that day, blocks every later start (PROT-07); a
+    day is never rescheduled onto the date another day of the course is given on (PROT-04,
+    PROT-05; "missed doses are not given on the day of a scheduled dose", EU label)."""
+    folded = {d: _fold(events, max(e.at for e in events), _context(plan, d, protocol))
+              for d, events in sorted(other_days.items()) if events}
+    if event.type == "infusion_started":
+        for other, facts in folded.items():
+            for test in facts.positive_tests.values() if other < day else ():
+                ctx = _context(plan, other, protocol)
+                raise EventRefused(
+                    "DAY-COURSE-BLOCKED",
+                    f"The {test.name} of day {other} was positive ({ctx.clock(test.at, facts.day_date)}): "
+                    "the course is blocked until a physician clears it, signed, on that day.",
+                    requirements=("PROT-07",),
+                )
+    if isinstance(event, PhysicianDecision) and event.decision == "reschedule":
+        taken = next((d for d, facts in folded.items() if facts.day_date == event.date), None)
+        if taken is not None:
             raise EventRefused(
-                "DAY-COURSE-BLOCKED",
-                f"The {test.name} of day {day} was positive ({ctx.clock(test.at, facts.day_date)}): the "
-                "course is blocked until a physician clears it, signed, on that day.",
-                requirements=("PROT-07",),
+                "DAY-RESCHEDULE-DATE-TAKEN",
+                f"Day {taken} of this course is given on {event.date:%d %b %Y}; two infusion days "
+                "never share a date (a missed dose is not given on the day of a scheduled dose).",
+                requirements=("PROT-04", "PROT-05", "PROT-11"),
             )
 
 

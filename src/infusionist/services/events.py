@@ -102,9 +102,10 @@ def _checked_append(uow: UnitOfWork, deps: Deps, ctx: Context, course: CourseRec
     """Guard ``payload`` as the event after ``latest`` (None: the day's first), then store it."""
     seq = (latest.seq if latest is not None else 0) + 1
     recorded = payload if signature is None else signed_by(payload, signature["username"])
-    if payload.get("type") == "infusion_started" and day > 1:  # a positive test blocks the course
-        deps.rules.check_course(plan, {d.day: [e.as_recorded() for e in uow.events.for_day(course.id, d.day)]
-                                       for d in plan.days if d.day < day})
+    if _course_wide(payload):  # what the course's other days decide (positive test, dates)
+        others = {d.day: [e.as_recorded() for e in uow.events.for_day(course.id, d.day)]
+                  for d in plan.days if d.day != day}
+        deps.rules.check_course(plan, day, recorded, others)
     deps.rules.check_append(
         plan, day, recorded, prior_count=seq - 1,
         prior_last=latest.as_recorded() if latest is not None else None,
@@ -185,6 +186,13 @@ def _sign(deps: Deps, ctx: Context, signature: Signature | None) -> dict[str, st
     user = reauthenticate(deps, ctx, signature.password)
     return {"printed_name": user.full_name, "username": user.username,
             "signed_at": deps.clock.now().isoformat(), "meaning": signature.meaning.strip()}
+
+
+def _course_wide(payload: dict[str, Any]) -> bool:
+    """Entries that the course's other days can refuse: a start, a reschedule."""
+    kind = payload.get("type")
+    rescheduled = kind == "physician_decision" and payload.get("decision") == "reschedule"
+    return kind == "infusion_started" or rescheduled
 
 
 def _refuse_claimed_signature(payload: dict[str, Any]) -> None:

@@ -401,7 +401,9 @@ class DayRules(Protocol):
         """The day state as JSON at ``at``."""
         ...
 
-    def check_course(self, plan: CoursePlan, earlier_days: dict[int, list[dict[str, Any]]]) -> None:
-        """Raises ``EventRefused`` when an earlier day of the course blocks the course (a positive
-        test not cleared, PROT-07)."""
+    def check_course(self, plan: CoursePlan, day: int, new: dict[str, Any],
+                     other_days: dict[int, list[dict[str, Any]]]) -> None:
+        """Raises ``EventRefused`` when the course's other days refuse ``new`` on ``day``: a
+        positive test not cleared blocks later starts (PROT-07); a reschedule onto another day's
+        date (PROT-04, PROT-05)."""
         ...
