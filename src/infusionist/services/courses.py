@@ -51,6 +51,7 @@ def create_course(deps: Deps, ctx: Context, command: CreateCourse) -> dict[str, 
         if any(c.number == command.course for c in uow.courses.for_patient(patient.id)):
             raise Conflict("COURSE-EXISTS", f"course: course {command.course} is already planned.",
                            details={"course": "already planned"})
+        settings = uow.centre_versions.latest(patient.centre_id)
         plan = plan_course_for(deps.protocol, centre_config(uow, patient.centre_id), PlanCourseCommand(
             patient=Patient(
                 id=patient.pseudonym, sex="female" if patient.sex == "female" else "male",
@@ -66,6 +67,7 @@ def create_course(deps: Deps, ctx: Context, command: CreateCourse) -> dict[str, 
             protocol_version=plan.protocol_version, plan=plan_to_json(plan),
             created_at=deps.clock.now(), created_by=ctx.actor.username,
             first_day=plan.first_day, last_day=plan.last_day,
+            centre_version=settings.version if settings is not None else None,
         ))
         for task in tasks_from_plan(plan.activities, command.course, deps.protocol):
             uow.tasks.add(FollowUpTask(
@@ -75,7 +77,8 @@ def create_course(deps: Deps, ctx: Context, command: CreateCourse) -> dict[str, 
         audit.record_for(uow, deps, ctx, "course.create", "course", course.id,
                          new={"patient_id": patient.id, "course": command.course,
                               "protocol": f"{plan.protocol_id} {plan.protocol_version}",
-                              "first_day": command.first_day.isoformat()})
+                              "first_day": command.first_day.isoformat(),
+                              "centre_version": settings.version if settings is not None else None})
         uow.commit()
     return course_view(course, ctx)
 
@@ -145,6 +148,7 @@ def course_view(course: CourseRecord, ctx: Context) -> dict[str, Any]:
         "protocol": {"id": course.protocol_id, "version": course.protocol_version},
         "created_at": course.created_at.isoformat(),
         "created_by": course.created_by,
+        "centre_version": course.centre_version,  # the centre's settings the plan was made with
         "plan": plan,
     }
 

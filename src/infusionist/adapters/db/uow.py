@@ -10,6 +10,7 @@ from infusionist.adapters.db import repositories as r
 from infusionist.adapters.db.engine import begin
 from infusionist.adapters.db.followup_tasks import FollowUpTaskRepository
 from infusionist.adapters.db.inbound import DeviceRepository, InboundMessageRepository
+from infusionist.adapters.db.unit_admin import CentreVersionRepository, FlashRepository
 
 
 class SqlUnitOfWork:
@@ -33,6 +34,8 @@ class SqlUnitOfWork:
         self.audit = r.AuditRepository(connection)
         self.inbound = InboundMessageRepository(connection)
         self.devices = DeviceRepository(connection)
+        self.centre_versions = CentreVersionRepository(connection)
+        self.flashes = FlashRepository(connection)
         return self
 
     def __exit__(

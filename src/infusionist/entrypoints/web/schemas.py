@@ -54,9 +54,38 @@ class TokenOut(BaseModel):
     name: str
 
 
+class PhysicianSignatureIn(_In):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=200)
+
+
 class CentreIn(_In):
     config: dict[str, Any]
     reason: str | None = Field(default=None, max_length=1000)
+    signature: PhysicianSignatureIn | None = Field(
+        default=None, description="A physician's username and password: required when a clinical "
+        "setting changes (vital-sign interval, options, courses, alert thresholds, ...)")
+
+
+class UserChangeIn(_In):
+    """Change a user's role and/or whether they can log in (admin); the reason goes to the audit trail."""
+
+    role: Role | None = None
+    active: bool | None = None
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+class PasswordIn(_In):
+    password: str = Field(min_length=1, max_length=200)
+
+
+class CentreVersionOut(BaseModel):
+    version: int
+    config: dict[str, Any]
+    created_at: str
+    created_by: str
+    signed_by: str | None
+    reason: str | None
 
 
 class DeviceIn(_In):
@@ -82,6 +111,12 @@ class PatientIn(_In):
     sex: Literal["female", "male"]
     childbearing_potential: bool = False
     weight_kg: Decimal | None = Field(default=None, gt=0, le=500, max_digits=6, decimal_places=2)
+    identifier: str | None = Field(default=None, max_length=64, description="The hospital's patient number")
+    contact: str | None = Field(default=None, max_length=200, description="Phone or address of the patient")
+
+
+class PatientEditIn(PatientIn):
+    reason: str | None = Field(default=None, max_length=1000)
 
 
 class PatientOut(BaseModel):
@@ -93,6 +128,8 @@ class PatientOut(BaseModel):
     weight_kg: str | None
     name: str | None = None
     birth_date: str | None = None
+    identifier: str | None = None
+    contact: str | None = None
 
 
 class CourseIn(_In):
@@ -110,6 +147,7 @@ class CourseOut(BaseModel):
     protocol: dict[str, str]
     created_at: str
     created_by: str
+    centre_version: int | None = None
     plan: dict[str, Any]
 
 

@@ -24,8 +24,8 @@ from infusionist.entrypoints.web.pages.common import HERE, LoginRequired, render
 async def _login_required(_request: Request, error: Exception) -> Any:
     assert isinstance(error, LoginRequired)
     target = f"/login?next={quote(error.next_path)}"
-    if error.message:
-        target += f"&error={quote(error.message)}"
+    if error.message:  # a session that expired or ended: a fixed sentence, no text in the URL
+        target += "&expired=1"
     return RedirectResponse(target, status_code=303)
 
 

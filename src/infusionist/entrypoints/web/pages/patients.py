@@ -19,7 +19,7 @@ from infusionist.domain.errors import InfusionistError, ValidationFailed
 from infusionist.domain.plan_json import plan_from_json
 from infusionist.domain.records import Context
 from infusionist.entrypoints.web.dependencies import ServicesDep
-from infusionist.entrypoints.web.pages.common import PageContext, back, render
+from infusionist.entrypoints.web.pages.common import PageContext, redirect, render
 from infusionist.services import courses, lab_results, patients, views
 from infusionist.services.deps import Deps
 
@@ -90,7 +90,7 @@ async def record_lab_result(request: Request, ctx: PageContext, deps: ServicesDe
     if recorded["review_tasks"]:
         notice += " Alert: " + "; ".join(a["work_up"] for a in recorded["alerts"]) + \
             " - a physician's review is on the worklist."
-    return back(here, notice=notice, anchor="lab-results")
+    return redirect(request, here, notice=notice, anchor="lab-results")
 
 
 @router.get("/patients/{patient_id}/plan")
@@ -129,21 +129,21 @@ def plan_preview(request: Request, ctx: PageContext, deps: ServicesDep, patient_
     try:
         plan = views.preview_course(deps, ctx, _command(deps, ctx, patient_id, course, first_day, start))
     except InfusionistError as error:
-        return back(f"/patients/{patient_id}/plan", error=error.message)
+        return redirect(request, f"/patients/{patient_id}/plan", error=error.message)
     return render(request, ctx, "plan_preview.html", plan=plan, zone=plan["timezone"],
                   patient=patients.get_patient(deps, ctx, patient_id),
                   form={"course": course, "first_day": first_day, "start": start})
 
 
 @router.post("/patients/{patient_id}/plan/confirm")
-def plan_confirm(ctx: PageContext, deps: ServicesDep, patient_id: int,
+def plan_confirm(request: Request, ctx: PageContext, deps: ServicesDep, patient_id: int,
                  course: Annotated[int, Form()], first_day: Annotated[str, Form()],
                  start: Annotated[str, Form()] = "09:00") -> Any:
     try:
         courses.create_course(deps, ctx, _command(deps, ctx, patient_id, course, first_day, start))
     except InfusionistError as error:
-        return back(f"/patients/{patient_id}/plan", error=error.message)
-    return back(f"/patients/{patient_id}", notice=f"Course {course} planned.")
+        return redirect(request, f"/patients/{patient_id}/plan", error=error.message)
+    return redirect(request, f"/patients/{patient_id}", notice=f"Course {course} planned.")
 
 
 @router.get("/courses/{course_id}/plan.ics")
