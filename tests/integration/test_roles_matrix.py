@@ -54,6 +54,10 @@ def request_for(
         ("PUT", "/centres/default"): {"config": {"name": f"Unit {n}"}, "reason": "matrix test"},
         ("PUT", "/devices/MON-01"): {"place": "CHAIR-1", "interval_seconds": 60},
         ("POST", "/patients"): {"name": f"Patient {n}", "sex": "male"},
+        ("PUT", f"/patients/{ids['patient_id']}"): {"name": "Jane Roe", "birth_date": "1980-01-02",
+                                                    "sex": "female", "reason": "matrix test"},
+        ("PUT", f"/users/{ids['user_id']}"): {"role": "nurse", "active": True, "reason": "matrix test"},
+        ("PUT", f"/users/{ids['user_id']}/password"): {"password": "password-nurse"},
         ("POST", f"/patients/{ids['patient_id']}/courses"): {
             "course": 1, "first_day": "2026-03-02", "timezone": "Europe/Berlin"},
         ("POST", f"/courses/{ids['course_id']}/days/1/events"): {
@@ -71,7 +75,8 @@ def request_for(
 def test_every_route_answers_every_role_as_docs_security_md_says(
     client_as: ClientFactory, course_id: int
 ) -> None:
-    ids = {"course_id": course_id, "patient_id": 1, "task_id": 1}  # the first task of the course
+    # the first task of the course; user 1 is the nurse (its role and password stay as they are)
+    ids = {"course_id": course_id, "patient_id": 1, "task_id": 1, "user_id": 1}
     counter = itertools.count(100)
     matrix = documented_matrix()
     # Log out last, so each role keeps its session for the other routes.

@@ -58,3 +58,6 @@ class FakeDevices:
 
     def list(self) -> list[DeviceRecord]:
         return [self.rows[k] for k in sorted(self.rows)]
+
+    def remove(self, device_id: str) -> bool:
+        return self.rows.pop(device_id, None) is not None

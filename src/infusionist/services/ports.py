@@ -218,6 +218,10 @@ class DeviceRepository(Protocol):
 
     def list(self) -> list[DeviceRecord]: ...
 
+    def remove(self, device_id: str) -> bool:
+        """Forget a retired monitor's place and interval; False when it was not configured."""
+        ...
+
 
 class UnitOfWork(Protocol):
     """One transaction. ``commit`` makes every change durable; leaving without it rolls back."""

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     bindparam,
+    delete,
     func,
     insert,
     select,
@@ -108,3 +109,7 @@ class DeviceRepository(_Repository):
 
     def list(self) -> list[DeviceRecord]:
         return [DeviceRecord(**r) for r in self._rows(select(devices).order_by(devices.c.device_id))]
+
+    def remove(self, device_id: str) -> bool:
+        """Forget a retired monitor's place and interval; False when it was not configured."""
+        return bool(self.c.execute(delete(devices).where(devices.c.device_id == device_id)).rowcount)

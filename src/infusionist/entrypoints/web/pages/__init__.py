@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from infusionist.domain.errors import InfusionistError
 from infusionist.entrypoints.web import errors
 from infusionist.entrypoints.web.pages import admin as admin
+from infusionist.entrypoints.web.pages import audit as audit
 from infusionist.entrypoints.web.pages import board as board
 from infusionist.entrypoints.web.pages import day as day
 from infusionist.entrypoints.web.pages import monitors as monitors
@@ -40,7 +41,7 @@ async def _refused(request: Request, error: Exception) -> Any:
 
 def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (session, board, day, patients, worklist, monitors, admin):
+    for module in (session, board, day, patients, worklist, monitors, admin, audit):
         app.include_router(module.router)
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(InfusionistError, _refused)

@@ -26,10 +26,76 @@ from infusionist.services.deps import Deps
 router = APIRouter(include_in_schema=False)
 
 
+PATIENT_FIELDS = ("name", "identifier", "birth_date", "sex", "childbearing_potential", "weight_kg",
+                  "contact")
+
+
 @router.get("/patients")
-def patient_list(request: Request, ctx: PageContext, deps: ServicesDep) -> Any:
-    return render(request, ctx, "patients.html", patients=patients.list_patients(deps, ctx),
-                  zone=views.centre_zone(deps))
+def patient_list(request: Request, ctx: PageContext, deps: ServicesDep, q: str = "") -> Any:
+    found = patients.find_patients(deps, ctx, q) if q.strip() else patients.list_patients(deps, ctx)
+    return render(request, ctx, "patients.html", patients=found, q=q.strip(),
+                  zone=views.centre_zone(deps), today=deps.clock.now().date().isoformat(),
+                  kept={k: request.query_params.get(k, "") for k in PATIENT_FIELDS},
+                  open_form=request.query_params.get("register") == "1",
+                  inline_error=request.query_params.get("register") == "1")
+
+
+def _patient_command(form: dict[str, str]) -> patients.RegisterPatient:
+    """The form as the service's command; a birth date or weight it cannot read is refused."""
+    text = form.get("birth_date", "").strip()
+    try:
+        born = date.fromisoformat(text) if text else None
+    except ValueError:
+        raise ValidationFailed("INPUT-BIRTH-DATE", "Give the birth date as a date (e.g. 1980-04-23).",
+                               details={"birth_date": "not a date"}) from None
+    return patients.RegisterPatient(
+        name=form.get("name", ""), birth_date=born, sex=form.get("sex", ""),
+        childbearing_potential=form.get("childbearing_potential") == "yes",
+        weight_kg=_decimal(form, "weight_kg", "Weight"), identifier=form.get("identifier"),
+        contact=form.get("contact"))
+
+
+def _kept(form: dict[str, str]) -> dict[str, str]:
+    return {k: form.get(k, "").strip() for k in PATIENT_FIELDS}
+
+
+@router.post("/patients")
+async def register(request: Request, ctx: PageContext, deps: ServicesDep) -> Any:
+    """Register a patient; a refusal comes back above the form, which keeps what was typed."""
+    require(ctx.actor.role, Permission.REGISTER_PATIENT)
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    try:
+        patient = patients.register_patient(deps, ctx, _patient_command(form))
+    except InfusionistError as error:
+        query = urlencode({**_kept(form), "register": "1"})
+        return redirect(request, f"/patients?{query}", error=f"{_sentence(error)} Nothing was saved.",
+                        anchor="register")
+    return redirect(request, f"/patients/{patient['id']}",
+                    notice=f"{patient['name']} registered as {patient['pseudonym']}.")
+
+
+@router.post("/patients/{patient_id}/edit")
+async def edit(request: Request, ctx: PageContext, deps: ServicesDep, patient_id: int) -> Any:
+    require(ctx.actor.role, Permission.REGISTER_PATIENT)
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    here = f"/patients/{patient_id}"
+    try:
+        patient = patients.edit_patient(deps, ctx, patient_id, _patient_command(form),
+                                        form.get("reason", "").strip() or None)
+    except InfusionistError as error:
+        query = urlencode({**_kept(form), "edit": "1"})
+        return redirect(request, f"{here}?{query}", error=f"{_sentence(error)} Nothing was saved.",
+                        anchor="details")
+    return redirect(request, here, notice=f"Details of {patient['name']} saved.", anchor="details")
+
+
+def _sentence(error: InfusionistError) -> str:
+    """The domain's message without the API's leading field name ("birth_date: ...")."""
+    for field in error.details:
+        if error.message.startswith(f"{field}: "):
+            text = error.message[len(field) + 2:]
+            return text[:1].upper() + text[1:]
+    return error.message
 
 
 @router.get("/patients/{patient_id}")
@@ -38,12 +104,23 @@ def patient_page(request: Request, ctx: PageContext, deps: ServicesDep, patient_
     monitoring = deps.protocol.monitoring
     analytes = [{"id": a.id, "name": a.name, "units": [u.unit for u in a.units]}
                 for a in (monitoring.analytes if monitoring is not None else ())]
+    editing = request.query_params.get("edit") == "1"
+    kept = ({k: request.query_params.get(k, "") for k in PATIENT_FIELDS} if editing
+            else _as_form(overview["patient"]))
     return render(request, ctx, "patient.html", zone=views.centre_zone(deps), analytes=analytes,
+                  editing=editing, kept=kept, inline_error=editing,
                   names={a["id"]: a["name"] for a in analytes},
                   results=lab_results.flagged_lab_results(deps, ctx, patient_id),
                   lab_error=request.query_params.get("lab_error"),
                   lab_form={k: request.query_params.get(k, "") for k in LAB_FIELDS},
                   today=deps.clock.now().date().isoformat(), **overview)
+
+
+def _as_form(patient: dict[str, Any]) -> dict[str, str]:
+    return {"name": patient.get("name") or "", "identifier": patient.get("identifier") or "",
+            "birth_date": patient.get("birth_date") or "", "sex": patient.get("sex") or "",
+            "childbearing_potential": "yes" if patient.get("childbearing_potential") else "",
+            "weight_kg": patient.get("weight_kg") or "", "contact": patient.get("contact") or ""}
 
 
 LAB_FIELDS = ("analyte", "value", "unit", "reference_low", "reference_high", "taken_on")
@@ -158,10 +235,3 @@ def plan_ics(ctx: PageContext, deps: ServicesDep, course_id: int) -> Response:
 def plan_print(ctx: PageContext, deps: ServicesDep, course_id: int) -> str:
     plan, config = views.course_for_print(deps, ctx, course_id)
     return render_handout_html(plan_from_json(plan), deps.protocol, config)
-
-
-@router.get("/patients/{patient_id}/audit")
-def patient_audit(request: Request, ctx: PageContext, deps: ServicesDep, patient_id: int) -> Any:
-    rows = views.patient_audit(deps, ctx, patient_id)
-    return render(request, ctx, "audit.html", rows=rows, patient_id=patient_id,
-                  zone=views.centre_zone(deps))
