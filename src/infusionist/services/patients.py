@@ -112,10 +112,10 @@ def _checked(deps: Deps, command: RegisterPatient) -> RegisterPatient:
                                details={"sex": "female or male"})
     if command.sex == "male" and command.childbearing_potential:
         raise ValidationFailed("INPUT-CHILDBEARING",
-                               "Childbearing potential applies to female patients only.",
+                               "childbearing_potential: applies to female patients only.",
                                details={"childbearing_potential": "female patients only"})
     if command.birth_date is not None and command.birth_date > deps.clock.now().date():
-        raise ValidationFailed("INPUT-BIRTH-DATE", "The birth date lies in the future.",
+        raise ValidationFailed("INPUT-BIRTH-DATE", "birth_date: lies in the future.",
                                details={"birth_date": "in the future"})
     weight = command.weight_kg
     if weight is not None and (not weight.is_finite() or not Decimal(0) < weight <= MAX_WEIGHT_KG):

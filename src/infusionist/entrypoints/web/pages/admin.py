@@ -15,7 +15,7 @@ from infusionist.domain.access import Permission, Role, require
 from infusionist.domain.errors import Conflict, InfusionistError, NotAuthenticated, ValidationFailed
 from infusionist.domain.records import Context
 from infusionist.entrypoints.web.dependencies import ServicesDep
-from infusionist.entrypoints.web.pages.common import PageContext, redirect, render
+from infusionist.entrypoints.web.pages.common import PageContext, redirect, render, sentence
 from infusionist.services import auth, centres, users, views
 from infusionist.services.deps import Deps
 
@@ -106,7 +106,7 @@ async def set_password(request: Request, ctx: PageContext, deps: ServicesDep, us
     try:
         user = await run_in_threadpool(users.set_password, deps, ctx, user_id, form.get("password", ""))
     except (ValidationFailed, Conflict) as error:
-        return redirect(request, f"{HERE}?user={user_id}", error=f"{_sentence(error)} Nothing was "
+        return redirect(request, f"{HERE}?user={user_id}", error=f"{sentence(error)} Nothing was "
                         "saved.", anchor=f"user-{user_id}")
     return redirect(request, HERE, notice=f"New password set for {user.full_name}.",
                     anchor=f"user-{user_id}")
@@ -115,15 +115,6 @@ async def set_password(request: Request, ctx: PageContext, deps: ServicesDep, us
 def _with(kept: dict[str, str]) -> str:
     """The page again with what was typed (never the password)."""
     return HERE + "?" + urlencode(kept)
-
-
-def _sentence(error: InfusionistError) -> str:
-    """The domain's message without the API's leading field name ("password: ...")."""
-    for field in error.details:
-        if error.message.startswith(f"{field}: "):
-            text = error.message[len(field) + 2:]
-            return text[:1].upper() + text[1:]
-    return error.message
 
 
 # --- the centre's settings ---------------------------------------------------------------
@@ -171,7 +162,7 @@ async def save_centre(request: Request, ctx: PageContext, deps: ServicesDep) -> 
                             "name or password was not recognised. Nothing was saved.")
     except InfusionistError as error:
         return _centre_view(request, ctx, deps, _typed(form, stored, data),
-                            f"{_sentence(error)} Nothing was saved.")
+                            f"{sentence(error)} Nothing was saved.")
     return redirect(request, CENTRE, notice=f"Settings saved as version {saved['version']}; plans "
                     "made from now on use them.", anchor="settings")
 

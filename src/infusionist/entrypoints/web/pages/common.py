@@ -18,7 +18,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from infusionist.domain.access import Permission, allows, sees_identity
-from infusionist.domain.errors import NotAuthenticated
+from infusionist.domain.errors import InfusionistError, NotAuthenticated
 from infusionist.domain.records import Context
 from infusionist.entrypoints.web.dependencies import SESSION_COOKIE, ServicesDep, request_id_of
 from infusionist.entrypoints.web.pages.day_view import describe
@@ -125,6 +125,16 @@ def back(path: str, *, error: str | None = None, notice: str | None = None, anch
     message = f"error={quote(error)}" if error else (f"notice={quote(notice)}" if notice else "")
     query = ("&" if "?" in path else "?") + message if message else ""
     return RedirectResponse(path + query + (f"#{anchor}" if anchor else ""), status_code=303)
+
+
+def sentence(error: InfusionistError) -> str:
+    """The domain's message as a page shows it: the API's leading field name in words
+    ("birth_date: lies in the future." -> "Birth date: lies in the future.")."""
+    for field in error.details:
+        if error.message.startswith(f"{field}: "):
+            words = field.replace("_", " ")
+            return words[:1].upper() + words[1:] + error.message[len(field):]
+    return error.message
 
 
 def patient_label(patient: dict[str, Any]) -> str:

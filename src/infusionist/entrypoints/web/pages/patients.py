@@ -19,7 +19,7 @@ from infusionist.domain.errors import InfusionistError, ValidationFailed
 from infusionist.domain.plan_json import plan_from_json
 from infusionist.domain.records import Context
 from infusionist.entrypoints.web.dependencies import ServicesDep
-from infusionist.entrypoints.web.pages.common import PageContext, redirect, render
+from infusionist.entrypoints.web.pages.common import PageContext, redirect, render, sentence
 from infusionist.services import courses, lab_results, patients, views
 from infusionist.services.deps import Deps
 
@@ -68,7 +68,7 @@ async def register(request: Request, ctx: PageContext, deps: ServicesDep) -> Any
         patient = patients.register_patient(deps, ctx, _patient_command(form))
     except InfusionistError as error:
         query = urlencode({**_kept(form), "register": "1"})
-        return redirect(request, f"/patients?{query}", error=f"{_sentence(error)} Nothing was saved.",
+        return redirect(request, f"/patients?{query}", error=f"{sentence(error)} Nothing was saved.",
                         anchor="register")
     return redirect(request, f"/patients/{patient['id']}",
                     notice=f"{patient['name']} registered as {patient['pseudonym']}.")
@@ -84,18 +84,9 @@ async def edit(request: Request, ctx: PageContext, deps: ServicesDep, patient_id
                                         form.get("reason", "").strip() or None)
     except InfusionistError as error:
         query = urlencode({**_kept(form), "edit": "1"})
-        return redirect(request, f"{here}?{query}", error=f"{_sentence(error)} Nothing was saved.",
+        return redirect(request, f"{here}?{query}", error=f"{sentence(error)} Nothing was saved.",
                         anchor="details")
     return redirect(request, here, notice=f"Details of {patient['name']} saved.", anchor="details")
-
-
-def _sentence(error: InfusionistError) -> str:
-    """The domain's message without the API's leading field name ("birth_date: ...")."""
-    for field in error.details:
-        if error.message.startswith(f"{field}: "):
-            text = error.message[len(field) + 2:]
-            return text[:1].upper() + text[1:]
-    return error.message
 
 
 @router.get("/patients/{patient_id}")
