@@ -316,7 +316,7 @@ def test_a_physician_plans_the_next_course_and_reads_the_audit_trail(browser: An
     _visit(page, "plan-printable")
     page.go_back()
     page.click("text=Audit trail")
-    assert page.locator("table.data td", has_text="course.create").count() == 2
+    assert page.locator("table.audit td", has_text="Course planned: course").count() == 2
     _visit(page, "audit-physician")
 
 

@@ -53,7 +53,7 @@ async def add_user(request: Request, ctx: PageContext, deps: ServicesDep) -> Any
     form = await _form(request)
     kept = {k: form.get(k, "").strip() for k in ("username", "full_name", "role")}
     if form.get("password", "") != form.get("password_again", ""):
-        return redirect(request, _with(kept), error="The two passwords differ; nothing was saved.",
+        return redirect(request, _with(kept), error="Password: the two entries differ; nothing was saved.",
                         anchor="add")
     if kept["role"] not in {role.value for role in Role}:
         return redirect(request, _with(kept), error="Choose nurse, physician, investigator or admin.",
@@ -101,7 +101,7 @@ async def set_password(request: Request, ctx: PageContext, deps: ServicesDep, us
     require(ctx.actor.role, Permission.MANAGE_USERS)
     form = await _form(request)
     if form.get("password", "") != form.get("password_again", ""):
-        return redirect(request, f"{HERE}?user={user_id}", error="The two passwords differ; "
+        return redirect(request, f"{HERE}?user={user_id}", error="Password: the two entries differ; "
                         "nothing was saved.", anchor=f"user-{user_id}")
     try:
         user = await run_in_threadpool(users.set_password, deps, ctx, user_id, form.get("password", ""))
@@ -129,7 +129,7 @@ def centre_page(request: Request, ctx: PageContext, deps: ServicesDep) -> Any:
 
 
 def _centre_view(request: Request, ctx: Context, deps: Deps, current: dict[str, Any],
-                 refusal: str | None = None) -> Any:
+                 refusal: str | None = None, form: dict[str, str] | None = None) -> Any:
     """The settings page; after a refusal, with what was typed and the message beside the form."""
     protocol = deps.protocol
     options = {o.id: o for o in protocol.options}
@@ -141,6 +141,7 @@ def _centre_view(request: Request, ctx: Context, deps: Deps, current: dict[str, 
                   max_interval=protocol.vital_signs.max_interval_minutes,
                   protocol_max_courses=protocol.courses.max_courses,
                   can_edit=ctx.actor.role is Role.ADMIN, refusal=refusal,
+                  typed={k: (form or {}).get(k, "") for k in ("reason", "signer")},
                   status=422 if refusal else 200)
 
 
@@ -151,7 +152,8 @@ async def save_centre(request: Request, ctx: PageContext, deps: ServicesDep) -> 
     stored = centres.get_centre(deps, ctx, "default")
     data: dict[str, Any] = {}
     try:
-        data = _centre_data(form, stored)
+        defaults = {o.id: o.default for o in deps.protocol.options}
+        data = _centre_data(form, stored, defaults)
         signer = form.get("signer", "").strip()
         signature = (centres.PhysicianSignature(signer, form.get("signer_password", ""))
                      if signer else None)
@@ -159,10 +161,10 @@ async def save_centre(request: Request, ctx: PageContext, deps: ServicesDep) -> 
                                         form.get("reason", "").strip() or None, signature)
     except NotAuthenticated:
         return _centre_view(request, ctx, deps, _typed(form, stored, data), "The physician's user "
-                            "name or password was not recognised. Nothing was saved.")
+                            "name or password was not recognised. Nothing was saved.", form)
     except InfusionistError as error:
         return _centre_view(request, ctx, deps, _typed(form, stored, data),
-                            f"{sentence(error)} Nothing was saved.")
+                            f"{sentence(error)} Nothing was saved.", form)
     return redirect(request, CENTRE, notice=f"Settings saved as version {saved['version']}; plans "
                     "made from now on use them.", anchor="settings")
 
@@ -184,8 +186,10 @@ def _typed(form: dict[str, str], stored: dict[str, Any], data: dict[str, Any]) -
     return typed
 
 
-def _centre_data(form: dict[str, str], current: dict[str, Any]) -> dict[str, Any]:
-    """The configuration the form asks for: the current one with the form's fields replaced."""
+def _centre_data(form: dict[str, str], current: dict[str, Any],
+                 defaults: dict[str, str]) -> dict[str, Any]:
+    """The configuration the form asks for: the current one with the form's fields replaced (an
+    option left at the value in force is not written, so it stays the protocol's default)."""
     data = {k: v for k, v in current.items() if k not in ("version", "centre_id")}
     data["contact_phone"] = form.get("contact_phone", "").strip() or None
     data["vital_signs_interval_minutes"] = _whole(form.get("vital_signs_interval_minutes", ""),
@@ -193,7 +197,7 @@ def _centre_data(form: dict[str, str], current: dict[str, Any]) -> dict[str, Any
     data["max_courses"] = _whole(form.get("max_courses", ""), "The maximum number of courses")
     options = dict(data.get("options") or {})
     for field, option in (("h2", "h2-antagonist"), ("herpes", "herpes-prophylaxis-rule")):
-        if form.get(field):
+        if form.get(field) and form[field] != options.get(option, defaults.get(option)):
             options[option] = form[field]
     data["options"] = options
     closed = []
