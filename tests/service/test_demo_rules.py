@@ -35,7 +35,7 @@ CLOCKS = [
 
 
 @pytest.mark.parametrize(("now", "day"), CLOCKS, ids=[f"{n:%a-%H%M}" for n, _ in CLOCKS])
-def test_prot_04_today_is_a_valid_day_of_every_demo_course_and_no_event_is_outside_today(
+def test_today_is_a_valid_day_of_every_demo_course_and_no_event_is_outside_today__PROT_04(
     now: datetime, day: int
 ) -> None:
     deps, clock, _ = fake_deps()

@@ -228,7 +228,7 @@ def test_a_clinical_setting_needs_a_physicians_signature_or_nothing_is_written(
     ({"alert_thresholds": {"TACHYCARDIA": "400"}}, "CONFIG-ALERT-RANGE"),
     ({"options": {"h2-antagonist": "ranitidine"}}, "CONFIG-CHOICE-REFUSED"),
 ])
-def test_settings_outside_the_protocols_bounds_are_refused_even_when_signed(
+def test_settings_outside_the_protocols_bounds_are_refused_even_when_signed__IAR_11(
     config: dict[str, Any], code: str
 ) -> None:
     deps, _clock, uow, ctx = unit()
