@@ -95,9 +95,11 @@ def redirect(request: Request, path: str, *, notice: str | None = None, error: s
     return RedirectResponse(path + (f"#{anchor}" if anchor else ""), status_code=303)
 
 
-def _flashed(request: Request) -> dict[str, str | None]:
+def _flashed(request: Request, name: str) -> dict[str, str | None]:
+    """The session's waiting message, taken (and so deleted) only by a whole page: a partial
+    (``_board_rows.html``, fetched by the board every few seconds) never takes it."""
     token = request.cookies.get(SESSION_COOKIE)
-    waiting = notices.take(request.app.state.deps, token) if token else None
+    waiting = notices.take(request.app.state.deps, token) if token and not name.startswith("_") else None
     shown: dict[str, str | None] = {"error": None, "notice": None}
     if waiting is not None:
         shown[waiting.kind] = waiting.message
@@ -113,7 +115,7 @@ def render(request: Request, ctx: Context | None, name: str, status: int = 200, 
         "actor": ctx.actor if ctx is not None else None,
         "can": (lambda p: role is not None and allows(role, Permission(p))),
         "sees_identity": role is not None and sees_identity(role),
-        **_flashed(request),
+        **_flashed(request, name),
         "zone": values.pop("zone", "UTC"),
     }
     return templates.TemplateResponse(request, name, {**base, **values}, status_code=status)
