@@ -115,7 +115,9 @@ def readable_audit(deps: Deps, ctx: Context, wanted: AuditFilter, zone: str) -> 
     local = ZoneInfo(zone)
     with deps.uow() as uow:
         names = {u.username: u.full_name for u in uow.users.list()}
-        course_patient = {c.id: p.id for p in uow.patients.list() for c in uow.courses.for_patient(p.id)}
+        # Which patient each row is about: only for the roles that see the patient column.
+        course_patient = ({c.id: p.id for p in uow.patients.list() for c in uow.courses.for_patient(p.id)}
+                          if clinical else {})
         task_course = {t.id: course_id for course_id in course_patient
                        for t in uow.tasks.for_course(course_id)}
         entries = list(uow.audit.all())
