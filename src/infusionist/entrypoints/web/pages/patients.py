@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from infusionist.adapters.calendar import plan_to_ics
 from infusionist.adapters.documents.handout import render_handout_html
@@ -96,13 +96,14 @@ def patient_page(request: Request, ctx: PageContext, deps: ServicesDep, patient_
     analytes = [{"id": a.id, "name": a.name, "units": [u.unit for u in a.units]}
                 for a in (monitoring.analytes if monitoring is not None else ())]
     editing = request.query_params.get("edit") == "1"
+    lab_failed = request.query_params.get("lab") == "refused"
     kept = ({k: request.query_params.get(k, "") for k in PATIENT_FIELDS} if editing
             else _as_form(overview["patient"]))
     return render(request, ctx, "patient.html", zone=views.centre_zone(deps), analytes=analytes,
-                  editing=editing, kept=kept, inline_error=editing,
+                  editing=editing, kept=kept, inline_error=editing or lab_failed,
                   names={a["id"]: a["name"] for a in analytes},
                   results=lab_results.flagged_lab_results(deps, ctx, patient_id),
-                  lab_error=request.query_params.get("lab_error"),
+                  lab_failed=request.query_params.get("lab") == "refused",
                   lab_form={k: request.query_params.get(k, "") for k in LAB_FIELDS},
                   today=deps.clock.now().date().isoformat(), **overview)
 
@@ -151,8 +152,8 @@ async def record_lab_result(request: Request, ctx: PageContext, deps: ServicesDe
             reference_high=_decimal(form, "reference_high", "Reference high")))
     except InfusionistError as error:
         kept = {k: form.get(k, "") for k in LAB_FIELDS}
-        return RedirectResponse(f"{here}?{urlencode({'lab_error': error.message, **kept})}#lab-results",
-                                status_code=303)
+        return redirect(request, f"{here}?{urlencode({'lab': 'refused', **kept})}", error=error.message,
+                        anchor="lab-results")
     result = recorded["result"]
     notice = f"Result recorded: {result['value']} {result['unit']} on {result['taken_on']}."
     if recorded["review_tasks"]:
