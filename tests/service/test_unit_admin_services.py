@@ -202,6 +202,13 @@ def test_each_save_is_a_new_version_and_a_plan_records_the_version_it_used() -> 
     course2 = courses.create_course(deps, ctx[Role.PHYSICIAN], courses.CreateCourse(
         max_["id"], 1, date(2026, 3, 9), timezone="Europe/Berlin"))
     assert (course1["centre_version"], course2["centre_version"]) == (1, 2)
+
+    def day_1_checks(course: dict[str, Any]) -> int:
+        return sum(1 for a in course["plan"]["activities"] if a["kind"] == "vital_signs" and a["day"] == 1)
+
+    # the plan made after the change uses it: vital signs every 15 min instead of every 30
+    assert day_1_checks(course2) > day_1_checks(course1)
+    assert courses.get_course(deps, ctx[Role.PHYSICIAN], course1["id"])["plan"] == course1["plan"]
     assert centres.get_centre(deps, ctx[Role.NURSE], "default")["version"] == 2
 
 
