@@ -11,6 +11,7 @@ from infusionist.adapters.db.chairs import BookingRepository, ChairRepository, U
 from infusionist.adapters.db.engine import begin
 from infusionist.adapters.db.followup_tasks import FollowUpTaskRepository
 from infusionist.adapters.db.inbound import DeviceRepository, InboundMessageRepository
+from infusionist.adapters.db.unit_admin import CentreVersionRepository, FlashRepository
 
 
 class SqlUnitOfWork:
@@ -38,6 +39,8 @@ class SqlUnitOfWork:
         self.chairs = ChairRepository(connection)
         self.unit_settings = UnitSettingsRepository(connection)
         self.bookings = BookingRepository(connection)
+        self.centre_versions = CentreVersionRepository(connection)
+        self.flashes = FlashRepository(connection)
         return self
 
     def __exit__(
