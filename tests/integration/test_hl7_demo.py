@@ -23,13 +23,14 @@ def test_the_example_message_arrives_on_the_demo_day_in_progress(tmp_path: Path)
     assert unit.patients["running"] == 4  # PID-3 of the example
     text = EXAMPLE.read_text().replace("\n", "\r")
     course_id = unit.courses["running"]
-    before = len(list_events(deps, NURSE_CTX, course_id, 1))
+    day = unit.days["running"]  # today's infusion day of the demo's course (day 2 on a Tuesday)
+    before = len(list_events(deps, NURSE_CTX, course_id, day))
     with listening(deps) as port:
         [ack] = send(port, text)
         [again] = send(port, text)
     assert ack["code"] == "AA" and ack["control_id"] == "DEMO-0001", ack["text"]
     assert again["code"] == "AA"
-    events = list_events(deps, NURSE_CTX, course_id, 1)
+    events = list_events(deps, NURSE_CTX, course_id, day)
     assert len(events) == before + 1
     assert events[-1]["recorded_by"] == "device:DEMO-MONITOR^DEMO-UNIT"
     assert events[-1]["payload"]["temperature_c"] == "37.1"

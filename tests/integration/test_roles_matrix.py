@@ -65,6 +65,10 @@ def request_for(
         ("POST", "/bookings/1/cancel"): {"reason": "matrix test"},
         ("POST", "/bookings/1/move"): {"infusion_start": "2026-03-02T09:00:00+01:00", "reason": "matrix"},
         ("POST", "/patients"): {"name": f"Patient {n}", "sex": "male"},
+        ("PUT", f"/patients/{ids['patient_id']}"): {"name": "Jane Roe", "birth_date": "1980-01-02",
+                                                    "sex": "female", "reason": "matrix test"},
+        ("PUT", f"/users/{ids['user_id']}"): {"role": "nurse", "active": True, "reason": "matrix test"},
+        ("PUT", f"/users/{ids['user_id']}/password"): {"password": "password-nurse"},
         ("POST", f"/patients/{ids['patient_id']}/courses"): {
             "course": 1, "first_day": "2026-03-02", "timezone": "Europe/Berlin"},
         ("POST", f"/courses/{ids['course_id']}/days/1/events"): {
@@ -85,8 +89,8 @@ def test_every_route_answers_every_role_as_docs_security_md_says(
     admin = client_as(Role.ADMIN)
     device_token = admin.post("/tokens", json={"device": "MON-01"}).json()["token"]
     target = admin.post("/tokens", json={"device": "pump to revoke"}).json()["id"]
-    ids = {"course_id": course_id, "patient_id": 1, "task_id": 1,  # the first task of the course
-           "token_id": target}
+    # the first task of the course; user 1 is the nurse (its role and password stay as they are)
+    ids = {"course_id": course_id, "patient_id": 1, "task_id": 1, "token_id": target, "user_id": 1}
     counter = itertools.count(100)
     matrix = documented_matrix()
     # Log out last, so each role keeps its session for the other routes.

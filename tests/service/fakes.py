@@ -19,8 +19,10 @@ from infusionist.domain.errors import ChairConflict, Conflict
 from infusionist.domain.records import (
     BookingRecord,
     CalendarRow,
+    CentreVersion,
     CourseRecord,
     DeviceToken,
+    Flash,
     FollowUpTask,
     LabResultRecord,
     LoginFailure,
@@ -64,7 +66,8 @@ class FakeStore:
         self.tables: dict[str, Any] = {name: {} for name in
                                        ("users", "sessions", "tokens", "centres", "patients",
                                         "courses", "events", "tasks", "audit", "inbound", "devices",
-                                        "lab_results", "chairs", "unit_settings", "bookings", "refused", "login_failures")}
+                                        "lab_results", "chairs", "unit_settings", "bookings", "refused", "login_failures",
+                                        "centre_versions", "flashes")}
 
 
 class FakeUnitOfWork:
@@ -91,6 +94,8 @@ class FakeUnitOfWork:
         self.chairs = _Chairs(self.t["chairs"])
         self.unit_settings = _Centres(self.t["unit_settings"])
         self.bookings = _Bookings(self.t["bookings"], self.t["courses"], self.t["patients"])
+        self.centre_versions = _CentreVersions(self.t["centre_versions"])
+        self.flashes = _Flashes(self.t["flashes"])
         return self
 
     def __exit__(self, *_: object) -> None:
@@ -143,10 +148,62 @@ class _Users(_ById):
     def count(self) -> int:
         return len(self.rows)
 
+    def update(self, user: User) -> None:
+        self.rows[user.id] = user
+
 
 class _Patients(_ById):
     def by_pseudonym(self, pseudonym: str) -> PatientRecord | None:
         return next((p for p in self.rows.values() if p.pseudonym == pseudonym), None)
+
+    def by_identifier(self, centre_id: str, identifier: str) -> PatientRecord | None:
+        return next((p for p in self.rows.values()
+                     if p.centre_id == centre_id and p.identifier == identifier), None)
+
+    def search(self, text: str, limit: int) -> list[PatientRecord]:
+        needle = text.lower()
+        found = [p for p in self.rows.values()
+                 if any(needle in (v or "").lower() for v in (p.name, p.identifier, p.pseudonym))]
+        return sorted(found, key=lambda p: (p.name, p.id))[:limit]
+
+    def update(self, patient: PatientRecord) -> None:
+        self.rows[patient.id] = patient
+
+
+class _CentreVersions:
+    def __init__(self, rows: dict[Any, Any]) -> None:
+        self.rows = rows
+
+    def latest(self, centre_id: str) -> CentreVersion | None:
+        mine = self.history(centre_id)
+        return mine[0] if mine else None
+
+    def get(self, centre_id: str, version: int) -> CentreVersion | None:
+        return self.rows.get((centre_id, version))
+
+    def history(self, centre_id: str) -> list[CentreVersion]:
+        return sorted((v for v in self.rows.values() if v.centre_id == centre_id),
+                      key=lambda v: -v.version)
+
+    def add(self, version: CentreVersion) -> None:
+        key = (version.centre_id, version.version)
+        if key in self.rows:
+            raise Conflict("CENTRE-VERSION-TAKEN", "version taken")
+        self.rows[key] = version
+
+
+class _Flashes:
+    def __init__(self, rows: dict[Any, Any]) -> None:
+        self.rows = rows
+
+    def put(self, token_hash: str, flash: Flash, at: datetime) -> None:
+        self.rows[token_hash] = flash
+
+    def peek(self, token_hash: str) -> Flash | None:
+        return self.rows.get(token_hash)
+
+    def delete(self, token_hash: str) -> None:
+        self.rows.pop(token_hash, None)
 
 
 class _Sessions:

@@ -21,7 +21,8 @@ def unit_with_rule(rule: str) -> tuple[object, object, dict[Role, Context], int]
         auth.create_user(deps, None, role.value, role.value.title(), role, f"password-{role.value}")
         ctx[role] = Context(auth.login(deps, role.value, f"password-{role.value}", None)[1])
     centres.configure_centre(deps, ctx[Role.ADMIN], "default",
-                             {"options": {"herpes-prophylaxis-rule": rule}}, "label rule chosen")
+                             {"options": {"herpes-prophylaxis-rule": rule}}, "label rule chosen",
+                             centres.PhysicianSignature("physician", "password-physician"))
     patient = patients.register_patient(deps, ctx[Role.PHYSICIAN],
                                         patients.RegisterPatient("Jane Roe", date(1980, 1, 2), "female"))
     courses.create_course(deps, ctx[Role.PHYSICIAN], courses.CreateCourse(

@@ -93,11 +93,12 @@ def test_no_drop_alert_without_a_baseline__IAR_11():
     assert evaluate_alerts(values(systolic_mmhg="100"), {}, RULES) == []
 
 
-def test_a_centre_may_change_an_alert_threshold__IAR_11():
-    rules = configured(alert_thresholds={"FEVER": "38.5"}).vital_sign_rules
+def test_a_centre_may_make_an_alert_threshold_stricter__IAR_11():
+    # FEVER follows CTCAE v5.0 (>= 38.0 °C): a centre may alert earlier, never later (issue 15)
+    rules = configured(alert_thresholds={"FEVER": "37.8"}).vital_sign_rules
     assert rules is not None
-    assert evaluate_alerts(values(temperature_c="38.2"), {}, rules) == []
-    assert [a.code for a in evaluate_alerts(values(temperature_c="38.5"), {}, rules)] == ["FEVER"]
+    assert evaluate_alerts(values(temperature_c="37.7"), {}, rules) == []
+    assert [a.code for a in evaluate_alerts(values(temperature_c="37.8"), {}, rules)] == ["FEVER"]
 
 
 def test_alert_messages_name_the_measured_value__IAR_11():

@@ -13,7 +13,7 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict, Field
 
 from infusionist.domain.errors import ConfigError
-from infusionist.domain.protocol import Protocol
+from infusionist.domain.protocol import AlertRule, Protocol, VitalSignRules
 from infusionist.domain.units import Amount
 
 
@@ -182,6 +182,35 @@ def _with_rate_factor(protocol: Protocol, config: CentreConfig) -> Protocol:
     return protocol.model_copy(update=update)
 
 
+CENTRE_DEFAULT = "centre-default"  # the source of a number the product chose for centres to review
+
+
+def _check_alert_threshold(rules: VitalSignRules, alert: AlertRule, value: Decimal) -> None:
+    """A threshold lies within the plausible range of its vital sign (a percentage between 0 and
+    100); an alert defined by a published scale (any source but the product's default) without
+    ``must_alert`` bounds may only be made stricter, so that it warns earlier, never later (one
+    with bounds may move up to them and no further: ``CONFIG-ALERT-SILENCES``)."""
+    if alert.comparison == "drop_percent_from_baseline":
+        low, high, unit = Decimal(0), Decimal(100), "%"
+    else:
+        limit = rules.plausibility.get(alert.parameter)
+        low, high, unit = ((limit.min, limit.max, limit.unit) if limit is not None
+                           else (value, value, ""))
+    if not value.is_finite() or not low < value < high:
+        raise ConfigError("CONFIG-ALERT-RANGE",
+                          f"{alert.message} The threshold must lie between {low} and {high} {unit}; "
+                          f"{value} cannot be configured.", requirements=alert.requirements)
+    if alert.source == CENTRE_DEFAULT or alert.must_alert:
+        return  # an alert with ``must_alert`` bounds may move up to them (CONFIG-ALERT-SILENCES)
+    stricter = (value <= alert.threshold if alert.comparison in (">", ">=", "drop_percent_from_baseline")
+                else value >= alert.threshold)
+    if not stricter:
+        raise ConfigError("CONFIG-ALERT-LOOSER",
+                          f"{alert.message} This alert follows a published definition ({alert.source}); "
+                          f"a centre may make it stricter but not looser than {alert.threshold}.",
+                          requirements=alert.requirements)
+
+
 def _with_alert_thresholds(protocol: Protocol, config: CentreConfig) -> Protocol:
     rules = protocol.vital_sign_rules
     if not config.alert_thresholds:
@@ -206,6 +235,8 @@ def _with_alert_thresholds(protocol: Protocol, config: CentreConfig) -> Protocol
                 f"The protocol's threshold is {alert.threshold}.",
                 requirements=alert.requirements,
             )
+        if alert.code in config.alert_thresholds:
+            _check_alert_threshold(rules, alert, config.alert_thresholds[alert.code])
     alerts = tuple(
         a.model_copy(update={"threshold": config.alert_thresholds[a.code]})
         if a.code in config.alert_thresholds else a

@@ -62,6 +62,8 @@ class PatientRecord:
     weight_kg: str | None
     pseudonym: str
     created_at: datetime
+    identifier: str | None = None  # the hospital's patient number
+    contact: str | None = None  # phone or address the unit reaches the patient at
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -76,6 +78,7 @@ class CourseRecord:
     created_by: str
     first_day: date | None = None  # first and last infusion day (None: written without them)
     last_day: date | None = None
+    centre_version: int | None = None  # the centre's settings the plan was made with
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -225,3 +228,24 @@ class CalendarRow(NamedTuple):
     patient_name: str
     pseudonym: str
     course: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class CentreVersion:
+    """One saved version of a centre's settings; never changed once stored."""
+
+    centre_id: str
+    version: int
+    config: dict[str, Any]
+    created_at: datetime
+    created_by: str
+    signed_by: str | None = None  # the physician who signed its clinical settings
+    reason: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Flash:
+    """A one-time message for the next page a session shows (``notice`` or ``error``)."""
+
+    kind: str
+    message: str

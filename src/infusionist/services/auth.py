@@ -142,15 +142,21 @@ def reauthenticate(deps: Deps, ctx: Context, password: str) -> User:
     """The logged-in user's password again (an electronic signature, 21 CFR 11.200): the same
     throttle as logging in (the account's failures; 429 while throttled) and a wrong password
     is an audit row ``signature.password_failed`` and counts as a failed log-in of the account."""
-    name = ctx.actor.username
+    return verify_signer(deps, ctx, ctx.actor.username, password)
+
+
+def verify_signer(deps: Deps, ctx: Context, name: str, password: str) -> User:
+    """The user ``name`` signs with their password, at the logged-in user's screen (a physician
+    signing the centre's clinical settings an admin saves): throttled and audited as
+    ``reauthenticate``; an unknown or inactive user is refused as a wrong password."""
     now = deps.clock.now()
-    _check_throttle(deps, name, SIGNATURE_ADDRESS, now, ctx.request_id, actor=name)
+    _check_throttle(deps, name, SIGNATURE_ADDRESS, now, ctx.request_id, actor=ctx.actor.username)
     with deps.uow() as uow:
         user = uow.users.by_username(name)
     if not _verified(deps.hasher, user, password) or user is None or not user.active:
         with deps.uow(write=True) as uow:
             uow.login_failures.add(LoginFailure(username=name, address=SIGNATURE_ADDRESS, at=now))
-            audit.record_for(uow, deps, ctx, "signature.password_failed", "user", name)
+            audit.record_for(uow, deps, ctx, "signature.password_failed", "user", name[:64])
             uow.commit()
         raise NotAuthenticated("AUTH-INVALID", "signature password: not recognised.",
                                details={"password": "not recognised"})

@@ -42,6 +42,7 @@ def create_course(deps: Deps, ctx: Context, command: CreateCourse) -> dict[str, 
         if any(c.number == command.course for c in uow.courses.for_patient(patient.id)):
             raise Conflict("COURSE-EXISTS", f"course: course {command.course} is already planned.",
                            details={"course": "already planned"})
+        settings = uow.centre_versions.latest(patient.centre_id)
         plan = plan_course_for(deps.protocol, centre_config(uow, patient.centre_id), PlanCourseCommand(
             patient=Patient(
                 id=patient.pseudonym, sex="female" if patient.sex == "female" else "male",
@@ -57,6 +58,7 @@ def create_course(deps: Deps, ctx: Context, command: CreateCourse) -> dict[str, 
             protocol_version=plan.protocol_version, plan=plan_to_json(plan),
             created_at=deps.clock.now(), created_by=ctx.actor.username,
             first_day=plan.first_day, last_day=plan.last_day,
+            centre_version=settings.version if settings is not None else None,
         ))
         for task in tasks_from_plan(plan.activities, command.course, deps.protocol):
             uow.tasks.add(FollowUpTask(
@@ -67,7 +69,8 @@ def create_course(deps: Deps, ctx: Context, command: CreateCourse) -> dict[str, 
                          new={"patient_id": patient.id, "course": command.course,
                               "protocol": f"{plan.protocol_id} {plan.protocol_version}",
                               "protocol_digest": plan.protocol_digest,
-                              "first_day": command.first_day.isoformat()})
+                              "first_day": command.first_day.isoformat(),
+                              "centre_version": settings.version if settings is not None else None})
         # Every day holds a chair in the same transaction (refused: nothing is stored).
         from infusionist.services.bookings import book_course  # lazy: bookings is heavy
 
@@ -112,6 +115,7 @@ def course_view(course: CourseRecord, ctx: Context) -> dict[str, Any]:
                      "digest": course.plan.get("protocol", {}).get("digest")},
         "created_at": course.created_at.isoformat(),
         "created_by": course.created_by,
+        "centre_version": course.centre_version,  # the centre's settings the plan was made with
         "plan": plan,
     }
 

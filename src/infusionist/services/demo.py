@@ -3,13 +3,24 @@
 Everything goes through the ordinary use cases (patients, courses, events) with events timed
 relative to the clock, so the demo's board is live the moment it opens. The users' password is
 ``demo``: shorter than the real minimum on purpose, so it can never be a real account's password.
+
+The demo obeys the product's rules at any date and hour (issue 15 item 9):
+
+- Course 1 runs Monday to Friday, so every course of today's patients started on this week's
+  Monday and today is its day 1 on a Monday, day 2 on a Tuesday ... day 5 on a Friday. On a
+  Saturday or Sunday the demo centre infuses at weekends (a setting a centre may choose) and the
+  courses start on the Saturday, so the board is not empty.
+- A day's events lie between the local midnight and now, never in the future. A scenario that
+  needs more of the day than has passed (at 01:00 no patient can be four hours into an
+  infusion) falls back to an earlier phase of the same day (``_FALLBACK``).
+- The finished course's days are recorded from 09:00 local on their own dates.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,6 +37,7 @@ from infusionist.services.events import AppendEvent, append_event
 from infusionist.services.patients import RegisterPatient, register_patient
 
 DEMO_PASSWORD = "demo"
+SATURDAY = 5
 DEMO_USERS: tuple[tuple[str, str, Role], ...] = (
     ("nurse", "Nora Nurse", Role.NURSE),
     ("physician", "Dr Paul Physician", Role.PHYSICIAN),
@@ -38,11 +50,15 @@ Payload = dict[str, Any]
 
 @dataclass
 class DemoUnit:
-    """What the demo created: user names and the patients with the state each one shows."""
+    """What the demo created: the patients with the state each one shows, their courses and the
+    infusion day each is on today (absent for the patients not infusing today)."""
 
     timezone: str
     patients: dict[str, int] = field(default_factory=dict)
     courses: dict[str, int] = field(default_factory=dict)
+    days: dict[str, int] = field(default_factory=dict)
+    shown: dict[str, str] = field(default_factory=dict)  # the scenario each patient shows
+
 
 
 def add_demo_users(deps: Deps) -> dict[Role, Actor]:
@@ -119,21 +135,18 @@ class _Scenario:
     name: str
     sex: str
     birth: date
-    first_day_offset: int
-    record: Callable[[Deps, Context, int, datetime], None] | None
+    weeks_from_now: int  # 0: infusing this week; 1: starts next week; -5: finished
 
 
-def _running(deps: Deps, ctx: Context, course_id: int, now: datetime) -> None:
-    d = _Day(deps, ctx, course_id, 1, now)
-    prepare(d, -90, methylprednisolone=True)
+def _running(d: _Day) -> None:
+    prepare(d, -90, methylprednisolone=d.day <= 3)
     d.at(-90, "infusion_started", rate_ml_per_h=28)
     for minutes in (-60, -30, -8):
         d.vitals(minutes, hr=74)
 
 
-def _reaction(deps: Deps, ctx: Context, course_id: int, now: datetime) -> None:
-    d = _Day(deps, ctx, course_id, 3, now)
-    prepare(d, -60, methylprednisolone=True)
+def _reaction(d: _Day) -> None:
+    prepare(d, -60, methylprednisolone=d.day <= 3)
     d.at(-60, "infusion_started", rate_ml_per_h=28)
     d.vitals(-30)
     d.at(-7, "reaction_onset", symptoms=["rash", "pruritus"])
@@ -143,33 +156,59 @@ def _reaction(deps: Deps, ctx: Context, course_id: int, now: datetime) -> None:
     d.at(-2, "reaction_assessed", interruption_needed=True, responded_promptly=True)
 
 
-def _observation(deps: Deps, ctx: Context, course_id: int, now: datetime) -> None:
-    d = _Day(deps, ctx, course_id, 5, now)
-    prepare(d, -300, methylprednisolone=False)
+def _observation(d: _Day) -> None:
+    prepare(d, -300, methylprednisolone=d.day <= 3)
     run_to_end(d, -300)
     d.vitals(-15)
 
 
-def _ready(deps: Deps, ctx: Context, course_id: int, now: datetime) -> None:
-    d = _Day(deps, ctx, course_id, 2, now)
+def _ready(d: _Day) -> None:
     d.at(-20, "procedure_done", name="peripheral cannula")
-    d.at(-15, "premedication_given", name="methylprednisolone", **GRAM_IV)
+    if d.day <= 3:
+        d.at(-15, "premedication_given", name="methylprednisolone", **GRAM_IV)
+    else:
+        d.at(-15, "premedication_given", name="paracetamol", **GRAM_IV)
 
 
-def _finished(deps: Deps, ctx: Context, course_id: int, now: datetime) -> None:
+Record = Callable[[_Day], None]
+# Minutes of today each scenario's events need before now (its earliest event), plus a margin.
+_NEEDS: dict[str, int] = {"running": 160 + 5, "reaction": 130 + 5, "observation": 370 + 5,
+                          "ready": 20 + 5}
+_RECORDS: dict[str, Record] = {"running": _running, "reaction": _reaction,
+                               "observation": _observation, "ready": _ready}
+# What a patient shows when today has too few minutes so far for the scenario.
+_FALLBACK: dict[str, str] = {"observation": "running", "running": "ready", "reaction": "ready",
+                             "ready": "today"}
+
+
+def fitting(scenario: str, minutes_today: float) -> str:
+    """The scenario itself, or the first of its fallbacks whose events fit in today so far."""
+    while scenario in _NEEDS and _NEEDS[scenario] > minutes_today:
+        scenario = _FALLBACK[scenario]
+    return scenario
+
+
+def first_day_of_this_week(today: date) -> date:
+    """Monday on a weekday; Saturday at a weekend (the demo centre then infuses at weekends)."""
+    weekday = today.weekday()
+    return today - timedelta(days=weekday if weekday < SATURDAY else weekday - SATURDAY)
+
+
+def _finished(deps: Deps, ctx: Context, course_id: int, first_day: date, zone: ZoneInfo) -> None:
+    """Course 1 recorded in full, each day from 09:00 local on its own date (5 weeks ago)."""
     for day in range(1, 6):
-        d = _Day(deps, ctx, course_id, day, now - timedelta(days=40 - day + 1))
-        full_day(d, 0, methylprednisolone=day <= 3)
+        start = datetime.combine(first_day + timedelta(days=day - 1), time(9, 0), zone)
+        full_day(_Day(deps, ctx, course_id, day, start), 0, methylprednisolone=day <= 3)
 
 
 SCENARIOS: tuple[_Scenario, ...] = (
-    _Scenario("planned", "Anna Becker", "female", date(1988, 3, 14), 7, None),
-    _Scenario("today", "Jonas Weber", "male", date(1979, 5, 2), 0, None),
-    _Scenario("ready", "Lea Hoffmann", "female", date(1991, 10, 21), -1, _ready),
-    _Scenario("running", "Tom Schulz", "male", date(1984, 7, 9), 0, _running),
-    _Scenario("reaction", "Mia Fischer", "female", date(1995, 1, 30), -2, _reaction),
-    _Scenario("observation", "Paul Wagner", "male", date(1972, 12, 5), -4, _observation),
-    _Scenario("finished", "Clara Meyer", "female", date(1986, 8, 17), -40, _finished),
+    _Scenario("planned", "Anna Becker", "female", date(1988, 3, 14), 1),
+    _Scenario("today", "Jonas Weber", "male", date(1979, 5, 2), 0),
+    _Scenario("ready", "Lea Hoffmann", "female", date(1991, 10, 21), 0),
+    _Scenario("running", "Tom Schulz", "male", date(1984, 7, 9), 0),
+    _Scenario("reaction", "Mia Fischer", "female", date(1995, 1, 30), 0),
+    _Scenario("observation", "Paul Wagner", "male", date(1972, 12, 5), 0),
+    _Scenario("finished", "Clara Meyer", "female", date(1986, 8, 17), -5),
 )
 
 
@@ -181,8 +220,13 @@ def build_demo_unit(deps: Deps, timezone: str = "Europe/Berlin") -> DemoUnit:
     """A fresh demo unit in an empty database (raises ``Conflict`` when the users exist)."""
     actors = add_demo_users(deps)
     admin = Context(actors[Role.ADMIN], "demo")
+    zone = ZoneInfo(timezone)
+    now = deps.clock.now()
+    local_now = now.astimezone(zone)
+    today = local_now.date()
+    weekend = today.weekday() >= SATURDAY
     configure_centre(deps, admin, "default", {"name": "Demo MS infusion unit", "timezone": timezone,
-                                              "allow_weekend_infusions": True,
+                                              "allow_weekend_infusions": weekend,
                                               "contact_phone": "+49 30 1234 5678"}, "demo unit")
     # The monitor of examples/oru-demo.hl7, heard from this machine only (docs/hl7.md).
     configure_device(deps, admin, DeviceRecord(
@@ -190,18 +234,31 @@ def build_demo_unit(deps: Deps, timezone: str = "Europe/Berlin") -> DemoUnit:
         description="The demo's monitor (examples/oru-demo.hl7)"))
     physician = Context(actors[Role.PHYSICIAN], "demo")
     nurse = Context(actors[Role.NURSE], "demo")
-    now = deps.clock.now()
-    today = now.astimezone(ZoneInfo(timezone)).date()
+    start = first_day_of_this_week(today)
+    today_day = (today - start).days + 1
+    minutes_today = (local_now - datetime.combine(today, time(0, 0), zone)).total_seconds() / 60
     unit = DemoUnit(timezone=timezone)
     for scenario in SCENARIOS:
         patient = register_patient(deps, physician, RegisterPatient(
             name=scenario.name, birth_date=scenario.birth, sex=scenario.sex,
             childbearing_potential=False, weight_kg=None))
+        # This week's courses start on ``start``; another week's on its Monday (Monday to Friday).
+        first_day = (start if scenario.weeks_from_now == 0
+                     else _monday_on_or_before(today) + timedelta(weeks=scenario.weeks_from_now))
         course = create_course(deps, physician, CreateCourse(
-            patient_id=patient["id"], course=1,
-            first_day=today + timedelta(days=scenario.first_day_offset)))
+            patient_id=patient["id"], course=1, first_day=first_day))
         unit.patients[scenario.key] = patient["id"]
         unit.courses[scenario.key] = course["id"]
-        if scenario.record is not None:
-            scenario.record(deps, nurse, course["id"], now)
+        if scenario.weeks_from_now == 0:
+            unit.days[scenario.key] = today_day
+            shown = fitting(scenario.key, minutes_today)
+            unit.shown[scenario.key] = shown
+            if shown in _RECORDS:
+                _RECORDS[shown](_Day(deps, nurse, course["id"], today_day, now))
+        elif scenario.weeks_from_now < 0:
+            _finished(deps, nurse, course["id"], first_day, zone)
     return unit
+
+
+def _monday_on_or_before(day: date) -> date:
+    return day - timedelta(days=day.weekday())

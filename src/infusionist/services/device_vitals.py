@@ -337,9 +337,9 @@ def configure_device(deps: Deps, ctx: Context, device: DeviceRecord) -> dict[str
     return device_view(device, None, deps.clock.now())
 
 
-def retire_device(deps: Deps, ctx: Context, device_id: str) -> dict[str, Any]:
+def retire_device(deps: Deps, ctx: Context, device_id: str, reason: str | None = None) -> dict[str, Any]:
     """Stop hearing a monitor (admin): its later messages are refused ``HL7-SENDER-RETIRED``; what
-    it sent stays. Audited; registering it again undoes it."""
+    it sent stays. Audited (with the admin's reason, if given); registering it again undoes it."""
     require(ctx.actor.role, Permission.CONFIGURE_CENTRE)
     with deps.uow(write=True) as uow:
         old = uow.devices.get(device_id)
@@ -348,7 +348,7 @@ def retire_device(deps: Deps, ctx: Context, device_id: str) -> dict[str, Any]:
         retired = old if old.retired_at is not None else replace(old, retired_at=deps.clock.now())
         uow.devices.put(retired)
         audit.record_for(uow, deps, ctx, "device.retire", "device", device_id,
-                         old=_audited(old), new=_audited(retired))
+                         old=_audited(old), new=_audited(retired), reason=(reason or "").strip() or None)
         uow.commit()
     return device_view(retired, None, deps.clock.now())
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from datetime import date, datetime
@@ -20,8 +21,10 @@ from infusionist.domain.planning import CoursePlan
 from infusionist.domain.records import (
     BookingRecord,
     CalendarRow,
+    CentreVersion,
     CourseRecord,
     DeviceToken,
+    Flash,
     FollowUpTask,
     LabResultRecord,
     LoginFailure,
@@ -56,6 +59,10 @@ class UserRepository(Protocol):
     def list(self) -> list[User]: ...
 
     def count(self) -> int: ...
+
+    def update(self, user: User) -> None:
+        """Store the user's role, active flag, name and password hash (the username stays)."""
+        ...
 
 
 class SessionRepository(Protocol):
@@ -118,6 +125,40 @@ class PatientRepository(Protocol):
     def by_pseudonym(self, pseudonym: str) -> PatientRecord | None: ...
 
     def list(self) -> list[PatientRecord]: ...
+
+    def by_identifier(self, centre_id: str, identifier: str) -> PatientRecord | None: ...
+
+    def search(self, text: str, limit: int) -> builtins.list[PatientRecord]:
+        """Patients whose name, identifier or pseudonym contains ``text`` (any case), by name."""
+        ...
+
+    def update(self, patient: PatientRecord) -> None:
+        """Store the patient's details (the pseudonym, centre and creation time stay)."""
+        ...
+
+
+class CentreVersionRepository(Protocol):
+    """Every save of a centre's settings, numbered from 1; append-only."""
+
+    def latest(self, centre_id: str) -> CentreVersion | None: ...
+
+    def get(self, centre_id: str, version: int) -> CentreVersion | None: ...
+
+    def history(self, centre_id: str) -> list[CentreVersion]:
+        """Newest first."""
+        ...
+
+    def add(self, version: CentreVersion) -> None: ...
+
+
+class FlashRepository(Protocol):
+    """The one-time message of each session for the next page it shows."""
+
+    def put(self, token_hash: str, flash: Flash, at: datetime) -> None: ...
+
+    def peek(self, token_hash: str) -> Flash | None: ...
+
+    def delete(self, token_hash: str) -> None: ...
 
 
 class CourseRepository(Protocol):
@@ -353,6 +394,12 @@ class UnitOfWork(Protocol):
 
     @property
     def bookings(self) -> BookingRepository: ...
+
+    @property
+    def centre_versions(self) -> CentreVersionRepository: ...
+
+    @property
+    def flashes(self) -> FlashRepository: ...
 
 
     def __enter__(self) -> UnitOfWork: ...

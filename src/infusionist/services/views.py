@@ -6,7 +6,7 @@ the pages only render what these return.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,11 +14,10 @@ from zoneinfo import ZoneInfo
 from infusionist.domain.access import Permission, require, sees_identity, strip_free_text
 from infusionist.domain.plan_json import day_to_json, plan_to_json
 from infusionist.domain.planning import CoursePlan, Patient
-from infusionist.domain.records import Context, CourseRecord, PatientRecord
-from infusionist.services import audit
+from infusionist.domain.records import Context, CourseRecord, FollowUpTask, PatientRecord
+from infusionist.services import followup
 from infusionist.services.course_store import (
     centre_config,
-    course_zone,
     known_course,
     load_course,
     parsed_plan,
@@ -43,10 +42,6 @@ def change_marker(deps: Deps) -> int:
 
 
 ONE_DAY = timedelta(days=1)
-
-
-def _today_in(course: CourseRecord, now: datetime) -> date:
-    return now.astimezone(course_zone(course)).date()
 
 
 def today_board(deps: Deps, ctx: Context) -> list[dict[str, Any]]:
@@ -93,6 +88,9 @@ def patient_overview(deps: Deps, ctx: Context, patient_id: int) -> dict[str, Any
         days = {(c.id, d["day"]): [e.as_recorded() for e in uow.events.for_day(c.id, d["day"])]
                 for c in courses for d in c.plan.get("days", [])}
         tasks = {c.id: uow.tasks.for_course(c.id) for c in courses}
+    # The worklist's rule and day (the centre's today), so both pages count the same tasks.
+    today = followup.centre_today(deps)
+    horizon = today + followup.worklist_lead(deps.protocol)
     out = []
     for course in courses:
         plan = parsed_plan(course)
@@ -103,13 +101,22 @@ def patient_overview(deps: Deps, ctx: Context, patient_id: int) -> dict[str, Any
             phases[planned.day] = state["phase"] if state is not None else "planned"
             for reaction in (state or {}).get("reactions", []):
                 reactions.append({**reaction, "day": planned.day})
-        today = _today_in(course, now)
+        rows = [_task_row(t, today, horizon) for t in tasks[course.id]]
         out.append({**course_view(course, ctx), "phases": phases, "reactions": reactions,
-                    "tasks": [{"name": t.name, "due": t.due.isoformat(),
-                               "status": task_status(t, today),
-                               "overdue": t.status == "due" and t.due <= today}
-                              for t in tasks[course.id]]})
+                    "tasks": rows, "overdue": sum(r["status"] == "overdue" for r in rows),
+                    "on_worklist": sum(r["on_worklist"] for r in rows)})
     return {"patient": patient_view(patient, ctx.actor.role), "courses": out}
+
+
+def _task_row(task: FollowUpTask, today: date, horizon: date) -> dict[str, Any]:
+    """A course's task as the patient page lists it: ``overdue`` by the domain's rule (as the
+    worklist), ``due`` when it is on today's worklist, ``upcoming`` before its window opens."""
+    status = task_status(task, today)
+    on_worklist = status in ("due", "overdue") and task.opens <= today and task.due <= horizon
+    if status == "due" and not on_worklist:
+        status = "upcoming"
+    return {"name": task.name, "due": task.due.isoformat(), "status": status,
+            "overdue": status == "overdue", "on_worklist": on_worklist}
 
 
 def preview_course(deps: Deps, ctx: Context, command: CreateCourse) -> dict[str, Any]:
@@ -125,26 +132,6 @@ def preview_course(deps: Deps, ctx: Context, command: CreateCourse) -> dict[str,
         course=command.course, first_day=command.first_day, infusion_start=command.infusion_start,
         timezone=command.timezone, previous_course_end=command.previous_course_end))
     return plan_to_json(plan)
-
-
-def patient_audit(deps: Deps, ctx: Context, patient_id: int) -> list[dict[str, Any]]:
-    """The audit rows about one patient: the patient, their courses and their days' events."""
-    require(ctx.actor.role, Permission.READ_AUDIT)
-    with deps.uow() as uow:
-        course_ids = {str(c.id) for c in uow.courses.for_patient(patient_id)}
-        rows = []
-        for entry in uow.audit.all():
-            about = (
-                (entry.entity == "patient" and entry.entity_id == str(patient_id))
-                or (entry.entity == "course" and entry.entity_id in course_ids)
-                or (entry.entity == "day_event" and entry.entity_id.split("/")[0] in course_ids)
-            )
-            if about:
-                entry = audit.for_reader(entry, ctx.actor.role)
-                rows.append({"seq": entry.seq, "at": entry.at.isoformat(), "actor": entry.actor,
-                             "action": entry.action, "entity": f"{entry.entity} {entry.entity_id}",
-                             "new": entry.new_value, "reason": entry.reason})
-    return rows
 
 
 def course_for_print(deps: Deps, ctx: Context, course_id: int) -> tuple[dict[str, Any], Any]:

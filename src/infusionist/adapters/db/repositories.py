@@ -10,6 +10,7 @@ Every write of a protected table (``protected.PROTECTED``) goes through the tran
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterator
 from datetime import date, datetime
 from functools import cache
@@ -101,6 +102,12 @@ class UserRepository(_Repository):
     def count(self) -> int:
         return int(self.c.execute(select(func.count()).select_from(t.users)).scalar_one())
 
+    def update(self, user: User) -> None:
+        """Store the user's role, active flag, name and password hash (the username stays)."""
+        self.ledger.update(update(t.users).where(t.users.c.id == user.id).values(
+            full_name=user.full_name, role=user.role.value, active=user.active,
+            password_hash=user.password_hash))
+
 
 def _user(row: dict[str, Any]) -> User:
     return User(**{**row, "role": Role(row["role"])})
@@ -190,6 +197,27 @@ class PatientRepository(_Repository):
 
     def list(self) -> list[PatientRecord]:
         return [PatientRecord(**r) for r in self._rows(select(t.patients).order_by(t.patients.c.id))]
+
+    def by_identifier(self, centre_id: str, identifier: str) -> PatientRecord | None:
+        row = self._first(t.patients, centre_id=centre_id, identifier=identifier)
+        return PatientRecord(**row) if row is not None else None
+
+    def search(self, text: str, limit: int) -> builtins.list[PatientRecord]:
+        """Patients whose name, identifier or pseudonym contains ``text`` (any case), by name."""
+        like = f"%{text.lower()}%"
+        c = t.patients.c
+        query = (select(t.patients)
+                 .where(func.lower(c.name).like(like) | func.lower(c.identifier).like(like)
+                        | func.lower(c.pseudonym).like(like))
+                 .order_by(c.name, c.id).limit(limit))
+        return [PatientRecord(**r) for r in self._rows(query)]
+
+    def update(self, patient: PatientRecord) -> None:
+        """Store the patient's details (the pseudonym, centre and creation time stay)."""
+        self.ledger.update(update(t.patients).where(t.patients.c.id == patient.id).values(
+            name=patient.name, birth_date=patient.birth_date, sex=patient.sex,
+            childbearing_potential=patient.childbearing_potential, weight_kg=patient.weight_kg,
+            identifier=patient.identifier, contact=patient.contact))
 
 
 class CourseRepository(_Repository):

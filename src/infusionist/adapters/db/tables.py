@@ -83,6 +83,10 @@ patients = Table(
     Column("weight_kg", String(20), nullable=True),
     Column("pseudonym", String(32), nullable=False, unique=True),
     Column("created_at", UTCDateTime, nullable=False),
+    # The hospital's patient number and how the unit reaches the patient (migration 0010).
+    Column("identifier", String(64), nullable=True),
+    Column("contact", String(200), nullable=True),
+    Index("ix_patients_identifier", "centre_id", "identifier", unique=True),
 )
 
 courses = Table(
@@ -98,6 +102,8 @@ courses = Table(
     # First and last infusion day, for finding a day's courses by index (migration 0004).
     Column("first_day", Date, nullable=True),
     Column("last_day", Date, nullable=True),
+    # The version of the centre's settings the plan was made with (migration 0010).
+    Column("centre_version", Integer, nullable=True),
     UniqueConstraint("patient_id", "number", name="uq_courses_patient_number"),
     Index("ix_courses_days", "last_day", "first_day"),
 )
@@ -216,4 +222,25 @@ row_ledger = Table(
     Column("hash", String(64), nullable=False),
 )
 
-APPEND_ONLY_TABLES = ("day_events", "audit_log", "lab_results", "row_ledger")
+# Every save of a centre's settings: a new numbered version, never changed (migration 0010).
+centre_versions = Table(
+    "centre_versions", metadata,
+    Column("centre_id", String(64), ForeignKey("centres.id"), primary_key=True),
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("config", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(64), nullable=False),
+    Column("signed_by", String(64), nullable=True),
+    Column("reason", Text, nullable=True),
+)
+
+# The one-time message a page shows after a form was posted, per session (migration 0010).
+flash_messages = Table(
+    "flash_messages", metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("kind", String(10), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+APPEND_ONLY_TABLES = ("day_events", "audit_log", "lab_results", "row_ledger", "centre_versions")

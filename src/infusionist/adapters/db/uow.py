@@ -15,6 +15,7 @@ from infusionist.adapters.db.followup_tasks import FollowUpTaskRepository
 from infusionist.adapters.db.inbound import DeviceRepository, InboundMessageRepository
 from infusionist.adapters.db.ledger import Ledger
 from infusionist.adapters.db.protected import LedgerRepository
+from infusionist.adapters.db.unit_admin import CentreVersionRepository, FlashRepository
 
 
 class SqlUnitOfWork:
@@ -46,6 +47,8 @@ class SqlUnitOfWork:
         self.unit_settings = UnitSettingsRepository(connection)
         self.bookings = BookingRepository(connection)
         self.ledger = LedgerRepository(ledger)
+        self.centre_versions = CentreVersionRepository(connection)
+        self.flashes = FlashRepository(connection)
         return self
 
     def __exit__(

@@ -5,13 +5,19 @@ FastAPI, uvicorn and SQLAlchemy are imported inside the command so ``infusionist
 
 from __future__ import annotations
 
+import shutil
+import signal
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from infusionist.entrypoints.cli.errors import fail, reported_errors
+
+if TYPE_CHECKING:
+    from infusionist.config import Settings
+    from infusionist.services.deps import Deps
 
 
 def demo_command(
@@ -30,8 +36,9 @@ def demo_command(
     """Create a demo unit (users nurse, physician, investigator, admin; password demo) and serve it."""
     from infusionist.bootstrap import build
     from infusionist.config import Settings
-    from infusionist.services.demo import DEMO_PASSWORD, DEMO_USERS, build_demo_unit
+    from infusionist.services.demo import build_demo_unit
 
+    temporary = data_dir is None
     directory = data_dir if data_dir is not None else Path(tempfile.mkdtemp(prefix="infusionist-demo-"))
     if (directory / "infusionist.db").exists():
         fail("DEMO-DATA-DIR", f"--data-dir: {directory} already holds a database; give an empty one.")
@@ -41,7 +48,27 @@ def demo_command(
         unit = build_demo_unit(deps, timezone)
     typer.echo(f"Demo unit ready in {directory} ({len(unit.patients)} patients, time zone {timezone}).")
     if build_only:
-        return
+        return  # the database is what was asked for: kept, even in a temporary folder
+    # uvicorn re-raises the signal that stopped it once it has shut down; SIGTERM's default
+    # action would end the process before the clean-up below, so it becomes SystemExit here.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+    try:
+        _serve(settings, deps, host, port, hl7_port)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if temporary:  # the folder this command made: removed when the demo stops
+            shutil.rmtree(directory, ignore_errors=True)
+            typer.echo(f"Demo stopped; {directory} removed.")
+
+
+def _exit_on_signal(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _serve(settings: Settings, deps: Deps, host: str, port: int, hl7_port: int) -> None:
+    from infusionist.services.demo import DEMO_PASSWORD, DEMO_USERS
+
     typer.echo(f"\n  Open http://{host}:{port}/ in a browser and log in as one of:")
     for username, full_name, role in DEMO_USERS:
         typer.echo(f"    {username:<13} ({role.value}, {full_name})")

@@ -93,9 +93,40 @@ class IssuedTokenOut(TokenOut):
     token: str = Field(description="Shown once; only its digest is stored")
 
 
+class PhysicianSignatureIn(Input):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=200)
+
+
 class CentreIn(Input):
     config: BoundedJson
     reason: str | None = Field(default=None, max_length=TEXT_MAX_LENGTH)
+    signature: PhysicianSignatureIn | None = Field(
+        default=None, description="A physician's username and password: required when a clinical "
+        "setting changes (vital-sign interval, options, courses, alert thresholds, ...)")
+
+
+class UserChangeIn(Input):
+    """Change a user's role and/or whether they can log in (admin); the reason goes to the audit trail."""
+
+    role: Role | None = Field(default=None,
+                              description="nurse, physician, investigator or admin (not device)")
+    active: bool | None = None
+    reason: str | None = Field(default=None, max_length=TEXT_MAX_LENGTH)
+
+
+class PasswordIn(Input):
+    password: str = Field(min_length=1, max_length=200, description="Checked by the password rules "
+                          "(docs/security.md): length, common and breached passwords")
+
+
+class CentreVersionOut(BaseModel):
+    version: int
+    config: dict[str, Any]
+    created_at: str
+    created_by: str
+    signed_by: str | None
+    reason: str | None
 
 
 class DeviceIn(Input):
@@ -130,6 +161,12 @@ class PatientIn(Input):
     sex: Literal["female", "male"]
     childbearing_potential: bool = False
     weight_kg: Decimal | None = Field(default=None, gt=0, le=500, max_digits=6, decimal_places=2)
+    identifier: str | None = Field(default=None, max_length=64, description="The hospital's patient number")
+    contact: str | None = Field(default=None, max_length=200, description="Phone or address of the patient")
+
+
+class PatientEditIn(PatientIn):
+    reason: str | None = Field(default=None, max_length=TEXT_MAX_LENGTH)
 
 
 class PatientOut(BaseModel):
@@ -141,6 +178,8 @@ class PatientOut(BaseModel):
     weight_kg: str | None
     name: str | None = None
     birth_date: str | None = None
+    identifier: str | None = None
+    contact: str | None = None
 
 
 ChairId = Annotated[int, Field(ge=1, le=2**31 - 1)]
@@ -164,6 +203,7 @@ class CourseOut(BaseModel):
     protocol: dict[str, str]
     created_at: str
     created_by: str
+    centre_version: int | None = None
     plan: dict[str, Any]
 
 

@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from infusionist.domain.errors import InfusionistError
 from infusionist.entrypoints.web import errors
 from infusionist.entrypoints.web.pages import admin as admin
+from infusionist.entrypoints.web.pages import audit as audit
 from infusionist.entrypoints.web.pages import board as board
 from infusionist.entrypoints.web.pages import day as day
 from infusionist.entrypoints.web.pages import monitors as monitors
@@ -26,8 +27,8 @@ from infusionist.entrypoints.web.pages.common import HERE, LoginRequired, render
 async def _login_required(_request: Request, error: Exception) -> Any:
     assert isinstance(error, LoginRequired)
     target = f"/login?next={quote(error.next_path)}"
-    if error.message:
-        target += f"&error={quote(error.message)}"
+    if error.message:  # a session that expired or ended: a fixed sentence, no text in the URL
+        target += "&expired=1"
     return RedirectResponse(target, status_code=303)
 
 
@@ -40,7 +41,7 @@ async def _refused(request: Request, error: Exception) -> Any:
                   code=error.code)
 
 
-PAGE_MODULES = (session, board, day, patients, worklist, monitors, unit, admin, tokens)
+PAGE_MODULES = (session, board, day, patients, worklist, monitors, unit, admin, tokens, audit)
 
 
 def install(app: FastAPI) -> None:

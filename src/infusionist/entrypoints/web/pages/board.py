@@ -34,11 +34,9 @@ KEEPALIVE_SECONDS = 15.0
 @router.get("/")
 def board(request: Request, ctx: PageContext, deps: ServicesDep) -> Any:
     if not allows(ctx.actor.role, Permission.READ_PSEUDONYMISED):
-        entries = audit.list_audit(deps, ctx, 0, 10_000)[-100:]
-        rows = [{"seq": e.seq, "at": e.at.isoformat(), "actor": e.actor, "action": e.action,
-                 "entity": f"{e.entity} {e.entity_id}", "reason": e.reason} for e in reversed(entries)]
-        return render(request, ctx, "admin_home.html", rows=rows,
-                      zone=views.centre_zone(deps))
+        zone = views.centre_zone(deps)
+        lines = audit.readable_audit(deps, ctx, audit.AuditFilter(), zone)
+        return render(request, ctx, "admin_home.html", rows=list(reversed(lines[-100:])), zone=zone)
     return render(request, ctx, "board.html", rows=views.today_board(deps, ctx),
                   zone=views.centre_zone(deps), now=deps.clock.now(),
                   marker=views.change_marker(deps), silent=device_vitals.device_alerts(deps, ctx))

@@ -19,12 +19,12 @@ from fastapi.templating import Jinja2Templates
 from starlette.datastructures import FormData
 
 from infusionist.domain.access import Permission, allows, sees_identity
-from infusionist.domain.errors import NotAuthenticated
+from infusionist.domain.errors import InfusionistError, NotAuthenticated
 from infusionist.domain.records import Context
 from infusionist.domain.text_input import refuse_nul
 from infusionist.entrypoints.web.dependencies import SESSION_COOKIE, ServicesDep, request_id_of
 from infusionist.entrypoints.web.pages.day_view import describe
-from infusionist.services import auth
+from infusionist.services import auth, notices
 
 HERE = Path(__file__).resolve().parent.parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -76,24 +76,76 @@ def clock_on(value: str | datetime | None, zone: str, day: str) -> str:
     return moment.strftime("%H:%M" if moment.date().isoformat() == day else "%d %b %H:%M")
 
 
+# Pages whose handlers still pass their message in the URL (``back``); the day page until it
+# moves to ``flash`` (issue 15 item 5). Every other page ignores ``?notice=``.
+LEGACY_NOTICE_PATHS = ("/days/",)
+
+
+def flash(request: Request, message: str, *, kind: str = "notice") -> None:
+    """Keep a one-time message for this browser session's next page, on the server.
+
+    Call it in a form handler before redirecting (or use ``redirect``); ``render`` shows it once
+    in the page's message area (``notice`` green with role=status, ``error`` red with role=alert)
+    and deletes it, so a reload or the back button does not repeat it and nothing in the URL can
+    put text on a page. Without a session (the login page) nothing is kept.
+    """
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        notices.put(request.app.state.deps, token, kind, message)
+
+
+def redirect(request: Request, path: str, *, notice: str | None = None, error: str | None = None,
+             anchor: str = "") -> RedirectResponse:
+    """Post/redirect/get: to ``path`` (with ``#anchor``), the message kept by ``flash``."""
+    if error:
+        flash(request, error, kind="error")
+    elif notice:
+        flash(request, notice)
+    return RedirectResponse(path + (f"#{anchor}" if anchor else ""), status_code=303)
+
+
+def _flashed(request: Request, name: str) -> dict[str, str | None]:
+    """The session's waiting message, taken (and so deleted) only by a whole page: a partial
+    (``_board_rows.html``, fetched by the board every few seconds) never takes it."""
+    token = request.cookies.get(SESSION_COOKIE)
+    waiting = notices.take(request.app.state.deps, token) if token and not name.startswith("_") else None
+    shown: dict[str, str | None] = {"error": None, "notice": None}
+    if waiting is not None:
+        shown[waiting.kind] = waiting.message
+    if request.url.path.startswith(LEGACY_NOTICE_PATHS):
+        shown["error"] = shown["error"] or request.query_params.get("error")
+        shown["notice"] = shown["notice"] or request.query_params.get("notice")
+    return shown
+
+
 def render(request: Request, ctx: Context | None, name: str, status: int = 200, **values: Any) -> Any:
     role = ctx.actor.role if ctx is not None else None
     base = {
         "actor": ctx.actor if ctx is not None else None,
         "can": (lambda p: role is not None and allows(role, Permission(p))),
         "sees_identity": role is not None and sees_identity(role),
-        "error": request.query_params.get("error"),
-        "notice": request.query_params.get("notice"),
+        **_flashed(request, name),
         "zone": values.pop("zone", "UTC"),
     }
     return templates.TemplateResponse(request, name, {**base, **values}, status_code=status)
 
 
 def back(path: str, *, error: str | None = None, notice: str | None = None, anchor: str = "") -> Any:
-    """Post/redirect/get: back to ``path`` with a message for the next page."""
+    """Post/redirect/get with the message in the URL: only for the day page until it moves to
+    ``redirect``/``flash`` (other pages no longer read ``?notice=``)."""
     message = f"error={quote(error)}" if error else (f"notice={quote(notice)}" if notice else "")
     query = ("&" if "?" in path else "?") + message if message else ""
     return RedirectResponse(path + query + (f"#{anchor}" if anchor else ""), status_code=303)
+
+
+def sentence(error: InfusionistError) -> str:
+    """The domain's message as a page shows it: the API's leading field name in words
+    ("birth_date: lies in the future." -> "Birth date: lies in the future.")."""
+    for field in error.details:
+        if error.message.startswith(f"{field}: "):
+            words = field.replace("_", " ")
+            return words[:1].upper() + words[1:] + error.message[len(field):]
+    return error.message
 
 
 def patient_label(patient: dict[str, Any]) -> str:

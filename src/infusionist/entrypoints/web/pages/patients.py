@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from infusionist.adapters.calendar import plan_to_ics
 from infusionist.adapters.documents.handout import render_handout_html
@@ -19,7 +19,7 @@ from infusionist.domain.errors import InfusionistError, ValidationFailed
 from infusionist.domain.plan_json import plan_from_json
 from infusionist.domain.records import Context
 from infusionist.entrypoints.web.dependencies import ServicesDep
-from infusionist.entrypoints.web.pages.common import PageContext, back, posted_form, render
+from infusionist.entrypoints.web.pages.common import PageContext, posted_form, redirect, render, sentence
 from infusionist.entrypoints.web.policy import document_policy
 from infusionist.services import bookings, courses, lab_results, patients, unit, views
 from infusionist.services.deps import Deps
@@ -27,10 +27,67 @@ from infusionist.services.deps import Deps
 router = APIRouter(include_in_schema=False)
 
 
+PATIENT_FIELDS = ("name", "identifier", "birth_date", "sex", "childbearing_potential", "weight_kg",
+                  "contact")
+
+
 @router.get("/patients")
-def patient_list(request: Request, ctx: PageContext, deps: ServicesDep) -> Any:
-    return render(request, ctx, "patients.html", patients=patients.list_patients(deps, ctx),
-                  zone=views.centre_zone(deps))
+def patient_list(request: Request, ctx: PageContext, deps: ServicesDep, q: str = "") -> Any:
+    found = patients.find_patients(deps, ctx, q) if q.strip() else patients.list_patients(deps, ctx)
+    return render(request, ctx, "patients.html", patients=found, q=q.strip(),
+                  zone=views.centre_zone(deps), today=deps.clock.now().date().isoformat(),
+                  kept={k: request.query_params.get(k, "") for k in PATIENT_FIELDS},
+                  open_form=request.query_params.get("register") == "1",
+                  inline_error=request.query_params.get("register") == "1")
+
+
+def _patient_command(form: dict[str, str]) -> patients.RegisterPatient:
+    """The form as the service's command; a birth date or weight it cannot read is refused."""
+    text = form.get("birth_date", "").strip()
+    try:
+        born = date.fromisoformat(text) if text else None
+    except ValueError:
+        raise ValidationFailed("INPUT-BIRTH-DATE", "Give the birth date as a date (e.g. 1980-04-23).",
+                               details={"birth_date": "not a date"}) from None
+    return patients.RegisterPatient(
+        name=form.get("name", ""), birth_date=born, sex=form.get("sex", ""),
+        childbearing_potential=form.get("childbearing_potential") == "yes",
+        weight_kg=_decimal(form, "weight_kg", "Weight"), identifier=form.get("identifier"),
+        contact=form.get("contact"))
+
+
+def _kept(form: dict[str, str]) -> dict[str, str]:
+    return {k: form.get(k, "").strip() for k in PATIENT_FIELDS}
+
+
+@router.post("/patients")
+async def register(request: Request, ctx: PageContext, deps: ServicesDep) -> Any:
+    """Register a patient; a refusal comes back above the form, which keeps what was typed."""
+    require(ctx.actor.role, Permission.REGISTER_PATIENT)
+    form = {k: str(v) for k, v in (await posted_form(request)).items()}
+    try:
+        patient = patients.register_patient(deps, ctx, _patient_command(form))
+    except InfusionistError as error:
+        query = urlencode({**_kept(form), "register": "1"})
+        return redirect(request, f"/patients?{query}", error=f"{sentence(error)} Nothing was saved.",
+                        anchor="register")
+    return redirect(request, f"/patients/{patient['id']}",
+                    notice=f"{patient['name']} registered as {patient['pseudonym']}.")
+
+
+@router.post("/patients/{patient_id}/edit")
+async def edit(request: Request, ctx: PageContext, deps: ServicesDep, patient_id: int) -> Any:
+    require(ctx.actor.role, Permission.REGISTER_PATIENT)
+    form = {k: str(v) for k, v in (await posted_form(request)).items()}
+    here = f"/patients/{patient_id}"
+    try:
+        patient = patients.edit_patient(deps, ctx, patient_id, _patient_command(form),
+                                        form.get("reason", "").strip() or None)
+    except InfusionistError as error:
+        query = urlencode({**_kept(form), "edit": "1"})
+        return redirect(request, f"{here}?{query}", error=f"{sentence(error)} Nothing was saved.",
+                        anchor="details")
+    return redirect(request, here, notice=f"Details of {patient['name']} saved.", anchor="details")
 
 
 @router.get("/patients/{patient_id}")
@@ -39,12 +96,24 @@ def patient_page(request: Request, ctx: PageContext, deps: ServicesDep, patient_
     monitoring = deps.protocol.monitoring
     analytes = [{"id": a.id, "name": a.name, "units": [u.unit for u in a.units]}
                 for a in (monitoring.analytes if monitoring is not None else ())]
+    editing = request.query_params.get("edit") == "1"
+    lab_failed = request.query_params.get("lab") == "refused"
+    kept = ({k: request.query_params.get(k, "") for k in PATIENT_FIELDS} if editing
+            else _as_form(overview["patient"]))
     return render(request, ctx, "patient.html", zone=views.centre_zone(deps), analytes=analytes,
+                  editing=editing, kept=kept, inline_error=editing or lab_failed,
                   names={a["id"]: a["name"] for a in analytes},
                   results=lab_results.flagged_lab_results(deps, ctx, patient_id),
-                  lab_error=request.query_params.get("lab_error"),
+                  lab_failed=request.query_params.get("lab") == "refused",
                   lab_form={k: request.query_params.get(k, "") for k in LAB_FIELDS},
                   today=deps.clock.now().date().isoformat(), **overview)
+
+
+def _as_form(patient: dict[str, Any]) -> dict[str, str]:
+    return {"name": patient.get("name") or "", "identifier": patient.get("identifier") or "",
+            "birth_date": patient.get("birth_date") or "", "sex": patient.get("sex") or "",
+            "childbearing_potential": "yes" if patient.get("childbearing_potential") else "",
+            "weight_kg": patient.get("weight_kg") or "", "contact": patient.get("contact") or ""}
 
 
 LAB_FIELDS = ("analyte", "value", "unit", "reference_low", "reference_high", "taken_on")
@@ -84,14 +153,14 @@ async def record_lab_result(request: Request, ctx: PageContext, deps: ServicesDe
             reference_high=_decimal(form, "reference_high", "Reference high")))
     except InfusionistError as error:
         kept = {k: form.get(k, "") for k in LAB_FIELDS}
-        return RedirectResponse(f"{here}?{urlencode({'lab_error': error.message, **kept})}#lab-results",
-                                status_code=303)
+        return redirect(request, f"{here}?{urlencode({'lab': 'refused', **kept})}", error=error.message,
+                        anchor="lab-results")
     result = recorded["result"]
     notice = f"Result recorded: {result['value']} {result['unit']} on {result['taken_on']}."
     if recorded["review_tasks"]:
         notice += " Alert: " + "; ".join(a["work_up"] for a in recorded["alerts"]) + \
             " - a physician's review is on the worklist."
-    return back(here, notice=notice, anchor="lab-results")
+    return redirect(request, here, notice=notice, anchor="lab-results")
 
 
 @router.get("/patients/{patient_id}/plan")
@@ -138,7 +207,7 @@ def plan_preview(request: Request, ctx: PageContext, deps: ServicesDep, patient_
         plan = views.preview_course(deps, ctx, _command(deps, ctx, patient_id, course, first_day, start,
                                                         chair_ids))
     except InfusionistError as error:
-        return back(f"/patients/{patient_id}/plan", error=error.message)
+        return redirect(request, f"/patients/{patient_id}/plan", error=error.message)
     chairs = {c["id"]: c["name"] for c in unit.get_unit(deps, ctx, "default")["chairs"]}
     return render(request, ctx, "plan_preview.html", plan=plan, zone=plan["timezone"],
                   patient=patients.get_patient(deps, ctx, patient_id),
@@ -147,15 +216,15 @@ def plan_preview(request: Request, ctx: PageContext, deps: ServicesDep, patient_
 
 
 @router.post("/patients/{patient_id}/plan/confirm")
-def plan_confirm(ctx: PageContext, deps: ServicesDep, patient_id: int,
+def plan_confirm(request: Request, ctx: PageContext, deps: ServicesDep, patient_id: int,
                  course: Annotated[int, Form()], first_day: Annotated[str, Form()],
                  start: Annotated[str, Form()] = "09:00", chair_ids: Annotated[str, Form()] = "") -> Any:
     try:
         courses.create_course(deps, ctx, _command(deps, ctx, patient_id, course, first_day, start,
                                                   chair_ids))
     except InfusionistError as error:
-        return back(f"/patients/{patient_id}/plan", error=error.message)
-    return back(f"/patients/{patient_id}", notice=f"Course {course} planned.")
+        return redirect(request, f"/patients/{patient_id}/plan", error=error.message)
+    return redirect(request, f"/patients/{patient_id}", notice=f"Course {course} planned.")
 
 
 @router.get("/courses/{course_id}/plan.ics")
@@ -172,10 +241,3 @@ def plan_print(ctx: PageContext, deps: ServicesDep, course_id: int) -> HTMLRespo
     html = render_handout_html(plan_from_json(plan), deps.protocol, config)
     # The printed document keeps its own <style> (also used for the PDF): allowed by its hash.
     return HTMLResponse(html, headers={"Content-Security-Policy": document_policy(html)})
-
-
-@router.get("/patients/{patient_id}/audit")
-def patient_audit(request: Request, ctx: PageContext, deps: ServicesDep, patient_id: int) -> Any:
-    rows = views.patient_audit(deps, ctx, patient_id)
-    return render(request, ctx, "audit.html", rows=rows, patient_id=patient_id,
-                  zone=views.centre_zone(deps))

@@ -27,8 +27,11 @@ def _safe_next(target: str) -> str:
 
 
 @router.get("/login")
-def login_page(request: Request, next: str = "/") -> Any:
-    return render(request, None, "login.html", next=_safe_next(next))
+def login_page(request: Request, next: str = "/", logged_out: str = "", expired: str = "") -> Any:
+    """``logged_out`` and ``expired`` only choose a fixed sentence; no text from the URL reaches
+    the page."""
+    return render(request, None, "login.html", next=_safe_next(next), logged_out=bool(logged_out),
+                  expired=bool(expired))
 
 
 @router.post("/login")
@@ -57,6 +60,6 @@ def logout(request: Request, ctx: PageContext, deps: ServicesDep) -> Any:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         auth.logout(deps, ctx, token)
-    response = back("/login", notice="Logged out.")
+    response = back("/login?logged_out=1")
     clear_session_cookie(response, request, deps)
     return response

@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from infusionist.domain.access import Permission, require
 from infusionist.domain.errors import Conflict, NotFound, ValidationFailed
 from infusionist.entrypoints.web.dependencies import ServicesDep
-from infusionist.entrypoints.web.pages.common import PageContext, back, render
+from infusionist.entrypoints.web.pages.common import PageContext, redirect, render
 from infusionist.services import auth, views
 from infusionist.services.deps import Deps
 
@@ -38,12 +38,12 @@ async def issue(request: Request, ctx: PageContext, deps: ServicesDep) -> Any:
     device = form.get("device", "").strip()
     days_text = form.get("valid_days", "").strip()
     if days_text and not days_text.isdigit():
-        return back(HERE, error="Valid for: give a whole number of days. Nothing was issued.")
+        return redirect(request, HERE, error="Valid for: give a whole number of days. Nothing was issued.")
     try:
         issued = await run_in_threadpool(auth.create_device_token, deps, ctx, device,
                                          int(days_text) if days_text else None)
     except ValidationFailed as error:
-        return back(HERE, error=f"{error.message} Nothing was issued.")
+        return redirect(request, HERE, error=f"{error.message} Nothing was issued.")
     # The token is shown in this answer only (never in a URL, never stored in clear).
     return await run_in_threadpool(_page, request, ctx, deps, 201, issued=issued)
 
@@ -54,5 +54,6 @@ def revoke(request: Request, ctx: PageContext, deps: ServicesDep, token_id: int)
     try:
         revoked = auth.revoke_device_token(deps, ctx, token_id)
     except (NotFound, Conflict) as error:
-        return back(HERE, error=error.message)
-    return back(HERE, notice=f"The token of {revoked.device} is revoked; the device can no longer send.")
+        return redirect(request, HERE, error=error.message)
+    return redirect(request, HERE,
+                    notice=f"The token of {revoked.device} is revoked; the device can no longer send.")

@@ -13,7 +13,7 @@ from infusionist.domain.access import Permission, require
 from infusionist.domain.capacity import WEEKDAYS
 from infusionist.domain.errors import InfusionistError, ValidationFailed
 from infusionist.entrypoints.web.dependencies import ServicesDep
-from infusionist.entrypoints.web.pages.common import PageContext, back, render
+from infusionist.entrypoints.web.pages.common import PageContext, redirect, render
 from infusionist.services import bookings, unit
 
 router = APIRouter(include_in_schema=False)
@@ -43,8 +43,8 @@ async def save_rules(request: Request, ctx: PageContext, deps: ServicesDep) -> A
                            for day in WEEKDAYS if form.get(f"{day}_nurses")}}
         unit.configure_unit(deps, ctx, "default", data, form.get("reason") or None)
     except InfusionistError as error:
-        return back(HERE, error=f"{error.message} Nothing was saved.", anchor="rules")
-    return back(HERE, notice="Opening hours and staffing saved.", anchor="rules")
+        return redirect(request, HERE, error=f"{error.message} Nothing was saved.", anchor="rules")
+    return redirect(request, HERE, notice="Opening hours and staffing saved.", anchor="rules")
 
 
 def _number(form: dict[str, str], field: str, label: str) -> int:
@@ -63,8 +63,8 @@ async def add_chair(request: Request, ctx: PageContext, deps: ServicesDep) -> An
         added = unit.add_chair(deps, ctx, "default", unit.ChairChange(form.get("name", ""),
                                                                       form.get("kind", "recliner")))
     except InfusionistError as error:
-        return back(HERE, error=f"{error.message} Nothing was saved.", anchor="chairs")
-    return back(HERE, notice=f"{added['name']} added.", anchor="chairs")
+        return redirect(request, HERE, error=f"{error.message} Nothing was saved.", anchor="chairs")
+    return redirect(request, HERE, notice=f"{added['name']} added.", anchor="chairs")
 
 
 @router.post(HERE + "/chairs/{chair_id}")
@@ -75,8 +75,8 @@ async def change_chair(request: Request, ctx: PageContext, deps: ServicesDep, ch
         saved = unit.change_chair(deps, ctx, "default", chair_id, unit.ChairChange(
             form.get("name", ""), form.get("kind", "recliner"), form.get("active") == "yes"))
     except InfusionistError as error:
-        return back(HERE, error=f"{error.message} Nothing was saved.", anchor="chairs")
-    return back(HERE, notice=f"{saved['name']} saved.", anchor="chairs")
+        return redirect(request, HERE, error=f"{error.message} Nothing was saved.", anchor="chairs")
+    return redirect(request, HERE, notice=f"{saved['name']} saved.", anchor="chairs")
 
 
 @router.get("/calendar")

@@ -20,7 +20,7 @@ from fastapi.responses import RedirectResponse
 from infusionist.domain.errors import InfusionistError
 from infusionist.domain.records import Context
 from infusionist.entrypoints.web.dependencies import ServicesDep
-from infusionist.entrypoints.web.pages.common import PageContext, posted_form, render
+from infusionist.entrypoints.web.pages.common import PageContext, posted_form, redirect, render
 from infusionist.entrypoints.web.pages.day_view import symptoms
 from infusionist.services import courses, followup
 from infusionist.services.deps import Deps
@@ -41,7 +41,7 @@ def worklist(request: Request, ctx: PageContext, deps: ServicesDep) -> Any:
     for row in page["tasks"]:
         row["due_label"] = f"{date.fromisoformat(row['due']):%a %d %b %Y}"
         row["kind_label"] = KIND_WORDS.get(row["kind"], row["kind"])
-    failed = _number(params.get("task"), 0, 0, 2**31 - 1) if params.get("error") else 0
+    failed = _number(params.get("task"), 0, 0, 2**31 - 1)  # shown only with a flashed error
     return render(
         request, ctx, "worklist.html", page=page, today=today, shown=shown,
         is_today=shown == today, failed=failed, date_problem=problem,
@@ -61,11 +61,11 @@ async def close(request: Request, ctx: PageContext, deps: ServicesDep, task_id: 
         closed = followup.close_task(deps, ctx, task_id, form.get("status", ""),
                                      form.get("reason") or None)
     except InfusionistError as error:
-        return _back(here, {"error": _message(error), "task": task_id}, f"task-{task_id}")
+        return _back(request, here, f"task-{task_id}", error=_message(error), task=task_id)
     word = "done" if closed["status"] == "done" else "cancelled"
     notice = f"{closed['task'].capitalize()} (due {closed['due']}): {word}" + (
         f" - {closed['reason']}." if closed["reason"] else ".")
-    return _back(here, {"notice": notice}, "worklist")
+    return _back(request, here, "worklist", notice=notice)
 
 
 @router.post("/worklist/tasks/{task_id}/answer")
@@ -82,15 +82,15 @@ async def answer(request: Request, ctx: PageContext, deps: ServicesDep, task_id:
         answered = followup.answer_call(deps, ctx, task_id, followup.CallAnswerCommand(
             symptoms=ticked, onset=onset, note=form.get("note", "").strip() or None))
     except InfusionistError as error:
-        return _back(here, {"error": _message(error), "task": task_id}, f"task-{task_id}")
+        return _back(request, here, f"task-{task_id}", error=_message(error), task=task_id)
     except ValueError:
-        return _back(here, {"error": "onset: give the date and time the reaction began.",
-                            "task": task_id}, f"task-{task_id}")
+        return _back(request, here, f"task-{task_id}",
+                     error="Give the date and time the reaction began.", task=task_id)
     reaction = answered["reaction"]
     notice = f"{answered['task'].capitalize()}: answered" + (
         f"; reaction recorded on infusion day {answered['infusion_day']}."
         if reaction is not None else ", no delayed reaction.")
-    return _back(here, {"notice": notice}, "worklist")
+    return _back(request, here, "worklist", notice=notice)
 
 
 def _onset(deps: Deps, ctx: Context, text: str, course_id: int) -> datetime | None:
@@ -147,7 +147,10 @@ def _link(shown: date, today: date, limit: int, offset: int) -> str:
     return "/worklist" + (f"?{urlencode(query)}" if query else "")
 
 
-def _back(here: str, values: dict[str, Any], anchor: str) -> RedirectResponse:
-    """Post/redirect/get: back to the same date and page, with the message for the next page."""
-    glue = "&" if "?" in here else "?"
-    return RedirectResponse(f"{here}{glue}{urlencode(values)}#{anchor}", status_code=303)
+def _back(request: Request, here: str, anchor: str, *, notice: str | None = None,
+          error: str | None = None, task: int | None = None) -> RedirectResponse:
+    """Post/redirect/get: back to the same date and page; the message is flashed (server-side),
+    the task a refusal was about stays in the URL so the message shows beside it."""
+    if task is not None:
+        here += ("&" if "?" in here else "?") + urlencode({"task": task})
+    return redirect(request, here, notice=notice, error=error, anchor=anchor)

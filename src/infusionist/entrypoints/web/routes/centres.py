@@ -6,7 +6,7 @@ from fastapi import APIRouter, Path
 
 from infusionist.entrypoints.web.dependencies import ContextDep, ServicesDep
 from infusionist.entrypoints.web.errors import ERROR_RESPONSES
-from infusionist.entrypoints.web.schemas import CentreIn
+from infusionist.entrypoints.web.schemas import CentreIn, CentreVersionOut
 from infusionist.services import centres
 
 router = APIRouter(tags=["centres"], responses=ERROR_RESPONSES)
@@ -21,5 +21,17 @@ def get_centre(ctx: ContextDep, deps: ServicesDep, centre_id: str = CentreId) ->
 @router.put("/centres/{centre_id}", response_model=dict[str, Any])
 def configure_centre(body: CentreIn, ctx: ContextDep, deps: ServicesDep,
                      centre_id: str = CentreId) -> dict[str, Any]:
-    """Replace the centre configuration; refused when outside the protocol's limits."""
-    return centres.configure_centre(deps, ctx, centre_id, body.config, body.reason)
+    """Save the configuration as the centre's next version; refused when outside the protocol's
+    limits, and (INPUT-SIGNATURE-REQUIRED) when a clinical setting changes without a physician's
+    signature."""
+    signature = (centres.PhysicianSignature(body.signature.username, body.signature.password)
+                 if body.signature is not None else None)
+    return centres.configure_centre(deps, ctx, centre_id, body.config, body.reason, signature)
+
+
+@router.get("/centres/{centre_id}/versions", response_model=list[CentreVersionOut])
+def centre_versions(ctx: ContextDep, deps: ServicesDep, centre_id: str = CentreId) -> list[CentreVersionOut]:
+    """Every saved version of the centre's settings, newest first: who saved, who signed, why."""
+    return [CentreVersionOut(version=v.version, config=v.config, created_at=v.created_at.isoformat(),
+                             created_by=v.created_by, signed_by=v.signed_by, reason=v.reason)
+            for v in centres.centre_history(deps, ctx, centre_id)]

@@ -4,12 +4,19 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
 from infusionist.entrypoints.web.dependencies import ContextDep, ServicesDep
 from infusionist.entrypoints.web.errors import ERROR_RESPONSES
-from infusionist.entrypoints.web.schemas import CourseIn, CourseOut, Input, PatientIn, PatientOut
+from infusionist.entrypoints.web.schemas import (
+    CourseIn,
+    CourseOut,
+    Input,
+    PatientEditIn,
+    PatientIn,
+    PatientOut,
+)
 from infusionist.services import courses, lab_results, patients
 
 router = APIRouter(tags=["patients"], responses=ERROR_RESPONSES)
@@ -17,16 +24,31 @@ PatientId = Path(ge=1, le=2**31 - 1)
 
 
 @router.get("/patients", response_model=list[PatientOut])
-def list_patients(ctx: ContextDep, deps: ServicesDep) -> list[dict[str, Any]]:
-    """Investigators see the study pseudonym only: no name, no birth date."""
-    return patients.list_patients(deps, ctx)
+def list_patients(ctx: ContextDep, deps: ServicesDep,
+                  q: str = Query(default="", max_length=200,
+                                 description="Find by name, hospital number or pseudonym")
+                  ) -> list[dict[str, Any]]:
+    """Investigators see the study pseudonym only: no name, no birth date (and find by pseudonym)."""
+    return patients.find_patients(deps, ctx, q) if q.strip() else patients.list_patients(deps, ctx)
+
+
+def _command(body: PatientIn) -> patients.RegisterPatient:
+    return patients.RegisterPatient(
+        name=body.name, birth_date=body.birth_date, sex=body.sex,
+        childbearing_potential=body.childbearing_potential, weight_kg=body.weight_kg,
+        identifier=body.identifier, contact=body.contact)
 
 
 @router.post("/patients", response_model=PatientOut, status_code=201)
 def register_patient(body: PatientIn, ctx: ContextDep, deps: ServicesDep) -> dict[str, Any]:
-    return patients.register_patient(deps, ctx, patients.RegisterPatient(
-        name=body.name, birth_date=body.birth_date, sex=body.sex,
-        childbearing_potential=body.childbearing_potential, weight_kg=body.weight_kg))
+    return patients.register_patient(deps, ctx, _command(body))
+
+
+@router.put("/patients/{patient_id}", response_model=PatientOut)
+def edit_patient(body: PatientEditIn, ctx: ContextDep, deps: ServicesDep,
+                 patient_id: int = PatientId) -> dict[str, Any]:
+    """Replace the patient's details (the pseudonym stays); old and new go to the audit trail."""
+    return patients.edit_patient(deps, ctx, patient_id, _command(body), body.reason)
 
 
 @router.get("/patients/{patient_id}", response_model=PatientOut)

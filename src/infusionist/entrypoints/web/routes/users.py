@@ -5,12 +5,21 @@ from fastapi import APIRouter, Path, Response
 from infusionist.domain.records import DeviceToken, User
 from infusionist.entrypoints.web.dependencies import ContextDep, ServicesDep
 from infusionist.entrypoints.web.errors import ERROR_RESPONSES
-from infusionist.entrypoints.web.schemas import IssuedTokenOut, TokenIn, TokenOut, UserIn, UserOut
-from infusionist.services import auth
+from infusionist.entrypoints.web.schemas import (
+    IssuedTokenOut,
+    PasswordIn,
+    TokenIn,
+    TokenOut,
+    UserChangeIn,
+    UserIn,
+    UserOut,
+)
+from infusionist.services import auth, users
 from infusionist.services.deps import Deps
 
 router = APIRouter(tags=["users"], responses=ERROR_RESPONSES)
 TokenId = Path(ge=1, le=2**31 - 1)
+UserId = Path(ge=1, le=2**31 - 1)
 
 
 def _out(user: User) -> UserOut:
@@ -34,6 +43,20 @@ def list_users(ctx: ContextDep, deps: ServicesDep) -> list[UserOut]:
 @router.post("/users", response_model=UserOut, status_code=201)
 def create_user(body: UserIn, ctx: ContextDep, deps: ServicesDep) -> UserOut:
     return _out(auth.create_user(deps, ctx, body.username, body.full_name, body.role, body.password))
+
+
+@router.put("/users/{user_id}", response_model=UserOut)
+def change_user(body: UserChangeIn, ctx: ContextDep, deps: ServicesDep, user_id: int = UserId) -> UserOut:
+    """Change the role and/or deactivate or reactivate; refused (USER-LAST-ADMIN) when no active
+    admin would be left."""
+    return _out(users.update_user(deps, ctx, user_id, role=body.role, active=body.active,
+                                  reason=body.reason))
+
+
+@router.put("/users/{user_id}/password", status_code=204)
+def set_password(body: PasswordIn, ctx: ContextDep, deps: ServicesDep, user_id: int = UserId) -> None:
+    """A new password for the user (the same rules as for a new user)."""
+    users.set_password(deps, ctx, user_id, body.password)
 
 
 @router.get("/tokens", response_model=list[TokenOut])

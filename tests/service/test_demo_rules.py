@@ -1,0 +1,91 @@
+"""The demo obeys the product's own rules at any date and hour (issue 15 item 9; PROT-04).
+
+Course 1 runs Monday to Friday (PROT-04): the demo's courses start on this week's Monday, so
+today is day 1 on a Monday and day 2 on a Tuesday; every recorded event lies between the local
+midnight and now; a scenario that does not fit in the day so far shows an earlier phase.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
+
+import pytest
+from fakes import fake_deps
+
+from infusionist.domain.access import Role
+from infusionist.domain.records import Actor, Context
+from infusionist.services import courses, events
+from infusionist.services.demo import build_demo_unit, fitting
+
+ZONE = ZoneInfo("Europe/Berlin")
+NURSE = Context(Actor(1, "nurse", "Nora Nurse", Role.NURSE), "test")
+
+
+def _at(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), ZONE).astimezone(UTC)
+
+
+MONDAY = date(2026, 11, 30)
+CLOCKS = [
+    (_at(MONDAY, 8, 30), 1), (_at(date(2026, 12, 1), 1, 0), 2), (_at(date(2026, 12, 1), 21, 0), 2),
+    (_at(date(2026, 12, 3), 12, 0), 4), (_at(date(2026, 12, 4), 23, 30), 5),
+    (_at(date(2026, 12, 5), 10, 0), 1), (_at(date(2026, 12, 6), 0, 30), 2),
+]
+
+
+@pytest.mark.parametrize(("now", "day"), CLOCKS, ids=[f"{n:%a-%H%M}" for n, _ in CLOCKS])
+def test_today_is_a_valid_day_of_every_demo_course_and_no_event_is_outside_today__PROT_04(
+    now: datetime, day: int
+) -> None:
+    deps, clock, _ = fake_deps()
+    clock.current = now
+    unit = build_demo_unit(deps, "Europe/Berlin")
+    today = now.astimezone(ZONE).date()
+    midnight = datetime.combine(today, time(0, 0), ZONE)
+    assert set(unit.days) == {"today", "ready", "running", "reaction", "observation"}
+    for key, course_id in unit.courses.items():
+        plan = courses.get_course(deps, NURSE, course_id)["plan"]
+        first = date.fromisoformat(plan["days"][0]["date"])
+        weekend = today.weekday() >= 5
+        # PROT-04: Monday to Friday; at a weekend the demo centre infuses at weekends
+        assert first.weekday() == (5 if weekend and key in unit.days else 0), key
+        if key not in unit.days:
+            continue
+        assert unit.days[key] == day
+        assert plan["days"][day - 1]["date"] == today.isoformat()
+        for event in events.list_events(deps, NURSE, course_id, day):
+            at = datetime.fromisoformat(event["payload"]["at"])
+            assert midnight <= at <= now, (key, event["payload"])
+
+
+def test_the_finished_course_was_recorded_in_daytime_on_a_monday_to_friday() -> None:
+    deps, clock, _ = fake_deps()
+    clock.current = _at(date(2026, 12, 1), 21, 0)
+    unit = build_demo_unit(deps, "Europe/Berlin")
+    course_id = unit.courses["finished"]
+    plan = courses.get_course(deps, NURSE, course_id)["plan"]
+    assert date.fromisoformat(plan["days"][0]["date"]).weekday() == 0
+    for day in range(1, 6):
+        for event in events.list_events(deps, NURSE, course_id, day):
+            local = datetime.fromisoformat(event["payload"]["at"]).astimezone(ZONE)
+            assert local.date().isoformat() == plan["days"][day - 1]["date"]
+            assert 7 <= local.hour < 18, event["payload"]
+
+
+def test_a_scenario_that_needs_more_of_the_day_shows_an_earlier_phase() -> None:
+    assert fitting("observation", 24 * 60) == "observation"
+    assert fitting("observation", 200) == "running"
+    assert fitting("observation", 60) == "ready"
+    assert fitting("running", 10) == "today"
+    assert fitting("today", 0) == "today"
+
+
+def test_the_day_states_match_the_scenarios_in_the_evening() -> None:
+    deps, clock, _ = fake_deps()
+    clock.current = _at(date(2026, 12, 1), 21, 0)
+    unit = build_demo_unit(deps, "Europe/Berlin")
+    phases = {key: events.day_state(deps, NURSE, unit.courses[key], unit.days[key])["phase"]
+              for key in unit.days}
+    assert phases == {"today": "planned", "ready": "planned", "running": "running",
+                      "reaction": "paused", "observation": "observing"}
