@@ -89,6 +89,7 @@ class _Audit:
                 "sex": row["sex"], "childbearing_potential": row["childbearing_potential"],
                 "weight_kg": row["weight_kg"], "name": row["name"],
                 "birth_date": row["birth_date"].isoformat() if row["birth_date"] else None,
+                "identifier": row.get("identifier"), "contact": row.get("contact"),
             }, None)
         elif table == "courses":
             fields = ("course.create", "course", row["id"], row["created_at"], {
@@ -96,6 +97,7 @@ class _Audit:
                 "protocol": f"{row['protocol_id']} {row['protocol_version']}",
                 "protocol_digest": row["plan"]["protocol"]["digest"],
                 "first_day": row["plan"]["days"][0]["date"],
+                "centre_version": row.get("centre_version"),
             }, None)
         else:
             payload = row["payload"]
