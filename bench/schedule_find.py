@@ -41,6 +41,7 @@ from sqlalchemy import Engine, create_engine, insert, text, update
 from sqlalchemy.engine import make_url
 
 from infusionist.adapters.db import tables as t
+from infusionist.adapters.db.ledger import Ledger
 from infusionist.bootstrap import build
 from infusionist.config import Settings
 from infusionist.domain.access import Role
@@ -62,8 +63,9 @@ def _next_monday() -> date:
 def build_unit(deps: Deps, engine: Engine, chairs: int, bookings: int, load: str) -> int:
     """The centre, ``chairs`` chairs, a patient to plan for, and ``bookings`` bookings."""
     with engine.begin() as c:
-        c.execute(update(t.centres).where(t.centres.c.id == "default")
-                  .values(config={"timezone": "Europe/Berlin"}))  # the row is the migration's
+        ledger = Ledger(c)  # protected rows are written through the row ledger, like every writer
+        ledger.update(update(t.centres).where(t.centres.c.id == "default")
+                      .values(config={"timezone": "Europe/Berlin"}))  # the row is the migration's
         weekdays = ("monday", "tuesday", "wednesday", "thursday", "friday")
         c.execute(insert(t.unit_settings).values(centre_id="default", updated_at=NOW, settings={
             "hours": {d: {"opens": "07:30:00", "closes": "18:00:00"} for d in weekdays},
@@ -72,21 +74,21 @@ def build_unit(deps: Deps, engine: Engine, chairs: int, bookings: int, load: str
         chair_ids = [int(c.execute(insert(t.chairs).returning(t.chairs.c.id), {
             "centre_id": "default", "name": f"Chair {n:02d}", "kind": "recliner", "active": True,
             "created_at": NOW}).scalar_one()) for n in range(1, chairs + 1)]
-        patient = int(c.execute(insert(t.patients).returning(t.patients.c.id), {
+        patient = int(ledger.insert(t.patients, {
             "centre_id": "default", "name": "Bench Patient", "birth_date": None, "sex": "female",
             "childbearing_potential": False, "weight_kg": None, "pseudonym": "P-BENCH",
-            "created_at": NOW}).scalar_one())
+            "created_at": NOW})["id"])
         if not bookings:
             return patient
         others = [{"centre_id": "default", "name": f"Other {n}", "birth_date": None, "sex": "male",
                    "childbearing_potential": False, "weight_kg": None, "pseudonym": f"P-O{n:05d}",
                    "created_at": NOW} for n in range(bookings // 5)]
-        c.execute(insert(t.patients), others)
+        ledger.insert_many(t.patients, others)
         first_other = patient + 1
         courses = [{"patient_id": first_other + n, "number": 1, "protocol_id": "alemtuzumab-ms",
                     "protocol_version": "1.0.0", "plan": {"timezone": "Europe/Berlin", "days": []},
                     "created_at": NOW, "created_by": "bench"} for n in range(bookings // 5)]
-        c.execute(insert(t.courses), courses)
+        ledger.insert_many(t.courses, courses)
         rows = []
         rng = random.Random(2026)
         monday = _next_monday()
