@@ -26,9 +26,6 @@ from enum import StrEnum
 
 # The longest sender (MSH-3^MSH-4) and control ID (MSH-10) kept as a message's key.
 MAX_KEY_LENGTH = 200
-# How far ahead of the server's clock an observation time (OBX-14, OBR-7) may be: monitors'
-# clocks drift. Product default, not a clinical number.
-CLOCK_TOLERANCE = timedelta(minutes=5)
 # Observation times outside these years are refused (the product's supported range).
 EARLIEST_YEAR, LATEST_YEAR = 1900, 2199
 

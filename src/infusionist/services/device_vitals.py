@@ -25,7 +25,6 @@ from zoneinfo import ZoneInfo
 
 from infusionist.domain.access import Permission, Role, require
 from infusionist.domain.device_readings import (
-    CLOCK_TOLERANCE,
     MAX_KEY_LENGTH,
     DeviceReading,
     DeviceRecord,
@@ -233,10 +232,11 @@ def _record(uow: UnitOfWork, deps: Deps, reading: DeviceReading, control_id: str
     at = reading.observed_at or received_at
     if at.tzinfo is None:
         at = at.replace(tzinfo=zone)
-    _not_in_future(at, now, reading.observed_where or "OBX")
+    latest = now + _clock_tolerance(deps)
+    _not_in_future(at, latest, reading.observed_where or "OBX")
     if reading.sent_at is not None:
         sent = reading.sent_at if reading.sent_at.tzinfo is not None else reading.sent_at.replace(tzinfo=zone)
-        _not_in_future(sent, now, "MSH^1^7")
+        _not_in_future(sent, latest, "MSH^1^7")
     payload: dict[str, Any] = {"type": "vital_signs", "at": at.isoformat(),
                                **{name: str(value) for name, value in reading.values.items()}}
     actor = Actor(user_id=0, username=device_actor_name(reading.device),
@@ -245,9 +245,16 @@ def _record(uow: UnitOfWork, deps: Deps, reading: DeviceReading, control_id: str
     return append_in_transaction(uow, deps, ctx, course, day, payload)
 
 
-def _not_in_future(at: datetime, now: datetime, location: str) -> None:
+def _clock_tolerance(deps: Deps) -> timedelta:
+    """How far ahead of the server's clock an entry may be timed: the protocol's one tolerance,
+    the same for the bedside record and the monitors (``bedside_record.clock_tolerance_minutes``)."""
+    rules = deps.protocol.bedside_record
+    return timedelta(minutes=rules.clock_tolerance_minutes if rules is not None else 0)
+
+
+def _not_in_future(at: datetime, latest: datetime, location: str) -> None:
     """A time later than the server's clock beyond the tolerance is refused (``HL7-TIME-IN-FUTURE``)."""
-    if at > now + CLOCK_TOLERANCE:
+    if at > latest:
         raise ValidationFailed(
             "HL7-TIME-IN-FUTURE",
             f"The time {at.isoformat()} is later than now; check the monitor's clock. Nothing was recorded.",
