@@ -6,7 +6,7 @@ replays the record before and after); accepted sequences are replayed to their s
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -369,7 +369,7 @@ def test_a_transfer_ends_the_day__IAR_29():
 def test_time_in_the_states_json_carries_the_zones_offset_at_that_instant():
     from infusionist.domain.day_state_json import state_to_json
 
-    moment = (at("09:00") + timedelta(hours=0)).astimezone(UTC)
+    moment = at("09:00").astimezone(UTC)  # asked in UTC, shown in Berlin
     data = state_to_json(state(started(), moment))
     assert data["at"].endswith("+01:00") and data["infusion_started_at"] == "2026-12-07T08:00:00+01:00"
     assert datetime.fromisoformat(data["at"]) == moment

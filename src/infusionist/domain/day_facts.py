@@ -8,7 +8,7 @@ changed by :func:`apply_event`, after the guards of :mod:`day_guards` have accep
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -105,10 +105,6 @@ class DayContext:
             return local.strftime("%d %b %H:%M").lstrip("0")
         return local.strftime("%H:%M")
 
-    def midnight(self, day: date) -> datetime:
-        """The first instant of ``day`` in the centre's zone."""
-        return datetime.combine(day, time(0), tzinfo=self.zone)
-
     def premedications_today(self) -> list[Premedication]:
         return [p for p in self.protocol.premedications if p.applies_on(self.day)]
 
@@ -156,7 +152,6 @@ class DayFacts:
     positive_tests: dict[str, TestResult] = field(default_factory=dict)  # stay until cleared
     decisions: list[PhysicianDecision] = field(default_factory=list)
     physician_informed: list[datetime] = field(default_factory=list)
-    medications: list[MedicationGiven] = field(default_factory=list)
     ended_early: InfusionEndedEarly | None = None
     transferred_at: datetime | None = None
     administrations: list[Administration] = field(default_factory=list)  # doses, for the drug library
@@ -349,7 +344,6 @@ def _vitals_during_reaction(facts: DayFacts, event: VitalSigns, ctx: DayContext)
 
 def _medication(facts: DayFacts, event: ClinicalEvent, ctx: DayContext) -> None:
     assert isinstance(event, MedicationGiven)
-    facts.medications.append(event)
     _administered(facts, event, ctx)
     _note(facts, ctx, RecordedFact("treatment", event.at, f"{event.name} given at {ctx.clock(event.at)}"))
 

@@ -705,15 +705,22 @@ def _check_flush_completed(facts: DayFacts, event: ClinicalEvent, ctx: DayContex
 
 
 def _check_observation_over(facts: DayFacts, event: ClinicalEvent, ctx: DayContext) -> None:
+    refusal = _observation_not_over(facts, ctx, event.at)
+    if refusal is not None:
+        raise refusal
+
+
+def _observation_not_over(facts: DayFacts, ctx: DayContext, at: datetime) -> EventRefused | None:
     end = facts.observation_end(ctx)
-    if end is not None and event.at < end:
-        raise EventRefused(
-            "DAY-OBSERVATION-NOT-OVER",
-            f"Observation runs until {ctx.clock(end)} ({ctx.protocol.observation.duration.display()} "
-            "after the end of the infusion and flush, and after the last reaction); the patient "
-            "stays until then.",
-            requirements=(*ctx.protocol.observation.requirements, *ctx.record.requirements[-2:]),
-        )
+    if end is None or at >= end:
+        return None
+    return EventRefused(
+        "DAY-OBSERVATION-NOT-OVER",
+        f"Observation runs until {ctx.clock(end)} ({ctx.protocol.observation.duration.display()} "
+        "after the end of the infusion and flush, and after the last reaction); the patient "
+        "stays until then.",
+        requirements=ctx.protocol.observation.requirements,
+    )
 
 
 def discharge_blockers(facts: DayFacts, ctx: DayContext, at: datetime) -> list[EventRefused]:
@@ -732,13 +739,9 @@ def discharge_blockers(facts: DayFacts, ctx: DayContext, at: datetime) -> list[E
             f"A severe reaction's action is still open: {open_actions[0]}",
             requirements=("IAR-13", "IAR-29"),
         ))
-    end = facts.observation_end(ctx)
-    if end is not None and at < end:
-        problems.append(EventRefused(
-            "DAY-OBSERVATION-NOT-OVER",
-            f"Observation runs until {ctx.clock(end)}; the patient stays until then.",
-            requirements=ctx.protocol.observation.requirements,
-        ))
+    observing = _observation_not_over(facts, ctx, at)
+    if observing is not None:
+        problems.append(observing)
     interval = ctx.protocol.vital_signs.interval_minutes
     last = facts.readings[-1].at if facts.readings else None
     if facts.started_at is not None and (last is None or at - last > timedelta(minutes=interval)):
