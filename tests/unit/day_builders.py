@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from infusionist.adapters.protocol_files import load_protocol
 from infusionist.domain.centre import CentreConfig, configure
 from infusionist.domain.day_events import DayEvent, parse_event
+from infusionist.domain.discharge_items import discharge_items, is_last_day
 from infusionist.domain.infusion_day import DayState, append, replay
 from infusionist.domain.planning import CoursePlan, Patient, PlanRequest, plan_course
 from infusionist.domain.protocol import Protocol
@@ -38,6 +39,14 @@ def at(clock: str, day: int = 1) -> datetime:
 
 def ev(kind: str, clock: str, day: int = 1, **fields: Any) -> DayEvent:
     return parse_event({"type": kind, "at": at(clock, day).isoformat(), **fields})
+
+
+def told(clock: str, day: int = 1, plan: CoursePlan = PLAN) -> list[DayEvent]:
+    """The day's discharge checklist gone through at ``clock``, item by item (PROT-18, IAR-15)."""
+    dates = [d.date for d in plan.days]
+    others = [when for i, when in enumerate(dates) if i != day - 1]
+    return [ev("discharge_item_done", clock, day, item=item.id)
+            for item in discharge_items(PROTOCOL, is_last_day(dates[day - 1], others))]
 
 
 def dose(value: Any, unit: str) -> dict[str, Any]:

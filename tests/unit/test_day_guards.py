@@ -5,7 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from day_builders import PLAN, PROTOCOL, add, at, ev, make_plan, preparation, signed, started, state, vitals
+from day_builders import (
+    PLAN,
+    PROTOCOL,
+    add,
+    at,
+    ev,
+    make_plan,
+    preparation,
+    signed,
+    started,
+    state,
+    told,
+    vitals,
+)
 
 from infusionist.domain.day_events import DayEvent
 from infusionist.domain.errors import EventRefused, InfusionistError, ValidationFailed
@@ -214,7 +227,7 @@ def test_discharge_before_the_end_of_observation_is_refused__PROT_17_IAR_16():
 
 def test_a_reaction_more_than_24_h_after_the_infusion_is_refused__IAR_01():
     events = [*started(), ev("flush_started", "12:00"), ev("flush_completed", "12:30"), vitals("14:20"),
-              ev("discharged", "14:30")]
+              *told("14:25"), ev("discharged", "14:30")]
     assert_refused(events, ev("reaction_onset", "12:01", day=2, symptoms=["rash"]),
                    "DAY-AFTER-REACTION-WINDOW")
 

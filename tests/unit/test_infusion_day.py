@@ -5,7 +5,20 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from day_builders import PLAN, add, at, configured, ev, make_plan, preparation, signed, started, state, vitals
+from day_builders import (
+    PLAN,
+    add,
+    at,
+    configured,
+    ev,
+    make_plan,
+    preparation,
+    signed,
+    started,
+    state,
+    told,
+    vitals,
+)
 
 from infusionist.domain.day_state_json import state_to_json
 from infusionist.domain.errors import EventRefused
@@ -90,7 +103,8 @@ def test_a_day_without_trouble_runs_through_every_phase__PROT_14_PROT_16_PROT_17
     s = state(events, "12:40")
     assert s.phase is Phase.OBSERVING
     assert s.projected_observation_end == at("14:35")  # 2 h after the actual flush end (C-6)
-    events += [ev("observation_completed", "14:35"), vitals("14:36"), ev("discharged", "14:40")]
+    events += [ev("observation_completed", "14:35"), vitals("14:36"), *told("14:38"),
+               ev("discharged", "14:40")]
     assert state(events, "14:40").phase is Phase.DISCHARGED
 
 
@@ -136,6 +150,14 @@ def test_vital_signs_are_due_every_interval_and_overdue_after__PROT_06_C_1():
     assert "VITALS-OVERDUE" in [a.code for a in s.alerts]
 
 
+def test_a_day_not_started_has_no_vital_signs_overdue__PROT_06_IAR_24():
+    """Issue 15 item 4: a planned day seen in the evening (nobody arrived) is not 11 h overdue."""
+    for events in ([], preparation()[:1]):
+        s = state(events, "21:00")
+        assert not s.vital_signs_overdue
+        assert "VITALS-OVERDUE" not in [a.code for a in s.alerts]
+
+
 def test_the_baseline_is_due_before_the_start__IAR_24():
     assert state([], "06:30").next_vital_signs_due == at("07:00")
 
@@ -147,7 +169,7 @@ def test_a_drop_from_the_pre_infusion_baseline_alerts__IAR_11():
 
 def test_a_reaction_within_24_h_after_the_infusion_is_recorded_against_the_day__IAR_01_IAR_15():
     events = [*started(), ev("flush_started", "12:00"), ev("flush_completed", "12:30"), vitals("14:25"),
-              ev("discharged", "14:30")]
+              *told("14:28"), ev("discharged", "14:30")]
     assert "reaction_onset" in state(events, "20:00").allowed_actions
     late = ev("reaction_onset", "11:59", day=2, symptoms=["pyrexia"])
     s = add(events, late)

@@ -11,10 +11,10 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from day_builders import PLAN, PROTOCOL, add, at, ev, preparation, signed, started, state, vitals
+from day_builders import PLAN, PROTOCOL, add, at, ev, preparation, signed, started, state, told, vitals
 from test_day_guards import assert_refused, without
 
-from infusionist.domain.day_events import DayEvent, parse_event
+from infusionist.domain.day_events import DayEvent, DischargeItemDone, parse_event
 from infusionist.domain.errors import EventRefused
 from infusionist.domain.infusion_day import Phase, append
 
@@ -330,9 +330,35 @@ def flushed(*extra: DayEvent) -> list[DayEvent]:
 
 
 def test_discharge_needs_recent_vital_signs__PROT_06_PROT_17():
-    events = flushed()
+    events = [*flushed(), *told("14:15")]
     assert_refused(events, ev("discharged", "14:30"), "DAY-DISCHARGE-NO-RECENT-VITALS")
     assert add([*events, vitals("14:20")], ev("discharged", "14:30")).phase is Phase.DISCHARGED
+
+
+def test_discharge_needs_every_point_of_the_discharge_checklist__PROT_18_IAR_10():
+    """Issue 15 item 5: the checklist is recorded item by item (who, when); the gate wants each."""
+    events = [*flushed(), vitals("14:20")]
+    error = assert_refused(events, ev("discharged", "14:30"), "DAY-DISCHARGE-CHECKLIST-OPEN")
+    assert "hydration" in error.message and "PROT-18" in error.requirements
+    assert "discharge_item_done" in state(events, "14:25").allowed_actions
+    assert add([*events, *told("14:25")], ev("discharged", "14:30")).phase is Phase.DISCHARGED
+
+
+def test_the_last_days_checklist_adds_the_after_course_instructions_and_staff_tasks__IAR_15_IAR_18_PROT_36():
+    items = {e.item for e in told("14:25", day=5) if isinstance(e, DischargeItemDone)}
+    assert {"hydration", "delayed-reaction-education", "side-effect-symptoms",
+            "delayed-symptom-prescriptions"} <= items
+    assert "physician-available" not in items  # a staff rule during the infusion, not at discharge
+    assert [e.item for e in told("14:25") if isinstance(e, DischargeItemDone)] == ["hydration"]
+
+
+def test_a_discharge_point_off_the_list_or_told_twice_is_refused__PROT_18():
+    events = [*flushed(), vitals("14:20")]
+    assert_refused(events, ev("discharge_item_done", "14:25", item="bland-diet"), "DAY-DISCHARGE-ITEM-UNKNOWN")
+    once = [*events, *told("14:25")]
+    error = assert_refused(once, ev("discharge_item_done", "14:26", item="hydration"), "DAY-DISCHARGE-ITEM-DONE")
+    assert "14:25" in error.message
+    assert_refused(started(), ev("discharge_item_done", "09:00", item="hydration"), "DAY-ACTION-NOT-ALLOWED")
 
 
 def test_discharge_waits_for_the_observation_after_the_last_reaction__IAR_16():

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from infusionist.domain.discharge_items import discharge_items, is_last_day
 from infusionist.domain.planning import CoursePlan
 from infusionist.domain.protocol import Protocol
 
@@ -86,6 +87,9 @@ class DayBuilder:
         # The discharge gate wants vital signs within the last interval (PROT-06).
         self.add(observation_end, {"type": "vital_signs", **self._reading(0, None)}, order=7)
         self.add(observation_end, {"type": "observation_completed"}, order=8)
+        others = [d.date for d in self.plan.days if d.day != self.day]
+        for item in discharge_items(self.protocol, is_last_day(self.planned.date, others)):
+            self.add(observation_end, {"type": "discharge_item_done", "item": item.id}, order=8)
         self.add(observation_end + timedelta(minutes=5), {"type": "discharged"}, order=9)
         if reaction is not None and reaction.place == "after_discharge":
             infusion_end = stop_at or end

@@ -13,6 +13,7 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict, Field
 
 from infusionist.domain.errors import ConfigError
+from infusionist.domain.number_text import NumberLocale
 from infusionist.domain.protocol import AlertRule, Protocol, VitalSignRules
 from infusionist.domain.units import Amount
 
@@ -39,6 +40,9 @@ class CentreConfig(BaseModel):
     alert_thresholds: dict[str, Amount] = Field(default_factory=dict)
     lab_alert_thresholds: dict[str, Amount] = Field(default_factory=dict)  # monitoring.lab_alerts
     contact_phone: str | None = None
+    # How the unit writes numbers (the decimal separator the pages read and show): product default
+    # "en" (a decimal point); "de", "fr", "nl", ... write "37,5" (domain/number_text.py).
+    number_locale: NumberLocale = "en"
 
 
 @dataclass(frozen=True)

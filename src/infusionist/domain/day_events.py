@@ -232,12 +232,21 @@ class Discharged(_Event):
     type: Literal["discharged"] = "discharged"
 
 
+class DischargeItemDone(_Event):
+    """One point of the discharge checklist gone through: an instruction told to the patient or a
+    staff task done (``item``: the protocol instruction's id), by whom (``by``) and when."""
+
+    type: Literal["discharge_item_done"] = "discharge_item_done"
+    item: Text
+
+
 ClinicalEvent = Annotated[
     SolutionPrepared | PremedicationGiven | ProcedureDone | TestResult | InfusionStarted
     | RateChanged | Paused | Resumed | VitalSigns | ReactionOnset | ReactionAssessed
     | MedicationGiven | PhysicianInformed | EmergencyCalled | PhysicianOverride
     | PhysicianDecision | InfusionEndedEarly | Transferred
-    | InfusionStopped | FlushStarted | FlushCompleted | ObservationCompleted | Discharged,
+    | InfusionStopped | FlushStarted | FlushCompleted | ObservationCompleted | Discharged
+    | DischargeItemDone,
     Field(discriminator="type"),
 ]
 
@@ -258,7 +267,7 @@ EVENT_TYPES: tuple[str, ...] = (
     "reaction_assessed", "medication_given", "physician_informed", "emergency_called",
     "physician_override", "physician_decision", "infusion_ended_early", "transferred",
     "infusion_stopped", "flush_started", "flush_completed", "observation_completed", "discharged",
-    "correction",
+    "discharge_item_done", "correction",
 )
 _ADAPTER: TypeAdapter[Any] = TypeAdapter(cast(Any, DayEvent))
 

@@ -17,6 +17,7 @@ from infusionist.domain.day_events import (
     ClinicalEvent,
     Correction,
     DayEvent,
+    DischargeItemDone,
     FlushCompleted,
     InfusionStarted,
     MedicationGiven,
@@ -30,9 +31,10 @@ from infusionist.domain.day_events import (
     VitalSigns,
 )
 from infusionist.domain.day_facts import DayContext, DayFacts, Phase, matches
+from infusionist.domain.discharge_items import discharge_items, is_last_day
 from infusionist.domain.drug_library import check_administration
 from infusionist.domain.errors import EventRefused
-from infusionist.domain.protocol import Premedication, describe_rate
+from infusionist.domain.protocol import Instruction, Premedication, describe_rate
 from infusionist.domain.reactions import recommended_actions
 from infusionist.domain.units import Quantity, format_decimal
 from infusionist.domain.vitals import check_plausible, evaluate_alerts, latest_values
@@ -49,9 +51,9 @@ _BY_PHASE: dict[Phase, tuple[str, ...]] = {
     Phase.RUNNING: ("rate_changed", "paused", "infusion_stopped", "flush_started", "infusion_ended_early"),
     Phase.PAUSED: ("resumed", "infusion_stopped", "infusion_ended_early"),
     Phase.INFUSION_ENDED: ("flush_started", "infusion_stopped"),
-    Phase.STOPPED_FOR_DAY: ("observation_completed", "discharged"),
+    Phase.STOPPED_FOR_DAY: ("observation_completed", "discharge_item_done", "discharged"),
     Phase.FLUSHING: ("flush_completed",),
-    Phase.OBSERVING: ("observation_completed", "discharged"),
+    Phase.OBSERVING: ("observation_completed", "discharge_item_done", "discharged"),
     Phase.DISCHARGED: (),
     Phase.TRANSFERRED: (),
 }
@@ -76,7 +78,8 @@ ACTION_WORDS: dict[str, str] = {
     "infusion_ended_early": "ending the infusion early", "transferred": "the transfer",
     "infusion_stopped": "stopping for the day", "flush_started": "starting the flush",
     "flush_completed": "completing the flush", "observation_completed": "completing observation",
-    "discharged": "discharge", "correction": "a correction",
+    "discharged": "discharge", "discharge_item_done": "a point of the discharge checklist",
+    "correction": "a correction",
 }
 _PHASE_WORDS: dict[Phase, str] = {
     Phase.PLANNED: "not ready to start yet", Phase.READY: "ready to start",
@@ -750,7 +753,38 @@ def discharge_blockers(facts: DayFacts, ctx: DayContext, at: datetime) -> list[E
             f"No vital signs in the last {interval} min; measure them before the patient leaves.",
             requirements=ctx.protocol.vital_signs.requirements,
         ))
+    if facts.started_at is not None:
+        open_items = [i for i in _discharge_checklist(facts, ctx) if i.id not in _items_done(facts)]
+        if open_items:
+            problems.append(EventRefused(
+                "DAY-DISCHARGE-CHECKLIST-OPEN",
+                "The discharge checklist is not complete: "
+                f"{', '.join(i.name for i in open_items)}.",
+                requirements=tuple(dict.fromkeys(r for i in open_items for r in i.requirements)),
+            ))
     return problems
+
+
+def _discharge_checklist(facts: DayFacts, ctx: DayContext) -> tuple[Instruction, ...]:
+    return discharge_items(ctx.protocol, is_last_day(facts.day_date, ctx.other_dates))
+
+
+def _items_done(facts: DayFacts) -> dict[str, datetime]:
+    return {e.item: e.at for e in facts.events if isinstance(e, DischargeItemDone)}
+
+
+def _check_discharge_item(facts: DayFacts, event: ClinicalEvent, ctx: DayContext) -> None:
+    assert isinstance(event, DischargeItemDone)
+    items = {i.id: i for i in _discharge_checklist(facts, ctx)}
+    if event.item not in items:
+        raise EventRefused("DAY-DISCHARGE-ITEM-UNKNOWN",
+                           "This point is not on today's discharge checklist.")
+    done = _items_done(facts).get(event.item)
+    if done is not None:
+        item = items[event.item]
+        raise EventRefused("DAY-DISCHARGE-ITEM-DONE",
+                           f"{item.name.capitalize()} was already gone through at {ctx.clock(done)}.",
+                           requirements=item.requirements)
 
 
 def severe_actions_open(facts: DayFacts, ctx: DayContext) -> list[str]:
@@ -784,5 +818,5 @@ _CHECKS = {
     "physician_decision": _check_decision, "physician_override": _check_signed,
     "flush_started": _check_flush_started,
     "flush_completed": _check_flush_completed, "observation_completed": _check_observation_over,
-    "discharged": _check_discharge,
+    "discharged": _check_discharge, "discharge_item_done": _check_discharge_item,
 }

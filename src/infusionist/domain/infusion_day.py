@@ -338,7 +338,9 @@ def _state(facts: DayFacts, ctx: DayContext, at: datetime) -> DayState:
     expires = facts.solution_expires_at(ctx)
     margin = None if expires is None or infusion_end is None else pump.margin_minutes(expires, infusion_end)
     due = _next_vitals_due(facts, ctx, observation_end)
-    overdue = due is not None and at > due
+    # Before the start the baseline is due before the start, never "overdue": the patient may not
+    # have arrived, and the start gate asks for it (issue 15 item 4).
+    overdue = due is not None and facts.started_at is not None and at > due
     alerts = _alerts(facts, ctx, at, infusion_end, expires, due if overdue else None)
     return DayState(
         day=ctx.day, at=at, phase=facts.phase,

@@ -26,11 +26,12 @@ from zoneinfo import ZoneInfo
 
 from infusionist.domain.access import Role
 from infusionist.domain.device_readings import DeviceRecord
+from infusionist.domain.discharge_items import discharge_items, is_last_day
 from infusionist.domain.records import Actor, Context, User
 from infusionist.services import audit
 from infusionist.services.auth import actor_of
 from infusionist.services.centres import configure_centre
-from infusionist.services.courses import CreateCourse, create_course
+from infusionist.services.courses import CreateCourse, create_course, get_course
 from infusionist.services.deps import Deps
 from infusionist.services.device_vitals import configure_device
 from infusionist.services.events import AppendEvent, append_event
@@ -126,7 +127,17 @@ def full_day(d: _Day, start: float, *, methylprednisolone: bool, pregnancy_test:
     d.vitals(flush_end + 60)
     d.vitals(flush_end + 115)  # the discharge gate wants vital signs within the last interval
     d.at(flush_end + 120, "observation_completed")
+    told_at_discharge(d, flush_end + 120)
     d.at(flush_end + 121, "discharged")
+
+
+def told_at_discharge(d: _Day, minutes: float) -> None:
+    """The day's discharge checklist, item by item (the discharge gate wants every one)."""
+    plan = get_course(d.deps, d.ctx, d.course_id)["plan"]
+    dates = [date.fromisoformat(day["date"]) for day in plan["days"]]
+    others = [when for i, when in enumerate(dates) if i != d.day - 1]
+    for item in discharge_items(d.deps.protocol, is_last_day(dates[d.day - 1], others)):
+        d.at(minutes, "discharge_item_done", item=item.id)
 
 
 @dataclass(frozen=True)

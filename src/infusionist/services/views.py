@@ -149,3 +149,9 @@ def centre_contact(deps: Deps, centre_id: str = "default") -> dict[str, str | No
     with deps.uow() as uow:
         config = centre_config(uow, centre_id)
     return {"name": config.name, "phone": config.contact_phone}
+
+
+def centre_number_locale(deps: Deps, centre_id: str = "default") -> str:
+    """How the unit writes numbers ("en": 37.5; "de", "fr", ...: 37,5), for reading and showing them."""
+    with deps.uow() as uow:
+        return centre_config(uow, centre_id).number_locale

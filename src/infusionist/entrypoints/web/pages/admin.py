@@ -172,6 +172,7 @@ def _typed(form: dict[str, str], stored: dict[str, Any], data: dict[str, Any]) -
     """What the form showed, for showing it again after a refusal (as typed, even if unreadable)."""
     typed = {**stored, **data, "version": stored.get("version")}
     typed["contact_phone"] = form.get("contact_phone", "")
+    typed["number_locale"] = form.get("number_locale", stored.get("number_locale", "en"))
     typed["vital_signs_interval_minutes"] = form.get("vital_signs_interval_minutes", "")
     typed["max_courses"] = form.get("max_courses", "")
     typed["closed_days"] = form.get("closed_days", "").split()
@@ -191,6 +192,7 @@ def _centre_data(form: dict[str, str], current: dict[str, Any],
     option left at the value in force is not written, so it stays the protocol's default)."""
     data = {k: v for k, v in current.items() if k not in ("version", "centre_id")}
     data["contact_phone"] = form.get("contact_phone", "").strip() or None
+    data["number_locale"] = form.get("number_locale") or current.get("number_locale") or "en"
     data["vital_signs_interval_minutes"] = _whole(form.get("vital_signs_interval_minutes", ""),
                                                   "The vital-sign interval")
     data["max_courses"] = _whole(form.get("max_courses", ""), "The maximum number of courses")

@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Request
@@ -20,6 +19,7 @@ from starlette.datastructures import FormData
 
 from infusionist.domain.access import Permission, allows, sees_identity
 from infusionist.domain.errors import InfusionistError, NotAuthenticated
+from infusionist.domain.number_text import format_number
 from infusionist.domain.records import Context
 from infusionist.domain.text_input import refuse_nul
 from infusionist.entrypoints.web.dependencies import SESSION_COOKIE, ServicesDep, request_id_of
@@ -76,11 +76,6 @@ def clock_on(value: str | datetime | None, zone: str, day: str) -> str:
     return moment.strftime("%H:%M" if moment.date().isoformat() == day else "%d %b %H:%M")
 
 
-# Pages whose handlers still pass their message in the URL (``back``); the day page until it
-# moves to ``flash`` (issue 15 item 5). Every other page ignores ``?notice=``.
-LEGACY_NOTICE_PATHS = ("/days/",)
-
-
 def flash(request: Request, message: str, *, kind: str = "notice") -> None:
     """Keep a one-time message for this browser session's next page, on the server.
 
@@ -112,9 +107,6 @@ def _flashed(request: Request, name: str) -> dict[str, str | None]:
     shown: dict[str, str | None] = {"error": None, "notice": None}
     if waiting is not None:
         shown[waiting.kind] = waiting.message
-    if request.url.path.startswith(LEGACY_NOTICE_PATHS):
-        shown["error"] = shown["error"] or request.query_params.get("error")
-        shown["notice"] = shown["notice"] or request.query_params.get("notice")
     return shown
 
 
@@ -130,12 +122,10 @@ def render(request: Request, ctx: Context | None, name: str, status: int = 200, 
     return templates.TemplateResponse(request, name, {**base, **values}, status_code=status)
 
 
-def back(path: str, *, error: str | None = None, notice: str | None = None, anchor: str = "") -> Any:
-    """Post/redirect/get with the message in the URL: only for the day page until it moves to
-    ``redirect``/``flash`` (other pages no longer read ``?notice=``)."""
-    message = f"error={quote(error)}" if error else (f"notice={quote(notice)}" if notice else "")
-    query = ("&" if "?" in path else "?") + message if message else ""
-    return RedirectResponse(path + query + (f"#{anchor}" if anchor else ""), status_code=303)
+def back(path: str) -> Any:
+    """A plain see-other redirect, without a message (messages go through ``redirect``: no page
+    shows text from its URL)."""
+    return RedirectResponse(path, status_code=303)
 
 
 def sentence(error: InfusionistError) -> str:
@@ -154,6 +144,10 @@ def patient_label(patient: dict[str, Any]) -> str:
 
 
 templates.env.filters["local"] = local
+# Pump and label precision (issue 15 item 3): mL/h and mL to 1 decimal at most, mg to 1 decimal,
+# no trailing ".0"; the decimal separator the centre writes.
+templates.env.filters["ml"] = lambda value, locale="en": format_number(value, locale, 1)
+templates.env.filters["mg"] = lambda value, locale="en": format_number(value, locale, 1)
 templates.env.filters["clock_on"] = clock_on
 templates.env.filters["weekday"] = lambda day: datetime.fromisoformat(day).strftime("%A %d %B %Y")
 templates.env.globals["patient_label"] = patient_label

@@ -1,8 +1,11 @@
 """The infusion day at the chair: checklist, pump, vital signs, reactions, discharge, corrections.
 
-Every button posts one event through ``services.events.append_event`` and redirects back. A
-refusal does not redirect: the day page is shown again with the domain's sentence inside the
-form that was used (focused and announced), and with what the nurse typed still in it.
+Every button posts one event through ``services.events.append_event`` and redirects back to the
+card that is relevant now, with a one-time message kept on the server (``redirect``). A refusal
+does not redirect: the day page is shown again with the domain's sentence inside the form that
+was used (focused and announced), and with what the nurse typed still in it. A form from an older
+page (the back button, a second tab) is refused the same way, saying what was recorded since.
+Numbers are read as the centre writes them (``domain/number_text.py``).
 """
 
 from __future__ import annotations
@@ -12,12 +15,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 
 from infusionist.domain.errors import InfusionistError
+from infusionist.domain.number_text import normalise_number
 from infusionist.entrypoints.web.dependencies import ServicesDep
 from infusionist.entrypoints.web.pages import day_view
 from infusionist.entrypoints.web.pages.chart import vital_signs_svg
-from infusionist.entrypoints.web.pages.common import PageContext, back, posted_form, render
+from infusionist.entrypoints.web.pages.common import PageContext, posted_form, redirect, render
 from infusionist.services import courses, events, patients, views
 
 router = APIRouter(include_in_schema=False)
@@ -26,7 +31,7 @@ VITAL_FIELDS = ("temperature_c", "heart_rate_bpm", "systolic_mmhg", "diastolic_m
                 "respiratory_rate_per_min", "spo2_percent")
 ASSESSMENT_FLAGS = ("interruption_needed", "recurred", "hospitalisation_indicated",
                     "life_threatening", "anaphylaxis")
-TEXT_FIELDS = ("name", "result", "reason", "route", "decision", "date", "indication")
+TEXT_FIELDS = ("name", "result", "reason", "route", "decision", "date", "indication", "item")
 # The physician's signed decisions a page offers, in the unit's words (docs/day-events.md).
 DECISIONS = (
     ("not_anaphylaxis", "The latest reaction is not anaphylaxis"),
@@ -49,6 +54,8 @@ def _day(request: Request, ctx: Any, deps: Any, course_id: int, day: int,
     state = events.day_state(deps, ctx, course_id, day)
     stored = events.list_events(deps, ctx, course_id, day)
     zone = course["plan"]["timezone"]
+    locale = views.centre_number_locale(deps)
+    items = day_view.discharge_items(deps.protocol, course["plan"], day, stored)
     return render(
         request, ctx, "day.html", 422 if refusal is not None else 200,
         zone=zone, course=course, day=day, state=state,
@@ -58,15 +65,23 @@ def _day(request: Request, ctx: Any, deps: Any, course_id: int, day: int,
         log=day_view.event_log(stored),
         symptoms=day_view.symptoms(deps.protocol),
         actions=day_view.action_buttons(deps.protocol, state),
-        instructions=day_view.instructions(course["plan"], day),
         contact=views.centre_contact(deps),
         chart=vital_signs_svg(stored, state, zone),
         next_step=day_view.next_step(state),
         now=deps.clock.now(),
         decisions=DECISIONS,
         infusion=day_view.infusion(course["plan"], day),
-        refusal=refusal,
+        refusal=refusal, locale=locale, confirm=day_view.CONFIRM,
+        discharge=items,
+        extra_instructions=day_view.extra_instructions(course["plan"], day, deps.protocol, items),
     )
+
+
+@router.get("/days/{course_id}/{day}/version")
+def day_version(ctx: PageContext, deps: ServicesDep, course_id: int, day: int) -> Any:
+    """How many entries the day's record holds: a page from history compares it with its own."""
+    return JSONResponse({"entries": len(events.list_events(deps, ctx, course_id, day))},
+                        headers={"Cache-Control": "no-store"})
 
 
 def _refused(request: Request, ctx: Any, deps: Any, course_id: int, day: int, form: dict[str, str],
@@ -88,8 +103,9 @@ def _at(form: dict[str, str], zone: str, now: datetime) -> str:
     return moment.isoformat()
 
 
-def payload_from_form(form: dict[str, str], zone: str, now: datetime) -> dict[str, Any]:
-    """The event a form describes: only the fields the event type knows, blanks left out."""
+def payload_from_form(form: dict[str, str], zone: str, now: datetime, locale: str = "en") -> dict[str, Any]:
+    """The event a form describes: only the fields the event type knows, blanks left out; numbers
+    as the centre writes them ("37,5" where the unit writes a decimal comma)."""
     kind = form.get("type", "")
     payload: dict[str, Any] = {"type": kind, "at": _at(form, zone, now)}
     for key in TEXT_FIELDS:
@@ -97,9 +113,10 @@ def payload_from_form(form: dict[str, str], zone: str, now: datetime) -> dict[st
             payload[key] = form[key].strip()
     for key in ("rate_ml_per_h", "volume_ml", "dose_mg", *VITAL_FIELDS):
         if form.get(key, "").strip():
-            payload[key] = form[key].strip()
+            payload[key] = normalise_number(form[key], locale)
     if form.get("dose_value", "").strip():
-        payload["dose"] = {"value": form["dose_value"].strip(), "unit": form.get("dose_unit", "mg")}
+        payload["dose"] = {"value": normalise_number(form["dose_value"], locale),
+                           "unit": form.get("dose_unit", "mg")}
     if kind == "reaction_onset":
         payload["symptoms"] = [s for s in form.get("symptoms", "").split(",") if s]
     if kind == "reaction_assessed":
@@ -122,26 +139,28 @@ async def _form(request: Request) -> dict[str, str]:
 @router.post("/days/{course_id}/{day}/record")
 async def record(request: Request, ctx: PageContext, deps: ServicesDep, course_id: int, day: int) -> Any:
     form = await _form(request)
-    here = f"/days/{course_id}/{day}"
     try:
         zone = courses.get_course(deps, ctx, course_id)["plan"]["timezone"]
-        payload = payload_from_form(form, zone, deps.clock.now())
+        payload = payload_from_form(form, zone, deps.clock.now(), views.centre_number_locale(deps))
+        refusal = day_view.unconfirmed(payload["type"], form)
+        if refusal is not None:
+            return _refused(request, ctx, deps, course_id, day, form, refusal)
         signature = None
         if form.get("signature_password"):
             signature = events.Signature(form["signature_password"], form.get("signature_meaning", ""))
-        await _append(deps, ctx, course_id, day, int(form.get("expected_seq", "0") or 0), payload, signature)
+        await _append(deps, ctx, course_id, day, _seq(form), payload, signature)
     except InfusionistError as error:
-        return _refused(request, ctx, deps, course_id, day, form, day_view.error_text(error))
+        message = _message(deps, ctx, course_id, day, form, error)
+        return _refused(request, ctx, deps, course_id, day, form, message)
     except ValueError:
         return _refused(request, ctx, deps, course_id, day, form,
                         "The time of the entry could not be read; pick the date and time again.")
-    return back(here, notice=day_view.done_text(payload), anchor=form.get("anchor", ""))
+    return _recorded(request, deps, ctx, course_id, day, day_view.done_text(payload))
 
 
 @router.post("/days/{course_id}/{day}/correct")
 async def correct(request: Request, ctx: PageContext, deps: ServicesDep, course_id: int, day: int) -> Any:
     form = await _form(request)
-    here = f"/days/{course_id}/{day}"
     try:
         now = deps.clock.now()
         zone = courses.get_course(deps, ctx, course_id)["plan"]["timezone"]
@@ -151,24 +170,51 @@ async def correct(request: Request, ctx: PageContext, deps: ServicesDep, course_
         if form.get("mode") == "replace":
             # the form's "reason" is the correction's; the replacement keeps the original's own
             fields = {k: v for k, v in form.items() if k != "reason"}
-            replacement = payload_from_form({**fields, "type": original["type"], "at": ""}, zone, now)
+            replacement = payload_from_form({**fields, "type": original["type"], "at": ""}, zone, now,
+                                            views.centre_number_locale(deps))
             replacement["at"] = original["at"]
             for key in ("name", "dose", "route", "symptoms", "reason"):
                 if key in original and key not in replacement:
                     replacement[key] = original[key]
             payload["replacement"] = replacement
+        refusal = day_view.unconfirmed("correction", form)
+        if refusal is not None:
+            return _refused(request, ctx, deps, course_id, day,
+                            {**form, "form": f"correct-{form.get('corrects')}"}, refusal)
         signature = None
         if form.get("signature_password"):
             signature = events.Signature(form["signature_password"], form.get("signature_meaning", ""))
-        await _append(deps, ctx, course_id, day, int(form.get("expected_seq", "0") or 0), payload, signature)
+        await _append(deps, ctx, course_id, day, _seq(form), payload, signature)
     except InfusionistError as error:
         named = {**form, "form": f"correct-{form.get('corrects')}"}
-        return _refused(request, ctx, deps, course_id, day, named, day_view.error_text(error))
+        return _refused(request, ctx, deps, course_id, day, named,
+                        _message(deps, ctx, course_id, day, form, error))
     except (ValueError, IndexError, KeyError):
         return _refused(request, ctx, deps, course_id, day, {**form, "form": "log"},
                         "Choose the entry to correct in the day's record.")
-    return back(here, notice="Correction recorded; the original stays visible, struck through.",
-                anchor="log")
+    return _recorded(request, deps, ctx, course_id, day,
+                     "Correction recorded; the original stays visible, struck through.")
+
+
+def _seq(form: dict[str, str]) -> int:
+    text = form.get("expected_seq", "0").strip() or "0"
+    return int(text) if text.isdigit() else 0
+
+
+def _message(deps: Any, ctx: Any, course_id: int, day: int, form: dict[str, str],
+             error: InfusionistError) -> str:
+    """The refusal in the nurse's words; an older page's entry says what was recorded since."""
+    if error.code == "EVENT-SEQ-STALE":
+        zone = courses.get_course(deps, ctx, course_id)["plan"]["timezone"]
+        stored = events.list_events(deps, ctx, course_id, day)
+        return day_view.stale_text(stored, _seq(form) - 1, zone)
+    return day_view.error_text(error)
+
+
+def _recorded(request: Request, deps: Any, ctx: Any, course_id: int, day: int, notice: str) -> Any:
+    """Back to the day, at the card that is relevant now, the notice kept for one showing."""
+    state = events.day_state(deps, ctx, course_id, day)
+    return redirect(request, f"/days/{course_id}/{day}", notice=notice, anchor=day_view.landing(state))
 
 
 async def _append(deps: Any, ctx: Any, course_id: int, day: int, seq: int, payload: dict[str, Any],

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
-from infusionist.domain.day_guards import ACTION_WORDS
+from infusionist.domain.day_guards import ACTION_WORDS, words
+from infusionist.domain.discharge_items import discharge_items as domain_discharge_items
+from infusionist.domain.discharge_items import is_last_day
 from infusionist.domain.errors import InfusionistError
 from infusionist.domain.protocol import Protocol
 
@@ -14,13 +17,6 @@ PHASE_WORDS = {
     "flushing": "Flushing", "observing": "Observation", "stopped_for_day": "Stopped for the day",
     "discharged": "Discharged", "infusion_ended": "Ended early", "transferred": "Transferred",
 }
-NEXT_STEPS = (
-    ("infusion_started", "Record the checklist items, then start the infusion."),
-    ("resumed", "Work through the reaction checklist; restart at the reduced rate when symptoms resolve."),
-    ("flush_started", "Infusion running: check vital signs when due; start the flush when the bag is empty."),
-    ("flush_completed", "Flushing: record the end of the flush."),
-    ("discharged", "Observation: discharge when the countdown ends, with the instructions below."),
-)
 EVENT_EVENT_FOR_ACTION = {
     "infusion_paused": "paused", "physician_informed": "physician_informed",
     "emergency_called": "emergency_called", "infusion_stopped": "infusion_stopped",
@@ -53,6 +49,24 @@ def checklist(plan: dict[str, Any], day: int, stored: list[dict[str, Any]]) -> l
 def infusion(plan: dict[str, Any], day: int) -> dict[str, Any] | None:
     """The day's planned infusion (drug, dose, volume) from the plan."""
     return next((a for a in plan["activities"] if a["day"] == day and a["kind"] == "infusion"), None)
+
+
+def discharge_items(protocol: Protocol, plan: dict[str, Any], day: int,
+                    stored: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Today's discharge checklist (domain/discharge_items.py), split into what the patient is
+    told and what the staff do, each with the entry that recorded it (the latest, if corrected)."""
+    planned = plan["days"][day - 1]["date"]
+    others = [date.fromisoformat(d["date"]) for d in plan["days"] if d["day"] != day]
+    done: dict[str, dict[str, Any]] = {}
+    voided = {e["payload"].get("corrects") for e in stored if e["type"] == "correction"}
+    for index, event in enumerate(stored):
+        if event["type"] == "discharge_item_done" and index not in voided:
+            done[str(event["payload"].get("item"))] = event
+    out: dict[str, list[dict[str, Any]]] = {"patient": [], "staff": []}
+    for item in domain_discharge_items(protocol, is_last_day(date.fromisoformat(planned), others)):
+        out[item.audience].append({"id": item.id, "name": item.name, "text": item.text,
+                                   "requirements": item.requirements, "done": done.get(item.id)})
+    return out
 
 
 def symptoms(protocol: Protocol) -> list[dict[str, str]]:
@@ -95,17 +109,90 @@ def instructions(plan: dict[str, Any], day: int) -> list[dict[str, Any]]:
     return list(seen.values())
 
 
+def extra_instructions(plan: dict[str, Any], day: int, protocol: Protocol,
+                       items: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The patient's other instructions up to today (on the printed plan), not the staff's."""
+    listed = {i["id"] for group in items.values() for i in group}
+    staff = {i.id for i in protocol.instructions if i.audience == "staff"}
+    return [a for a in instructions(plan, day) if a["element"] not in listed | staff]
+
+
 def next_step(state: dict[str, Any]) -> str:
-    allowed = state["allowed_actions"]
-    if state["phase"] == "discharged":
-        return "The patient has gone home. Delayed reactions can still be recorded for 24 hours."
-    if state["phase"] == "transferred":
-        return "The patient was transferred to a higher level of care; the day ends here."
-    if state["phase"] == "infusion_ended":
-        return "The infusion ended early: start the flush, or stop for the day."
-    if state["phase"] == "paused" and state["reactions"] and state["reactions"][-1]["grade"] is None:
+    """What to do now, by phase (issue 15 item 4): nothing about observation or discharge before
+    the infusion; after a stop, what remains to do."""
+    phase, allowed = state["phase"], state["allowed_actions"]
+    reactions = state["reactions"]
+    if reactions and reactions[-1]["grade"] is None and "reaction_assessed" in allowed:
         return "Reaction: tick the symptoms, then answer the grading questions."
-    return next((text for event, text in NEXT_STEPS if event in allowed), "Record what happens.")
+    if phase == "stopped_for_day":
+        if state.get("infusion_started_at") is None:
+            return ("Stopped before the infusion: let the patient go home with the discharge "
+                    "checklist; a physician may give the day on another date.")
+        return ("Stopped for the day: the patient stays for observation. Record vital signs, go "
+                "through the discharge checklist, then discharge when observation ends.")
+    if phase == "observing" and "observation_completed" not in allowed:
+        return "Observation complete: finish the discharge checklist with the patient, then discharge."
+    return NEXT_BY_PHASE.get(phase, "Record what happens.")
+
+
+NEXT_BY_PHASE = {
+    "planned": ("Before the infusion: record the tests, the premedications, the solution and the "
+                "baseline vital signs."),
+    "ready": "Ready: start the infusion (not before the earliest start shown at the Start button).",
+    "running": "Infusion running: check vital signs when due; start the flush when the bag is empty.",
+    "paused": ("Paused: work through the reaction checklist; restart at the reduced rate when the "
+               "symptoms resolve, or stop for the day."),
+    "infusion_ended": "The infusion ended early: start the flush, or stop for the day.",
+    "flushing": "Flushing: record the end of the flush; observation starts then.",
+    "observing": ("Observation: the patient stays until the countdown ends. Record vital signs "
+                  "before discharge and go through the discharge checklist."),
+    "discharged": "The patient has gone home. Delayed reactions can still be recorded for 24 hours.",
+    "transferred": "The patient was transferred to a higher level of care; the day ends here.",
+}
+
+
+def landing(state: dict[str, Any]) -> str:
+    """The card a page opens at after an entry: the one that is relevant now."""
+    reactions = state["reactions"]
+    if reactions and reactions[-1]["grade"] is None and "reaction_assessed" in state["allowed_actions"]:
+        return "reaction"
+    return {"planned": "checklist", "observing": "discharge", "stopped_for_day": "discharge",
+            "discharged": "discharge", "transferred": "log"}.get(state["phase"], "pump")
+
+
+def stale_text(stored: list[dict[str, Any]], seen: int, zone: str) -> str:
+    """Why a page from history (back button, a second tab) is not taken: what was recorded since
+    it was opened, in words (no sequence numbers)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    since = []
+    for event in stored[max(seen, 0):][-3:]:
+        moment = datetime.fromisoformat(str(event["payload"]["at"])).astimezone(ZoneInfo(zone))
+        since.append(f"{words(event['type'])} at {moment:%H:%M} by {event['recorded_by']}")
+    what = "; ".join(since) or "an entry"
+    return (f"Someone recorded something on this day since you opened it: {what}. Here is the "
+            "current day; nothing of yours was saved. Check it, then enter yours again if it is "
+            "still needed.")
+
+
+# Entries that ask once more, with what will happen (issue 15 item 4); without script the box
+# must be ticked (the browser asks for it; the server refuses without it).
+CONFIRM = {
+    "infusion_stopped": ("The infusion stops for today and is not restarted today; the patient "
+                         "stays for observation."),
+    "transferred": "The day ends here: nothing more is given today.",
+    "discharged": "The patient goes home now; afterwards only a late reaction can be recorded.",
+    "physician_decision": "My signed decision lifts this restriction of the day, in my name.",
+    "correction": "The entry is struck through and replaced (or withdrawn); the original stays visible.",
+}
+
+
+def unconfirmed(kind: str, form: dict[str, str]) -> str | None:
+    """The sentence a page shows when a dangerous entry was posted without its confirmation."""
+    if kind in CONFIRM and form.get("confirm") != "yes":
+        return f"Tick the box to confirm: {CONFIRM[kind]} Nothing was recorded."
+    return None
 
 
 def event_log(stored: list[dict[str, Any]]) -> list[dict[str, Any]]:

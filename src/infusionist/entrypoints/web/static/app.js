@@ -2,16 +2,34 @@
 // lab units narrowed to the chosen test.
 "use strict";
 (function () {
-  function pad(n) { return String(n).padStart(2, "0"); }
+  // "in 22 min", "1 h 5 min overdue", "due now": a duration beside the clock time it counts to.
+  function span(seconds) {
+    var m = Math.round(Math.abs(seconds) / 60), h = Math.floor(m / 60), r = m % 60;
+    return h ? h + " h" + (r ? " " + r + " min" : "") : m + " min";
+  }
   function tick() {
     document.querySelectorAll("[data-due]").forEach(function (el) {
       var due = Date.parse(el.getAttribute("data-due"));
       if (isNaN(due)) { return; }
-      var s = Math.round((due - Date.now()) / 1000), a = Math.abs(s);
-      var text = (a >= 3600 ? Math.floor(a / 3600) + " h " : "") + pad(Math.floor(a % 3600 / 60)) + ":" + pad(a % 60);
-      el.textContent = s < 0 ? "overdue " + text : "in " + text;
-      el.classList.toggle("overdue", s < 0);
+      var s = (due - Date.now()) / 1000;
+      el.textContent = s >= 30 ? "in " + span(s) : (s > -60 ? "due now" : span(s) + " overdue");
+      el.classList.toggle("overdue", s <= -60);
     });
+  }
+  // A day page from history (back button, a tab left open) asks the server how many entries the
+  // day holds; when the record has more than the page shows, it says so and offers the current day.
+  function staleCheck() {
+    var box = document.getElementById("day-version");
+    if (!box || !window.fetch) { return; }
+    function check() {
+      fetch(box.getAttribute("data-url"), { credentials: "same-origin", cache: "no-store" })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (d) { if (d && String(d.entries) !== box.getAttribute("data-entries")) { box.hidden = false; } })
+        .catch(function () { return null; });
+    }
+    window.addEventListener("pageshow", function (e) { if (e.persisted) { check(); } });
+    document.addEventListener("visibilitychange", function () { if (document.visibilityState === "visible") { check(); } });
+    window.addEventListener("focus", check);
   }
   function liveBoard() {
     var board = document.getElementById("board");
@@ -55,7 +73,7 @@
     narrow();
   }
   document.addEventListener("DOMContentLoaded", function () {
-    tick(); setInterval(tick, 1000); liveBoard(); vitalChecks(); labUnits();
+    tick(); setInterval(tick, 1000); liveBoard(); staleCheck(); vitalChecks(); labUnits();
     var hash = window.location.hash && document.querySelector(window.location.hash);
     if (hash) { hash.scrollIntoView(); }
     // A refused entry comes back inside its form: show it, focus it (screen readers announce the
