@@ -24,10 +24,11 @@ from infusionist.services.course_store import centre_config
 from infusionist.services.deps import Deps
 from infusionist.services.planning import resolve_zone
 
-# What the unit decides on its own: the name, zone, phone and calendar. Everything else changes
+# What the unit decides on its own: the name, zone, phone, calendar and how it writes numbers (the
+# pages read both separators unambiguously: domain/number_text.py). Everything else changes
 # the clinical plan or the bedside checks and needs a physician's signature.
 ORGANISATIONAL = frozenset({"centre_id", "name", "timezone", "contact_phone", "closed_days",
-                            "allow_weekend_infusions"})
+                            "allow_weekend_infusions", "number_locale"})
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from infusionist.domain.day_guards import ACTION_WORDS, words
 from infusionist.domain.discharge_items import discharge_items as domain_discharge_items
 from infusionist.domain.discharge_items import is_last_day
 from infusionist.domain.errors import InfusionistError
+from infusionist.domain.number_text import format_number
 from infusionist.domain.protocol import Protocol
 
 CHECKLIST_KINDS = ("test", "procedure", "premedication")
@@ -214,8 +215,9 @@ READS_AS = {
 }
 
 
-def describe(payload: dict[str, Any]) -> str:
-    """An entry's details as a nurse writes them: "36.8 °C; heart rate 76/min; BP 124/78 mmHg"."""
+def describe(payload: dict[str, Any], locale: str = "en") -> str:
+    """An entry's details as a nurse writes them: "36.8 °C; heart rate 76/min; BP 124/78 mmHg"
+    ("36,8 °C" where the centre writes a decimal comma)."""
     skip = {"type", "at", "by", "id", "replacement", "corrects", "diastolic_mmhg", "signed_by"}
     parts = []
     for key, value in payload.items():
@@ -231,7 +233,7 @@ def describe(payload: dict[str, Any]) -> str:
         elif isinstance(value, bool) or value is None:
             value = {True: "yes", False: "no", None: "not known"}[value]
         if key in READS_AS:
-            parts.append(READS_AS[key].format(value))
+            parts.append(READS_AS[key].format(format_number(value, locale)))
         elif key in ("name", "dose", "route"):
             parts.append(str(value))
         else:
