@@ -4,9 +4,8 @@ entries confirmed once more. Every refusal is a 422 page in the nurse's words an
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import re
+from collections.abc import Iterator
 
 import httpx
 import pytest
