@@ -230,10 +230,21 @@ def test_a_full_infusion_day_with_a_grade_2_reaction_restarted_at_half_rate(
     assert _phase(page) == "Flushing"
     _submit(page, page.locator("#pump form", has_text="Flush complete"), -130)
     assert _phase(page) == "Observation"
+    assert page.url.endswith("#discharge")  # the card that is relevant now, not an empty pump card
+    assert page.locator(".flash.notice").inner_text() == "Recorded: completing the flush."
     _visit(page, "day-1-observation")
     _vitals(page, -5)  # the discharge gate: vital signs within the last interval (PROT-06)
+    steps = page.locator("#discharge h3").all_inner_texts()
+    assert steps.index("1. Observation") < steps.index("3. Discharge")  # in the order of the day
     _submit(page, page.locator("#discharge form", has_text="Observation complete"), -4)
-    _submit(page, page.locator("#discharge form", has_text="Discharge"))
+    while (item := page.locator("#discharge-patient li:has(form)")).count():
+        _submit(page, item.first.locator("form"), -3)  # PROT-18: each point told, by whom, when
+    assert "told" in page.locator("#item-hydration").inner_text()
+    discharge = page.locator("#discharge form", has_text="Discharge")
+    discharge.locator("button[type=submit]").click()  # without the box ticked the browser asks
+    assert _phase(page) == "Observation"
+    discharge.locator("input[name=confirm]").check()
+    _submit(page, discharge)
     assert _phase(page) == "Discharged"
     assert page.locator("#discharge").get_by_text("Whom to call").count() == 1
     _visit(page, "day-1-discharged")
