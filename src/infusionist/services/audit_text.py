@@ -17,6 +17,7 @@ EVENT_WORDS = {
     "solution_prepared": "Solution prepared", "reaction_onset": "Reaction began",
     "reaction_assessed": "Reaction assessed", "physician_informed": "Physician informed",
     "observation_completed": "Observation complete", "discharged": "Discharged",
+    "discharge_item_done": "Discharge checklist point gone through",
     "correction": "Correction", "physician_override": "Physician's override",
 }
 ACTION_WORDS = {
@@ -49,6 +50,8 @@ def values(payload: dict[str, Any]) -> str:
         parts.append(f"SpO2 {p['spo2_percent']} %")
     if p.get("name"):
         parts.append(str(p["name"]))
+    if p.get("item"):
+        parts.append(str(p["item"]).replace("-", " "))
     dose = p.get("dose")
     if isinstance(dose, dict):
         parts.append(f"{dose.get('value')} {dose.get('unit')}")

@@ -234,7 +234,7 @@ def describe(payload: dict[str, Any], locale: str = "en") -> str:
             value = {True: "yes", False: "no", None: "not known"}[value]
         if key in READS_AS:
             parts.append(READS_AS[key].format(format_number(value, locale)))
-        elif key in ("name", "dose", "route"):
+        elif key in ("name", "dose", "route", "item"):
             parts.append(str(value))
         else:
             parts.append(f"{key.replace('_', ' ')}: {value}")
