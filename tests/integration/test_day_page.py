@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -128,3 +131,64 @@ def test_a_decimal_comma_is_read_where_the_centre_writes_it_never_as_thousands(
     events = client_as(Role.NURSE).get(f"/courses/{course_id}/days/1/events").json()
     assert events[0]["payload"]["temperature_c"] == "37.5"
     assert "37,5 °C" in page.get(f"/days/{course_id}/1").text  # and shown as the unit writes it
+
+
+def _through_the_flush(client: httpx.Client, course_id: int) -> tuple[datetime, int]:
+    """Day 1 through the API from the cannula to the end of observation: its time and the next
+    sequence number."""
+    plan = client.get(f"/courses/{course_id}").json()["plan"]
+    start = datetime.fromisoformat(next(a for a in plan["activities"] if a["day"] == 1
+                                        and a["kind"] == "infusion")["start"])
+    gram = {"dose": {"value": 1, "unit": "g"}, "route": "iv"}
+    vitals = {"temperature_c": "36.8", "heart_rate_bpm": 74, "systolic_mmhg": 124, "diastolic_mmhg": 78,
+              "respiratory_rate_per_min": 14, "spo2_percent": 98}
+    steps: list[tuple[int, dict[str, Any]]] = [
+        (-70, {"type": "procedure_done", "name": "peripheral cannula"}),
+        (-68, {"type": "test_result", "name": "pregnancy test", "result": "negative"}),
+        (-65, {"type": "premedication_given", "name": "methylprednisolone", **gram}),
+        (-64, {"type": "premedication_given", "name": "paracetamol", **gram}),
+        (-30, {"type": "solution_prepared", "volume_ml": 112, "dose_mg": 12}),
+        (-5, {"type": "vital_signs", **vitals}),
+        (0, {"type": "infusion_started", "rate_ml_per_h": 28}),
+        *[(m, {"type": "vital_signs", **vitals}) for m in range(30, 240, 30)],
+        (240, {"type": "flush_started"}), (270, {"type": "flush_completed"}),
+        (385, {"type": "vital_signs", **vitals}), (390, {"type": "observation_completed"}),
+    ]
+    for seq, (minutes, event) in enumerate(steps, start=1):
+        at = (start + timedelta(minutes=minutes)).isoformat()
+        answer = client.post(f"/courses/{course_id}/days/1/events",
+                             json={"expected_seq": seq, "event": {**event, "at": at}})
+        assert answer.status_code == 201, answer.text
+    return start + timedelta(minutes=390), len(steps) + 1
+
+
+def test_the_discharge_checklist_is_told_point_by_point_then_discharge_is_confirmed__PROT_18_PROT_17(
+    page: httpx.Client, course_id: int, client_as: ClientFactory, deps: Deps
+) -> None:
+    """Issue 15 item 4: "Observation complete" before "Discharge"; each point recorded (who told the
+    patient what, when); the patient's instructions apart from the staff's tasks; the discharge
+    asks once more; the gate wants every point."""
+    ended, seq = _through_the_flush(client_as(Role.NURSE), course_id)
+    shown = page.get(f"/days/{course_id}/1")
+    assert "Observation complete: finish the discharge checklist" in shown.text
+    assert 'id="discharge-patient"' in shown.text and "Told the patient" in shown.text
+    assert shown.text.index("Tell the patient") < shown.text.index(">Discharge</button>")
+    local = ended.astimezone(ZoneInfo("Europe/Berlin")).strftime("%Y-%m-%dT%H:%M")
+    discharge = {"type": "discharged", "expected_seq": str(seq), "form": "discharged", "anchor": "discharge",
+                 "at": local, "confirm": "yes"}
+    before = snapshot(deps)
+    gate = page.post(f"/days/{course_id}/1/record", data=discharge)
+    assert gate.status_code == 422 and "discharge checklist is not complete: hydration" in _refusal(gate.text)
+    assert snapshot(deps) == before
+    told = page.post(f"/days/{course_id}/1/record", data={
+        "type": "discharge_item_done", "item": "hydration", "expected_seq": str(seq), "at": local,
+        "form": "item-hydration", "anchor": "discharge"})
+    assert told.status_code == 303 and told.headers["location"].endswith("#discharge")
+    item = page.get(f"/days/{course_id}/1").text
+    assert re.search(r'id="item-hydration".*?told \d\d:\d\d by nurse', item, re.S)
+    unconfirmed = page.post(f"/days/{course_id}/1/record", data={**discharge, "expected_seq": str(seq + 1),
+                                                                "confirm": ""})
+    assert unconfirmed.status_code == 422 and "Tick the box to confirm" in _refusal(unconfirmed.text)
+    done = page.post(f"/days/{course_id}/1/record", data={**discharge, "expected_seq": str(seq + 1)})
+    assert done.status_code == 303
+    assert 'id="phase">Discharged<' in page.get(f"/days/{course_id}/1").text

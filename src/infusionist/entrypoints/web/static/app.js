@@ -47,7 +47,7 @@
     document.querySelectorAll(".vitals-form").forEach(function (form) {
       var hint = form.querySelector(".field-hint");
       form.addEventListener("input", function (e) {
-        var el = e.target, v = parseFloat(el.value), min = parseFloat(el.dataset.min), max = parseFloat(el.dataset.max);
+        var el = e.target, v = Number(el.value.trim().replace(",", ".")), min = parseFloat(el.dataset.min), max = parseFloat(el.dataset.max);
         var bad = el.value.trim() !== "" && (isNaN(v) || v < min || v > max);
         el.setAttribute("aria-invalid", bad ? "true" : "false");
         if (hint) { hint.textContent = bad ? el.parentNode.firstChild.textContent.trim() + " must be between " + min + " and " + max + "." : ""; }
