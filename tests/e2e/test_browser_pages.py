@@ -276,6 +276,7 @@ def test_a_correction_keeps_the_original_struck_through_beside_it(browser: Any, 
     right = str(int(original) + 6)
     form.locator("input[name=heart_rate_bpm]").fill(right)
     form.locator("input[name=reason]").fill(f"typed {original} for {right}")
+    form.locator("input[name=confirm]").check()  # a correction asks once more (issue 15 item 4)
     with page.expect_navigation():
         form.locator("button[type=submit]").click()
     assert page.locator(".flash.error").count() == 0, page.locator(".flash.error").inner_text()
