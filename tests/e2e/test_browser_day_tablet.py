@@ -30,7 +30,7 @@ def _check(page: Any, name: str) -> None:
     assert page.evaluate(REACHABLE_SMALL_TARGETS) == [], f"{name}: touch targets under 44 px"
 
 
-DURATION = re.compile(r"^(in (\d+ h )?\d+ min|in \d+ h|due now|(\d+ h )?\d+ min overdue|\d+ h overdue)$")
+DURATION = re.compile(r"^(in |ended )?((\d+ h )?\d+ min|\d+ h)( overdue| ago)?$|^(due|ends) now$")
 
 
 def _durations(page: Any) -> None:

@@ -12,6 +12,10 @@
       var due = Date.parse(el.getAttribute("data-due"));
       if (isNaN(due)) { return; }
       var s = (due - Date.now()) / 1000;
+      if (el.getAttribute("data-ends") !== null) {  // an end (observation), never "overdue"
+        el.textContent = s >= 30 ? "in " + span(s) : (s > -60 ? "ends now" : "ended " + span(s) + " ago");
+        return;
+      }
       el.textContent = s >= 30 ? "in " + span(s) : (s > -60 ? "due now" : span(s) + " overdue");
       el.classList.toggle("overdue", s <= -60);
     });
