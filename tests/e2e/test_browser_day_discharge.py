@@ -160,6 +160,9 @@ def test_observation_to_discharge_point_by_point_on_a_tablet__PROT_17_PROT_18(un
         discharge.locator("input[name=confirm]").check()
         _post(page, discharge)
         assert page.locator("#phase").inner_text() == "Discharged"
-        assert page.locator(".flash.notice").inner_text() == "Recorded: discharge."
+        notice = page.locator("#discharge .flash.notice")  # in the card it opened at, in view
+        assert notice.inner_text() == "Recorded: discharge."
+        box = notice.bounding_box()
+        assert box is not None and 0 <= box["y"] <= TABLET[1] - box["height"]
         _check(page, "tablet-discharge-discharged")
         chromium.close()

@@ -79,6 +79,13 @@
   document.addEventListener("DOMContentLoaded", function () {
     tick(); setInterval(tick, 1000); liveBoard(); staleCheck(); vitalChecks(); labUnits();
     var hash = window.location.hash && document.querySelector(window.location.hash);
+    // After an entry the page opens at the card that is relevant now: its notice goes there too,
+    // under the card's heading, where the nurse looks (without script it stays at the top).
+    var note = document.querySelector(".flash.notice");
+    if (hash && note && hash.classList.contains("card")) {
+      var heading = hash.querySelector("h2");
+      hash.insertBefore(note, heading ? heading.nextSibling : hash.firstChild);
+    }
     if (hash) { hash.scrollIntoView(); }
     // A refused entry comes back inside its form: show it, focus it (screen readers announce the
     // alert) and put the day's own address back so that a reload does not post again.
