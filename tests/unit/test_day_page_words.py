@@ -10,7 +10,7 @@ from infusionist.domain.day_events import DayEvent
 from infusionist.domain.day_state_json import state_to_json
 from infusionist.domain.errors import ValidationFailed
 from infusionist.domain.number_text import format_number, normalise_number
-from infusionist.entrypoints.web.pages.day_view import landing, next_step
+from infusionist.entrypoints.web.pages.day_view import CONFIRM, landing, next_step, unconfirmed
 
 FLUSHED = [*started(), ev("flush_started", "12:00"), ev("flush_completed", "12:30")]
 STOPPED = [*started(), ev("infusion_stopped", "09:00", reason="unwell")]
@@ -88,3 +88,14 @@ def test_an_ambiguous_number_is_refused_never_guessed(typed: str, locale: str) -
 def test_rates_volumes_and_doses_show_at_the_pumps_precision(value: str, locale: str, places: int | None,
                                                               shown: str) -> None:
     assert format_number(value, locale, places) == shown
+
+
+@pytest.mark.parametrize("kind", ["infusion_stopped", "transferred", "discharged", "physician_decision",
+                                  "correction"])
+def test_dangerous_entries_ask_once_more_with_what_will_happen__PROT_17_IAR_29(kind: str) -> None:
+    """Issue 15 item 4: without the ticked confirmation the page refuses, saying what would happen."""
+    refusal = unconfirmed(kind, {})
+    assert refusal is not None and refusal.startswith("Tick the box to confirm: ")
+    assert CONFIRM[kind] in refusal and "Nothing was recorded." in refusal
+    assert unconfirmed(kind, {"confirm": "yes"}) is None
+    assert unconfirmed("vital_signs", {}) is None  # an ordinary entry is not asked twice
