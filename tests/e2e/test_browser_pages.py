@@ -20,13 +20,16 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from working_hours import zone_with_local_hour
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (scripts/setup.sh)")
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "test-artifacts" / "screenshots"
 AXE = ROOT / ".cache" / "axe" / "node_modules" / "axe-core" / "axe.min.js"  # scripts/setup.sh
-DEMO_ZONE = ZoneInfo("Europe/Berlin")  # the demo centre's time zone: the day's clock times
+# The demo centre's zone: one where it is early afternoon now, so that a day recorded as it
+# happened (entries up to 9 h 30 min back) lies on today's date at any hour of the run.
+DEMO_ZONE = ZoneInfo(zone_with_local_hour(13, 15))
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 SERVE = ("import sys, uvicorn; from pathlib import Path; from infusionist.config import Settings;"
@@ -46,7 +49,8 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data = tmp_path_factory.mktemp("demo")
     env = {**os.environ, "INFUSIONIST_ARGON2_TIME_COST": "1", "INFUSIONIST_ARGON2_MEMORY_KIB": "8192"}
     subprocess.run([sys.executable, "-m", "infusionist.entrypoints.cli", "demo", "--build-only",
-                    "--data-dir", str(data)], check=True, env=env, capture_output=True)
+                    "--data-dir", str(data), "--timezone", DEMO_ZONE.key], check=True, env=env,
+                   capture_output=True)
     port = _free_port()
     server = subprocess.Popen([sys.executable, "-c", SERVE, str(data), str(port)], env=env)
     url = f"http://127.0.0.1:{port}"
@@ -238,7 +242,7 @@ def test_a_full_infusion_day_with_a_grade_2_reaction_restarted_at_half_rate(
     assert steps.index("1. Observation") < steps.index("3. Discharge")  # in the order of the day
     _submit(page, page.locator("#discharge form", has_text="Observation complete"), -4)
     while (item := page.locator("#discharge-patient li:has(form)")).count():
-        _submit(page, item.first.locator("form"), -3)  # PROT-18: each point told, by whom, when
+        _submit(page, item.first.locator("form"))  # PROT-18: each point told, by whom, when (now)
     assert "told" in page.locator("#item-hydration").inner_text()
     discharge = page.locator("#discharge form", has_text="Discharge")
     discharge.locator("button[type=submit]").click()  # without the box ticked the browser asks
