@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from infusionist.adapters.db import tables as t
 from infusionist.analytics.iar import compute
-from infusionist.analytics.snapshot import export_snapshot, rows, synthetic_snapshot
+from infusionist.analytics.snapshot import TABLES, export_snapshot, rows, synthetic_snapshot
 from infusionist.analytics.synth import write_with_services
 from infusionist.analytics.synth_bulk import write_bulk
 from infusionist.bootstrap import build
@@ -96,8 +96,8 @@ def test_snapshot_from_the_database_equals_the_synthetic_snapshot(protocol: Prot
     write_bulk(deps.uow.engine, protocol, 5, 20)
     exported = export_snapshot(deps.uow.engine, protocol, tmp_path / "exported")
     direct = synthetic_snapshot(protocol, 5, 20, tmp_path / "direct")
-    for table in ("patients.parquet", "courses.parquet", "events.parquet"):
-        assert list(rows(exported / table)) == list(rows(direct / table))
+    for table in TABLES:
+        assert list(rows(exported / f"{table}.parquet")) == list(rows(direct / f"{table}.parquet"))
 
 
 def test_symptom_table_lists_the_very_common_symptoms_with_their_label_figures__IAR_04_IAR_20(

@@ -64,7 +64,7 @@ def test_a_corrected_rate_is_read_as_corrected_and_says_what_it_replaced__PROT_1
     assert reading.segments[1].volume_exact == 17
     changed = next(e for e in reading.events if e.event.type == "rate_changed")
     assert changed.corrected_by == len(events) - 1 and changed.reason == "typed 21, was 17"
-    assert changed.replaced is not None and getattr(changed.replaced, "rate_ml_per_h") == 21
+    assert changed.replaced is not None and changed.replaced.rate_ml_per_h == 21
 
 
 def test_a_withdrawn_reaction_is_absent_and_kept_apart_with_why__IAR_27() -> None:
@@ -88,7 +88,7 @@ def test_reactions_are_graded_as_the_bedside_grades_them_and_severe_from_the_pro
     reaction, = read(events).reactions
     state_reaction, = read(events).state.reactions
     assert reaction.grade == state_reaction.grading.grade == 2  # type: ignore[union-attr]
-    assert reaction.severe is (2 >= PROTOCOL.reactions.severe_from_grade)  # type: ignore[union-attr]
+    assert reaction.severe is (PROTOCOL.reactions.severe_from_grade <= 2)  # type: ignore[union-attr]
     assert reaction.pump_after == "rate_reduced"
 
 

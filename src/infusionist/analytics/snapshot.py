@@ -80,6 +80,9 @@ class _TableWriter:
         self.writer.close()
 
 
+TABLES = ("patients", "courses", "events", "segments", "reactions", "days")
+
+
 class SnapshotWriter:
     def __init__(self, out_dir: Path) -> None:
         out_dir.mkdir(parents=True, exist_ok=True)
