@@ -13,7 +13,7 @@ synthetic trial read this; none of them walks the raw events or computes pump ar
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -157,7 +157,7 @@ class DayReading:
 
     day: int
     at: datetime
-    state: DayState
+    folded: FoldedDay = field(repr=False, compare=False)
     events: tuple[EffectiveEvent, ...]
     withdrawn: tuple[WithdrawnEvent, ...]
     prepared_volume_ml: Decimal | None
@@ -174,6 +174,11 @@ class DayReading:
     observation_completed_at: datetime | None
     discharged_at: datetime | None
     ending: DayEnding
+
+    @property
+    def state(self) -> DayState:
+        """The bedside's day state at ``at``, from the same fold (computed when first asked for)."""
+        return self.folded.state
 
     @property
     def volume_exact(self) -> Fraction:
@@ -207,7 +212,7 @@ def read_day(
     volume = None if facts.solution is None else facts.solution.volume_ml
     dose = None if facts.solution is None else facts.solution.dose_mg
     return DayReading(
-        day=day, at=at, state=folded.state, events=effective, withdrawn=withdrawn,
+        day=day, at=at, folded=folded, events=effective, withdrawn=withdrawn,
         prepared_volume_ml=volume, prepared_dose_mg=dose,
         segments=_segments(folded, at),
         pauses=_pauses(effective, facts),

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from fractions import Fraction
+from functools import cached_property
 
 from infusionist.domain import pump
 from infusionist.domain.day_events import ClinicalEvent, Correction, DayEvent, PhysicianDecision
@@ -111,13 +112,18 @@ class Withdrawal:
 @dataclass(frozen=True)
 class FoldedDay:
     """One fold of a day's record: what the bedside rules and every reader start from
-    (``domain/day_reading.py``). ``entries`` are the events in force in the order applied."""
+    (``domain/day_reading.py``). ``entries`` are the events in force in the order applied; the
+    state at ``at`` is computed from the same facts when first asked for."""
 
     ctx: DayContext
     entries: tuple[_Entry, ...]
     withdrawals: tuple[Withdrawal, ...]
     facts: DayFacts
-    state: DayState
+    at: datetime
+
+    @cached_property
+    def state(self) -> DayState:
+        return _state(self.facts, self.ctx, self.at)
 
 
 def replay(
@@ -145,7 +151,7 @@ def fold_record(
     withdrawals: list[Withdrawal] = []
     entries = _effective(events, at, withdrawals)
     facts = _fold_entries(entries, ctx, checked=checked)
-    return FoldedDay(ctx, tuple(entries), tuple(withdrawals), facts, _state(facts, ctx, at))
+    return FoldedDay(ctx, tuple(entries), tuple(withdrawals), facts, at)
 
 
 def append(

@@ -276,7 +276,7 @@ def _course(
             "status": CARE_PLAN_ACTIVITY.get(ending, "completed"),
             "description": f"Course {number} day {day}: alemtuzumab "
             f"{protocol.infusion.dose.value} {protocol.infusion.dose.unit} intravenous infusion",
-            "productCodeableConcept": ALEMTUZUMAB,
+            "productCodeableConcept": drug_concept("alemtuzumab"),
             "dailyAmount": _quantity(float(protocol.infusion.dose.value), str(protocol.infusion.dose.unit)),
         }
         if segments:
@@ -307,7 +307,7 @@ def _alemtuzumab(
     resource = {
         "resourceType": "MedicationAdministration",
         "status": "stopped" if s.ended_by == "infusion_stopped" else "completed",
-        "medicationCodeableConcept": ALEMTUZUMAB,
+        "medicationCodeableConcept": drug_concept("alemtuzumab"),
         "subject": subject,
         "supportingInformation": [{"reference": plan}],
         "effectivePeriod": {"start": instant(s.start), "end": instant(s.end)},
@@ -321,6 +321,14 @@ def _alemtuzumab(
         },
     }
     return resource
+
+
+def drug_concept(name: str | None) -> dict[str, Any]:
+    """The drug's CodeableConcept: the one place a drug's codes are looked up (ATC for
+    alemtuzumab; the name as text for every other drug)."""
+    if name is not None and name.strip().casefold() == "alemtuzumab":
+        return ALEMTUZUMAB
+    return {"text": name or "unknown"}
 
 
 def _route(route: str | None) -> dict[str, Any]:
@@ -339,7 +347,7 @@ def _medication(e: EventRow, subject: dict[str, Any], plan: str) -> dict[str, An
         "resourceType": "MedicationAdministration",
         "status": "completed",
         "category": {"text": "premedication" if premed else "rescue medication"},
-        "medicationCodeableConcept": {"text": e.name or "unknown"},
+        "medicationCodeableConcept": drug_concept(e.name),
         "subject": subject,
         "supportingInformation": [{"reference": plan}],
         "effectiveDateTime": instant(e.at),
