@@ -38,8 +38,6 @@ from infusionist.analytics.iar import Counts, assemble, compute
 from infusionist.analytics.snapshot import synthetic_snapshot
 from infusionist.domain.protocol import Protocol
 
-COLUMNS = ("course_id", "patient_id", "course", "day", "type", "at", "grade", "symptoms")
-
 
 def _quantiles(values: list[int], qs: tuple[float, ...] = (0.25, 0.5, 0.75)) -> list[float] | None:
     """Linear interpolation between closest ranks, as DuckDB's ``quantile_cont``."""
@@ -55,16 +53,16 @@ def _quantiles(values: list[int], qs: tuple[float, ...] = (0.25, 0.5, 0.75)) -> 
     return out
 
 
-def pure_python(snapshot: Path, protocol: Protocol) -> dict[str, Any]:
-    """The report's tables with pyarrow -> Python lists, then dicts and loops."""
+def _columns(snapshot: Path, name: str, columns: tuple[str, ...]) -> list[list[Any]]:
     import pyarrow.parquet as pq
 
-    table = pq.read_table(snapshot / "events.parquet", columns=list(COLUMNS))
-    col = {name: table.column(name).to_pylist() for name in COLUMNS}
-    courses = pq.read_table(snapshot / "courses.parquet", columns=["course"])
-    planned_courses = courses.column("course").to_pylist()
-    del table
+    table = pq.read_table(snapshot / f"{name}.parquet", columns=list(columns))
+    return [table.column(c).to_pylist() for c in columns]
 
+
+def pure_python(snapshot: Path, protocol: Protocol) -> dict[str, Any]:
+    """The report's tables with pyarrow -> Python lists, then dicts and loops (over the same
+    snapshot tables: days, reactions, events in force, courses)."""
     exposed_course: dict[int, set[int]] = defaultdict(set)
     with_course: dict[int, set[int]] = defaultdict(set)
     serious_course: dict[int, set[int]] = defaultdict(set)
@@ -73,33 +71,38 @@ def pure_python(snapshot: Path, protocol: Protocol) -> dict[str, Any]:
     symptoms: dict[str, set[int]] = defaultdict(set)
     grades: Counter[int | None] = Counter()
     started: dict[tuple[int, int], Any] = {}
-    onsets: list[tuple[int, int, Any]] = []
-    stopped: dict[int, int] = {}
     given_days: dict[int, set[int]] = defaultdict(set)
-    given_course: dict[int, int] = {}
-    for course_id, patient, course, day, kind, at, grade, symptom_list in zip(
-        *(col[name] for name in COLUMNS), strict=True
+    for course_id, patient, course, day, at in zip(
+        *_columns(snapshot, "days", ("course_id", "patient_id", "course", "day", "infusion_started_at")),
+        strict=True,
     ):
-        if kind == "infusion_started":
+        if at is not None:
             exposed_course[course].add(patient)
             exposed_day[(course, day)].add(patient)
-            key = (course_id, day)
-            if key not in started or at < started[key]:
-                started[key] = at
+            started[(course_id, day)] = at
             given_days[course_id].add(day)
-            given_course[course_id] = course
-        elif kind == "reaction_onset":
-            with_course[course].add(patient)
-            with_day[(course, day)].add(patient)
-            for s in symptom_list or ():
-                symptoms[s].add(patient)
-            onsets.append((course_id, day, at))
-        elif kind == "reaction_assessed":
-            grades[grade] += 1
-            if grade is not None and grade >= 3:
-                serious_course[course].add(patient)
-        elif kind in ("paused", "infusion_stopped"):
+    onsets: list[tuple[int, int, Any]] = []
+    for course_id, patient, course, day, at, symptom_list, grade, severe in zip(
+        *_columns(snapshot, "reactions", ("course_id", "patient_id", "course", "day", "at", "symptoms",
+                                          "grade", "severe")),
+        strict=True,
+    ):
+        with_course[course].add(patient)
+        with_day[(course, day)].add(patient)
+        for s in symptom_list or ():
+            symptoms[s].add(patient)
+        onsets.append((course_id, day, at))
+        grades[grade] += 1
+        if severe:
+            serious_course[course].add(patient)
+    stopped: dict[int, int] = {}
+    for course_id, course, kind in zip(*_columns(snapshot, "events", ("course_id", "course", "type")),
+                                       strict=True):
+        if kind in ("paused", "infusion_stopped"):
             stopped[course_id] = course
+    course_ids, planned_courses, planned_days = _columns(snapshot, "courses", ("course_id", "course",
+                                                                                "planned_days"))
+    plan = dict(zip(course_ids, zip(planned_courses, planned_days, strict=True), strict=True))
 
     minutes = [
         int(at.timestamp()) // 60 - int(started[(c, d)].timestamp()) // 60
@@ -108,9 +111,7 @@ def pure_python(snapshot: Path, protocol: Protocol) -> dict[str, Any]:
     ]
     planned = Counter(planned_courses)
     stopped_by_course = Counter(stopped.values())
-    short = Counter(
-        given_course[c] for c, days in given_days.items() if len(days) < (5 if given_course[c] == 1 else 3)
-    )
+    short = Counter(plan[c][0] for c, days in given_days.items() if len(days) < plan[c][1])
     counts = Counts(
         exposed_course={c: len(p) for c, p in exposed_course.items()},
         with_course={c: len(p) for c, p in with_course.items()},

@@ -30,6 +30,7 @@ read (``export_snapshot``), not timed here.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import shutil
 import sys
@@ -45,7 +46,7 @@ from infusionist.adapters.cdisc.sdtm import export_sdtm
 from infusionist.adapters.fhir.export import export_fhir
 from infusionist.adapters.fhir.resources import bundle_dict, patient_resources
 from infusionist.adapters.protocol_files import load_protocol
-from infusionist.adapters.snapshot_days import snapshot_patients
+from infusionist.adapters.snapshot_days import EventRow, snapshot_patients
 from infusionist.analytics.iar import compute
 from infusionist.analytics.snapshot import synthetic_snapshot
 from infusionist.domain.protocol import Protocol
@@ -63,11 +64,12 @@ def timed(fn: Callable[[], Any]) -> tuple[float, float, Any]:
 def baseline(snapshot: Path, out: Path) -> int:
     """The event rows as plain JSON lines, read one patient at a time like the exports."""
     rows = 0
+    names = [f.name for f in dataclasses.fields(EventRow)]
     with out.open("w", encoding="utf-8") as f:
         for record in snapshot_patients(snapshot):
             for day in record.days:
                 for row in day.events:
-                    f.write(json.dumps(row, default=str) + "\n")
+                    f.write(json.dumps({n: getattr(row, n) for n in names}, default=str) + "\n")
                     rows += 1
     return rows
 

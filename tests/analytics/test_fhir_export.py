@@ -28,7 +28,7 @@ from infusionist.adapters.fhir.resources import (
     patient_resources,
 )
 from infusionist.adapters.snapshot_days import snapshot_patients
-from infusionist.analytics.snapshot import synthetic_snapshot
+from infusionist.analytics.snapshot import TABLES, synthetic_snapshot
 from infusionist.domain.protocol import Protocol
 from infusionist.entrypoints.cli.app import app
 
@@ -50,7 +50,7 @@ def snapshot(protocol: Protocol, tmp_path_factory: pytest.TempPathFactory) -> Pa
 
     full = synthetic_snapshot(protocol, 7, max(PATIENTS), tmp_path_factory.mktemp("fhir-full"))
     out = tmp_path_factory.mktemp("fhir-trial")
-    for name in ("patients", "courses", "events"):
+    for name in TABLES:
         table = pq.read_table(full / f"{name}.parquet")
         keep = pc.is_in(table["patient_id"], value_set=pa.array(sorted(PATIENTS), type=pa.int64()))
         pq.write_table(table.filter(keep), out / f"{name}.parquet")

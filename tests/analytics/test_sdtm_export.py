@@ -105,28 +105,3 @@ def test_cli_exports_sdtm_from_a_snapshot(small_snapshot: Path, tmp_path: Path,
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in (tmp_path / "sdtm").iterdir()) == sorted(
         f"{n.lower()}.{ext}" for n in DOMAINS for ext in ("xpt", "csv"))
-
-
-def test_rate_segments_use_the_volume_actually_prepared__C_11(protocol: Protocol) -> None:
-    from datetime import UTC, datetime
-
-    from infusionist.adapters.cdisc.sdtm import rate_segments
-
-    def event(kind: str, hour: float, **values: Any) -> dict[str, Any]:
-        at = datetime(2024, 7, 8, 6, tzinfo=UTC).replace(hour=int(hour), minute=int(hour % 1 * 60))
-        return {"type": kind, "at": at, "rate_ml_per_h": None, "volume_ml": None, "dose_value": None, **values}
-
-    def day(volume: float, rate: float) -> list[dict[str, Any]]:
-        return [event("solution_prepared", 5, volume_ml=volume, dose_value=12.0),
-                event("infusion_started", 6, rate_ml_per_h=rate),
-                event("rate_changed", 8, rate_ml_per_h=rate),
-                event("flush_started", 10)]
-
-    assert float(protocol.infusion.prepared_volume.value) == 112  # the protocol table's volume
-    label_bag = rate_segments(day(100, 25), protocol)  # the label's 100 mL bag: 4 h at 25 mL/h
-    assert [s["volume_ml"] for s in label_bag] == [50, 50]
-    assert sum(s["dose_mg"] for s in label_bag) == 12.0, "the whole dose, not 100/112 of it"
-    table_bag = rate_segments(day(112, 28), protocol)
-    assert [s["dose_mg"] for s in table_bag] == [6.0, 6.0]
-    no_preparation = rate_segments(day(100, 25)[1:], protocol)  # falls back to the protocol's 112 mL
-    assert round(sum(s["dose_mg"] for s in no_preparation), 6) == round(100 * 12 / 112, 6)

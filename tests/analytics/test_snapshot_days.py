@@ -14,7 +14,7 @@ from infusionist.analytics.snapshot import rows
 
 
 def _shape(snapshot: Path) -> list[tuple[object, ...]]:
-    return [(p.patient["patient_id"], [(d.course, d.day, d.last_of_course, [e["seq"] for e in d.events])
+    return [(p.patient.patient_id, [(d.course, d.day, d.last_of_course, [e.seq for e in d.events])
                                         for d in p.days])
             for p in snapshot_patients(snapshot)]
 
@@ -38,8 +38,8 @@ def test_patients_come_whole_and_in_order_across_batches(small_snapshot: Path, m
 def test_times_are_the_snapshot_times_in_utc(small_snapshot: Path) -> None:
     first = next(snapshot_patients(small_snapshot)).days[0].events[0]
     stored = next(r for r in rows(small_snapshot / "events.parquet")
-                  if (r["course_id"], r["day"], r["seq"]) == (first["course_id"], first["day"], first["seq"]))
-    assert first["at"] == stored["at"] and first["at"].utcoffset().total_seconds() == 0
+                  if (r["course_id"], r["day"], r["seq"]) == (first.course_id, first.day, first.seq))
+    assert first.at == stored["at"] and first.at.utcoffset().total_seconds() == 0
 
 
 @pytest.mark.parametrize("name", ["", "a", "SYNTH/S-0000003/Observation/1/2/33/0", "é" * 80])

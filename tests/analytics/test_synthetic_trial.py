@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from infusionist.adapters.db import tables as t
 from infusionist.analytics.iar import compute
-from infusionist.analytics.snapshot import export_snapshot, rows, synthetic_snapshot
+from infusionist.analytics.snapshot import TABLES, export_snapshot, rows, synthetic_snapshot
 from infusionist.analytics.synth import write_with_services
 from infusionist.analytics.synth_bulk import write_bulk
 from infusionist.bootstrap import build
@@ -96,8 +96,8 @@ def test_snapshot_from_the_database_equals_the_synthetic_snapshot(protocol: Prot
     write_bulk(deps.uow.engine, protocol, 5, 20)
     exported = export_snapshot(deps.uow.engine, protocol, tmp_path / "exported")
     direct = synthetic_snapshot(protocol, 5, 20, tmp_path / "direct")
-    for table in ("patients.parquet", "courses.parquet", "events.parquet"):
-        assert list(rows(exported / table)) == list(rows(direct / table))
+    for table in TABLES:
+        assert list(rows(exported / f"{table}.parquet")) == list(rows(direct / f"{table}.parquet"))
 
 
 def test_symptom_table_lists_the_very_common_symptoms_with_their_label_figures__IAR_04_IAR_20(
@@ -194,3 +194,23 @@ def test_cli_synth_bulk_refuses_real_patients_with_the_code(
     assert "error SYNTH-REAL-PATIENTS: This database holds 1 real patient" in result.output
     with deps.uow.engine.connect() as c:
         assert len(c.execute(select(t.patients)).all()) == 1
+
+
+def test_every_synthetic_day_passes_the_bedside_guards__PROT_13_PROT_24(
+    protocol: Protocol, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bulk generator does not run the guards, so its days are read here with them: a restart
+    that would outlast the solution (PROT-13) or a rescue drug without a dose (PROT-24) would be
+    refused. The snapshot reads stored days unchecked; this proves the generator needs no leniency."""
+    from infusionist.analytics import synth_bulk
+    from infusionist.analytics.snapshot_rows import read_stored_day
+
+    checked = []
+
+    def read_checked(*args: Any, **kwargs: Any) -> Any:
+        checked.append(args[1])
+        return read_stored_day(*args, **{**kwargs, "checked": True})
+
+    monkeypatch.setattr(synth_bulk, "read_stored_day", read_checked)
+    days = sum(1 for table, _ in synth_bulk.synthetic_rows(protocol, 7, 40) if table == "days")
+    assert days == len(checked) > 100

@@ -21,6 +21,7 @@ from typing import Any
 
 from infusionist.domain.dates import check_supported_instant
 from infusionist.domain.day_events import parse_event
+from infusionist.domain.day_reading import DayReading, read_day
 from infusionist.domain.day_state_json import state_to_json
 from infusionist.domain.infusion_day import DayFold, append, check_course, replay
 from infusionist.domain.planning import CoursePlan
@@ -82,6 +83,9 @@ class BedsideRules:
     ) -> dict[str, Any]:
         state = replay(plan, day, [parse_event(e) for e in events], at, self.protocol)
         return state_to_json(state)
+
+    def read(self, plan: CoursePlan, day: int, events: list[dict[str, Any]], at: datetime) -> DayReading:
+        return read_day(plan, day, [parse_event(e) for e in events], at, self.protocol)
 
 
 def _day_key(plan: CoursePlan, day: int) -> tuple[object, ...]:

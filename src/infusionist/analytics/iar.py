@@ -1,10 +1,13 @@
 """The IAR report tables, computed by DuckDB over the Parquet snapshot (``snapshot.py``).
 
-An IAR is any reaction recorded against an infusion day: the bedside accepts a reaction onset up
-to 24 h after the end of the infusion (IAR-01, IAR-15) and refuses later ones, so every
-``reaction_onset`` row counts. A patient is exposed to a course (or a day) when an infusion was
-started in it. Intervals: Wilson 95 %. References: the protocol's ``reference_figures``, each
-with its source.
+The snapshot holds each day as the domain reads it (``domain/day_reading.py``): the reactions in
+force (a reaction withdrawn by a correction is not there; a corrected one is there as corrected),
+graded as the bedside grades them, ``severe`` from the protocol's ``severe_from_grade``. An IAR
+is any reaction recorded against an infusion day: the bedside accepts a reaction onset up to 24 h
+after the end of the infusion (IAR-01, IAR-15) and refuses later ones, so every reaction row
+counts. A patient is exposed to a course (or a day) when an infusion was started in it; a course
+missed days when fewer were given than its plan (the protocol's course rule) has. Intervals:
+Wilson 95 %. References: the protocol's ``reference_figures``, each with its source.
 """
 
 from __future__ import annotations
@@ -18,37 +21,35 @@ from infusionist.domain.protocol import Protocol
 CALIBRATION_SOURCE = "pooled-2021"
 
 _EXPOSED_COURSE = """
-SELECT course, count(DISTINCT patient_id) AS exposed FROM ev
-WHERE type = 'infusion_started' GROUP BY course"""
+SELECT course, count(DISTINCT patient_id) AS exposed FROM days
+WHERE infusion_started_at IS NOT NULL GROUP BY course"""
 _WITH_COURSE = """
-SELECT course, count(DISTINCT patient_id) AS n FROM ev WHERE type = 'reaction_onset' GROUP BY course"""
+SELECT course, count(DISTINCT patient_id) AS n FROM reactions GROUP BY course"""
 _SERIOUS_COURSE = """
-SELECT course, count(DISTINCT patient_id) AS n FROM ev WHERE type = 'reaction_assessed' AND grade >= 3
-GROUP BY course"""
+SELECT course, count(DISTINCT patient_id) AS n FROM reactions WHERE severe GROUP BY course"""
 _EXPOSED_DAY = """
-SELECT course, day, count(DISTINCT patient_id) AS exposed FROM ev WHERE type = 'infusion_started'
+SELECT course, day, count(DISTINCT patient_id) AS exposed FROM days WHERE infusion_started_at IS NOT NULL
 GROUP BY course, day"""
 _WITH_DAY = """
-SELECT course, day, count(DISTINCT patient_id) AS n FROM ev
-WHERE type = 'reaction_onset' GROUP BY course, day"""
+SELECT course, day, count(DISTINCT patient_id) AS n FROM reactions GROUP BY course, day"""
 _SYMPTOMS = """
 SELECT symptom, count(DISTINCT patient_id) AS n
-FROM (SELECT patient_id, unnest(symptoms) AS symptom FROM ev WHERE type = 'reaction_onset')
+FROM (SELECT patient_id, unnest(symptoms) AS symptom FROM reactions)
 GROUP BY symptom"""
 _GRADES = """
-SELECT grade, count(*) AS n FROM ev WHERE type = 'reaction_assessed' GROUP BY grade"""
+SELECT grade, count(*) AS n FROM reactions GROUP BY grade"""
 _ONSET = """
-WITH starts AS (SELECT course_id, day, min("at") AS started FROM ev WHERE type = 'infusion_started'
-                GROUP BY course_id, day)
 SELECT quantile_cont(m, [0.25, 0.5, 0.75]) AS q, count(*) AS n FROM (
-  SELECT date_diff('minute', s.started, e."at") AS m FROM ev e JOIN starts s USING (course_id, day)
-  WHERE e.type = 'reaction_onset')"""
+  SELECT date_diff('minute', d.infusion_started_at, r."at") AS m FROM reactions r
+  JOIN days d USING (course_id, day) WHERE d.infusion_started_at IS NOT NULL)"""
+# A course missed days when fewer were given than its plan has (the protocol's course rule).
 _INTERRUPTED = """
 WITH planned AS (SELECT course, count(*) AS n FROM courses GROUP BY course),
      stopped AS (SELECT DISTINCT course_id, course FROM ev WHERE type IN ('paused', 'infusion_stopped')),
-     given AS (SELECT course_id, any_value(course) AS course, count(DISTINCT day) AS days FROM ev
-               WHERE type = 'infusion_started' GROUP BY course_id),
-     short AS (SELECT course_id, course FROM given WHERE days < CASE WHEN course = 1 THEN 5 ELSE 3 END)
+     given AS (SELECT course_id, count(DISTINCT day) AS days FROM days
+               WHERE infusion_started_at IS NOT NULL GROUP BY course_id),
+     short AS (SELECT g.course_id, c.course FROM given g JOIN courses c USING (course_id)
+               WHERE g.days < c.planned_days)
 SELECT p.course, p.n AS courses,
   (SELECT count(*) FROM stopped s WHERE s.course = p.course) AS paused_or_stopped,
   (SELECT count(*) FROM short s WHERE s.course = p.course) AS days_missed
@@ -86,9 +87,10 @@ def compute(snapshot: Path, protocol: Protocol) -> dict[str, Any]:
     import duckdb
 
     con = duckdb.connect()
-    con.execute(f"CREATE VIEW ev AS SELECT * FROM read_parquet('{snapshot / 'events.parquet'}')")
-    con.execute(f"CREATE VIEW courses AS SELECT * FROM read_parquet('{snapshot / 'courses.parquet'}')")
-    con.execute(f"CREATE VIEW patients AS SELECT * FROM read_parquet('{snapshot / 'patients.parquet'}')")
+    for view, name in (("ev", "events"), ("courses", "courses"), ("patients", "patients"),
+                        ("days", "days"), ("reactions", "reactions")):
+        path = str(snapshot / f"{name}.parquet").replace("'", "''")
+        con.execute(f"CREATE VIEW {view} AS SELECT * FROM read_parquet('{path}')")
 
     def table(sql: str) -> list[tuple[Any, ...]]:
         return con.execute(sql).fetchall()
@@ -102,7 +104,7 @@ def compute(snapshot: Path, protocol: Protocol) -> dict[str, Any]:
         symptoms=dict(table(_SYMPTOMS)),
         grades=dict(table(_GRADES)),
         patients=int(
-            table("SELECT count(DISTINCT patient_id) FROM ev WHERE type = 'infusion_started'")[0][0]
+            table("SELECT count(DISTINCT patient_id) FROM days WHERE infusion_started_at IS NOT NULL")[0][0]
         ),
         onset=table(_ONSET)[0],
         interrupted=table(_INTERRUPTED),

@@ -19,7 +19,7 @@ batch's transaction, which holds the writer's lock.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -28,7 +28,7 @@ from sqlalchemy import Engine, String, cast, exists, func, insert, select
 from infusionist.adapters.db import tables as t
 from infusionist.adapters.db.engine import begin
 from infusionist.adapters.db.ledger import Ledger
-from infusionist.analytics.snapshot_rows import flatten
+from infusionist.analytics.snapshot_rows import course_row, day_rows, read_stored_day
 from infusionist.analytics.synth import (
     SYNTH_USER,
     TIMEZONE,
@@ -132,6 +132,7 @@ class _Batch:
         # with their own patient block (id and weight, both of which only label the plan here).
         self.plans: dict[_PlanKey, tuple[CoursePlan, dict[str, Any]]] = {}
         self._task_rows: dict[int, list[dict[str, Any]]] = {}
+        self.course_plans: dict[int, CoursePlan] = {}  # days_only: the plans the reading needs
 
     def plan(
         self, protocol: Protocol, config: CentreConfig, command: PlanCourseCommand
@@ -239,13 +240,19 @@ def write_bulk(
 def synthetic_rows(
     protocol: Protocol, seed: int, patients: int, advance: Callable[[], None] = lambda: None
 ) -> Iterator[tuple[str, dict[str, Any]]]:
-    """The rows ``write_bulk`` would insert, as snapshot rows (``snapshot.py``), without a database."""
+    """The rows ``write_bulk`` would insert, as snapshot rows (``snapshot.py``), without a
+    database: each day through the domain's reading, as ``export_snapshot`` reads a stored day."""
     batch = _Batch(None)
     batch.days_only = True
     config = CentreConfig(centre_id="default")
     numbers: dict[int, tuple[int, int]] = {}
     for patient in draw_trial(seed, patients, trial_calibration(protocol)):
+        day_key: tuple[int, int] | None = None
+        stored: list[tuple[int, dict[str, Any], None]] = []
         for table, row in _patient_rows(batch, protocol, config, seed, patient, tasks=False):
+            if table == "events" and day_key != (row["course_id"], row["day"]):
+                yield from _read_synthetic_day(batch, protocol, numbers, day_key, stored)
+                day_key, stored = (row["course_id"], row["day"]), []
             if table == "patients":
                 yield (
                     table,
@@ -260,25 +267,25 @@ def synthetic_rows(
                 )
             elif table == "courses":
                 numbers[row["id"]] = (row["patient_id"], row["number"])
-                yield (
-                    table,
-                    {
-                        "course_id": row["id"],
-                        "patient_id": row["patient_id"],
-                        "course": row["number"],
-                        "first_day": date.fromisoformat(row["plan"]["days"][0]["date"]),
-                        "protocol": f"{row['protocol_id']} {row['protocol_version']}",
-                    },
-                )
+                plan = batch.course_plans[row["id"]]
+                yield table, course_row(row["id"], row["patient_id"], row["number"], plan)
             else:
-                patient_id, number = numbers[row["course_id"]]
-                yield (
-                    table,
-                    flatten(
-                        protocol, row["course_id"], patient_id, number, row["day"], row["seq"], row["payload"]
-                    ),
-                )
+                stored.append((row["seq"], row["payload"], None))
+        yield from _read_synthetic_day(batch, protocol, numbers, day_key, stored)
+        batch.course_plans.clear()
         advance()
+
+
+def _read_synthetic_day(
+    batch: _Batch, protocol: Protocol, numbers: dict[int, tuple[int, int]], key: tuple[int, int] | None,
+    stored: list[tuple[int, dict[str, Any], None]],
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    if key is None or not stored:
+        return
+    course_id, day = key
+    patient_id, number = numbers[course_id]
+    reading, seqs = read_stored_day(batch.course_plans[course_id], day, list(stored), protocol)
+    yield from day_rows(reading, course_id, patient_id, number, seqs)
 
 
 def _patient_rows(
@@ -332,6 +339,8 @@ def _patient_rows(
         )
         course_id = batch.course_id
         batch.course_id += 1
+        if batch.days_only:
+            batch.course_plans[course_id] = plan
         yield (
             "courses",
             {

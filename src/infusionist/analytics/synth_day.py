@@ -11,15 +11,20 @@ service mode, so the generator cannot write a day the bedside would refuse.
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
+from infusionist.domain import pump
 from infusionist.domain.discharge_items import discharge_items, is_last_day
+from infusionist.domain.drug_library import RouteEntry
 from infusionist.domain.planning import CoursePlan
 from infusionist.domain.protocol import Protocol
+from infusionist.domain.units import Quantity
 
 Event = dict[str, Any]
 
@@ -34,16 +39,24 @@ class ReactionDraw:
     symptoms: tuple[str, ...]
 
 
+def _end_after(history: list[pump.RateSegment], volume: Decimal, since: datetime) -> datetime:
+    """The whole minute (counted from ``since``) after the bag runs empty: when the nurse ends it."""
+    empty = pump.emptied_at(history, volume)
+    assert empty is not None, "the last rate is never zero here"
+    return since + timedelta(minutes=(empty - since) // timedelta(minutes=1) + 1)
+
+
 def _minutes(at: datetime, start: datetime) -> float:
     return (at - start).total_seconds() / 60
 
 
+def _amount(value: Decimal) -> int | str:
+    """A protocol amount as the JSON a client sends: an integer, or exact text."""
+    return int(value) if value == value.to_integral_value() else str(value)
+
+
 def _dose(protocol_dose: Any) -> dict[str, Any]:
-    value = protocol_dose.value
-    return {
-        "value": int(value) if value == value.to_integral_value() else str(value),
-        "unit": protocol_dose.unit,
-    }
+    return {"value": _amount(protocol_dose.value), "unit": protocol_dose.unit}
 
 
 class DayBuilder:
@@ -57,6 +70,7 @@ class DayBuilder:
         self.start = self.planned.infusion_start + timedelta(minutes=rng.choice((0, 0, 5, 10, 15, 20)))
         self.events: list[tuple[datetime, int, Event]] = []
         self.first_day_of_course = day == 1
+        self.prepared_at = self.start - timedelta(minutes=30)
 
     def add(self, at: datetime, event: Event, order: int = 5) -> None:
         self.events.append((at, order, {"type": event.pop("type"), "at": at.isoformat(), **event}))
@@ -65,7 +79,7 @@ class DayBuilder:
         """The day's events in time order, and whether the course is withdrawn after it."""
         self._preparation(pregnancy_test)
         rate = self.protocol.infusion.rate_ml_per_h()
-        self.add(self.start, {"type": "infusion_started", "rate_ml_per_h": int(rate)}, order=1)
+        self.add(self.start, {"type": "infusion_started", "rate_ml_per_h": _amount(rate)}, order=1)
         onset = self._onset(reaction) if reaction is not None else None
         stop_at, end = self._pump(rate, reaction, onset)
         if stop_at is not None:
@@ -123,11 +137,11 @@ class DayBuilder:
                     order=1,
                 )
         self.add(
-            self.start - timedelta(minutes=30),
+            self.prepared_at,
             {
                 "type": "solution_prepared",
-                "volume_ml": int(self.protocol.infusion.prepared_volume.value),
-                "dose_mg": 12,
+                "volume_ml": _amount(self.protocol.infusion.prepared_volume.value),
+                "dose_mg": _amount(self.protocol.infusion.dose.in_mg()),
             },
             order=2,
         )
@@ -140,31 +154,44 @@ class DayBuilder:
     def _pump(
         self, rate: Decimal, reaction: ReactionDraw | None, onset: datetime | None
     ) -> tuple[datetime | None, datetime]:
-        """Pump events; returns (stop time for a serious reaction, infusion end)."""
-        volume = float(self.protocol.infusion.prepared_volume.value)
-        full_rate = float(rate)
-        if reaction is None or onset is None:
-            return None, self.start + timedelta(minutes=int(60 * volume / full_rate) + 1)
-        infused = full_rate * _minutes(onset, self.start) / 60
+        """Pump events; returns (stop time for a serious reaction, infusion end). When the bag runs
+        empty comes from the domain's pump arithmetic (``domain/pump.py``) over the rates recorded."""
+        volume = self.protocol.infusion.prepared_volume.value
+        history = [pump.RateSegment(self.start, rate)]
+        if reaction is None or onset is None or reaction.grade == 1:
+            if reaction is not None and onset is not None:
+                self._reaction_events(reaction, onset, paused=False)
+            return None, _end_after(history, volume, self.start)
         if reaction.grade >= 3:
             stop = onset + timedelta(minutes=2)
             self._reaction_events(reaction, onset, paused=True, stop=stop)
             return stop, stop
-        if reaction.grade == 1:
-            self._reaction_events(reaction, onset, paused=False)
-            return None, self.start + timedelta(minutes=int(60 * volume / full_rate) + 1)
         pause = onset + timedelta(minutes=2)
-        infused += full_rate * 2 / 60
         restart = pause + timedelta(minutes=self.rng.choice((20, 25, 30, 40)))
-        reduced = full_rate * float(self.reactions.restart_rate_factor)
+        history.append(pump.RateSegment(pause, Decimal(0)))
+        reduced = Decimal(int(rate * self.reactions.restart_rate_factor))
+        reduced = self._resume_rate(history, volume, restart, reduced)
         self._reaction_events(reaction, onset, paused=True, pause=pause, restart=restart)
         self.add(restart, {"type": "resumed", "rate_ml_per_h": int(reduced)}, order=4)
+        history.append(pump.RateSegment(restart, reduced))
         step_up = restart + timedelta(minutes=60)
-        after_reduced = infused + reduced
-        if after_reduced >= volume:
-            return None, restart + timedelta(minutes=int(60 * (volume - infused) / reduced) + 1)
-        self.add(step_up, {"type": "rate_changed", "rate_ml_per_h": int(full_rate)}, order=4)
-        return None, step_up + timedelta(minutes=int(60 * (volume - after_reduced) / full_rate) + 1)
+        empty = pump.emptied_at(history, volume)
+        if empty is not None and empty <= step_up:
+            return None, _end_after(history, volume, restart)
+        self.add(step_up, {"type": "rate_changed", "rate_ml_per_h": int(rate)}, order=4)
+        return None, _end_after([*history, pump.RateSegment(step_up, rate)], volume, step_up)
+
+    def _resume_rate(
+        self, history: list[pump.RateSegment], volume: Decimal, restart: datetime, reduced: Decimal
+    ) -> Decimal:
+        """The reduced rate, or the lowest whole rate above it that empties the bag before the
+        solution expires (the bedside refuses a restart that would run past the expiry, PROT-13)."""
+        expires = pump.solution_expiry(self.prepared_at, self.protocol.infusion.storage_limit.value)
+        remaining = Fraction(volume) - pump.volume_infused(history, restart, volume)
+        if pump.plus_hours(restart, remaining / Fraction(reduced)) <= expires:
+            return reduced
+        hours = pump.hours_between(restart, expires) - Fraction(1, 60)  # a minute to spare
+        return max(reduced, Decimal(math.ceil(remaining / hours)))
 
     def _reaction_events(
         self,
@@ -211,12 +238,22 @@ class DayBuilder:
                 drug.by_route(medicine.route) if medicine.route else drug.routes[0])
             route = medicine.route or (entry.route if entry is not None else None)
             dose = medicine.dose or (entry.unit_dose if entry is not None else None)
+            if dose is None and entry is not None:
+                dose = self._largest_single_dose(entry)
             event: Event = {"type": "medication_given", "name": medicine.name}
             if route is not None:
                 event["route"] = route
             if dose is not None:
                 event["dose"] = _dose(dose)
             self.add(assessed + timedelta(minutes=minutes), event, order=3)
+
+    def _largest_single_dose(self, entry: RouteEntry) -> Quantity | None:
+        """A drug without a usual dose (epinephrine: 0.01 mg/kg, at most 0.5 mg) gets the largest
+        single dose its limits allow for the patient's weight, as the bedside asks for a dose."""
+        single, _per_day, _band = entry.limits_for(self.plan.patient.weight_kg)
+        bases = [a.base(self.plan.patient.weight_kg) for a in (single.hard, single.soft) if a is not None]
+        known = [b for b in bases if b is not None]
+        return None if not known else Quantity(value=min(known), unit="mg")
 
     def _vitals(self, until: datetime, reaction: ReactionDraw | None, onset: datetime | None) -> None:
         interval = timedelta(minutes=self.protocol.vital_signs.interval_minutes)

@@ -364,8 +364,8 @@ def _decision(facts: DayFacts, event: ClinicalEvent, ctx: DayContext) -> None:
         facts.positive_tests.clear()
 
 
-def _run(facts: DayFacts, at: datetime, rate: Decimal) -> None:
-    facts.segments.append(pump.RateSegment(at, rate))
+def _run(facts: DayFacts, at: datetime, rate: Decimal, cause: str) -> None:
+    facts.segments.append(pump.RateSegment(at, rate, cause))
     facts.running_rate, facts.running_since = rate, at
     facts.resumed_above_suggestion = None
     facts.reduced_restart_at = facts.raised_during_hold = None
@@ -375,7 +375,7 @@ def _started(facts: DayFacts, event: ClinicalEvent, ctx: DayContext) -> None:
     assert isinstance(event, InfusionStarted)
     facts.started_at = event.at
     facts.phase = Phase.RUNNING
-    _run(facts, event.at, event.rate_ml_per_h)
+    _run(facts, event.at, event.rate_ml_per_h, event.type)
     facts.reaction_open = False  # a reaction before the start was graded and reported (guards)
 
 
@@ -384,7 +384,7 @@ def _rate_changed(facts: DayFacts, event: ClinicalEvent, ctx: DayContext) -> Non
     restarted, before = facts.reduced_restart_at, facts.running_rate
     hold = timedelta(minutes=ctx.reactions.restart_hold_minutes)
     raised = before is not None and event.rate_ml_per_h > before
-    _run(facts, event.at, event.rate_ml_per_h)
+    _run(facts, event.at, event.rate_ml_per_h, event.type)
     if restarted is not None and raised and event.at - restarted < hold:
         facts.raised_during_hold = (event.at, event.rate_ml_per_h)
     facts.reduced_restart_at = restarted
@@ -396,7 +396,7 @@ def _interrupted(facts: DayFacts, at: datetime, ctx: DayContext, what: str) -> N
 
 def _paused(facts: DayFacts, event: ClinicalEvent, ctx: DayContext) -> None:
     assert isinstance(event, Paused)
-    facts.segments.append(pump.RateSegment(event.at, Decimal(0)))
+    facts.segments.append(pump.RateSegment(event.at, Decimal(0), event.type))
     facts.phase = Phase.PAUSED
     _interrupted(facts, event.at, ctx, "paused")
 
@@ -405,7 +405,7 @@ def _resumed(facts: DayFacts, event: ClinicalEvent, ctx: DayContext) -> None:
     assert isinstance(event, Resumed)
     suggested = facts.suggested_resume_rate(ctx)
     reduced = facts.reaction_since_running() and suggested is not None and event.rate_ml_per_h <= suggested
-    _run(facts, event.at, event.rate_ml_per_h)
+    _run(facts, event.at, event.rate_ml_per_h, event.type)
     if suggested is not None and event.rate_ml_per_h > suggested:
         facts.resumed_above_suggestion = (event.rate_ml_per_h, suggested)
     facts.reduced_restart_at = event.at if reduced else None
@@ -417,7 +417,7 @@ def _stopped(facts: DayFacts, event: ClinicalEvent, ctx: DayContext) -> None:
     assert isinstance(event, InfusionStopped)
     was_running = facts.phase in (Phase.RUNNING, Phase.PAUSED)
     if facts.started_at is not None:
-        facts.segments.append(pump.RateSegment(event.at, Decimal(0)))
+        facts.segments.append(pump.RateSegment(event.at, Decimal(0), event.type))
     facts.ended_at = event.at
     facts.phase = Phase.STOPPED_FOR_DAY
     if was_running:
@@ -426,7 +426,7 @@ def _stopped(facts: DayFacts, event: ClinicalEvent, ctx: DayContext) -> None:
 
 def _ended_early(facts: DayFacts, event: ClinicalEvent, ctx: DayContext) -> None:
     assert isinstance(event, InfusionEndedEarly)
-    facts.segments.append(pump.RateSegment(event.at, Decimal(0)))
+    facts.segments.append(pump.RateSegment(event.at, Decimal(0), event.type))
     facts.ended_early = event
     facts.ended_at = event.at
     facts.phase = Phase.INFUSION_ENDED
@@ -435,7 +435,7 @@ def _ended_early(facts: DayFacts, event: ClinicalEvent, ctx: DayContext) -> None
 
 def _transferred(facts: DayFacts, event: ClinicalEvent, ctx: DayContext) -> None:
     if facts.phase in (Phase.RUNNING, Phase.PAUSED):
-        facts.segments.append(pump.RateSegment(event.at, Decimal(0)))
+        facts.segments.append(pump.RateSegment(event.at, Decimal(0), event.type))
         facts.ended_at = event.at
     facts.transferred_at = event.at
     facts.phase = Phase.TRANSFERRED
@@ -444,7 +444,7 @@ def _transferred(facts: DayFacts, event: ClinicalEvent, ctx: DayContext) -> None
 def _flush_started(facts: DayFacts, event: ClinicalEvent, ctx: DayContext) -> None:
     assert isinstance(event, FlushStarted)
     if facts.ended_at is None:
-        facts.segments.append(pump.RateSegment(event.at, Decimal(0)))
+        facts.segments.append(pump.RateSegment(event.at, Decimal(0), event.type))
         facts.ended_at = event.at
     facts.flush_started_at = event.at
     facts.phase = Phase.FLUSHING

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from fractions import Fraction
+from functools import cached_property
 
 from infusionist.domain import pump
 from infusionist.domain.day_events import ClinicalEvent, Correction, DayEvent, PhysicianDecision
@@ -44,7 +45,8 @@ from infusionist.domain.reactions import ANAPHYLAXIS, Reaction, RecommendedActio
 from infusionist.domain.units import format_decimal
 from infusionist.domain.vitals import Alert, evaluate_alerts, latest_values
 
-__all__ = ["DayFold", "DayState", "Phase", "append", "check_course", "replay"]
+__all__ = ["DayFold", "DayState", "FoldedDay", "Phase", "Withdrawal", "append", "check_course", "fold_record",
+           "replay"]
 
 _VOLUME_PLACES = Decimal("0.01")
 _DOSE_PLACES = Decimal("0.001")
@@ -87,22 +89,69 @@ class DayState:
 
 @dataclass(frozen=True, slots=True)
 class _Entry:
+    """An event in force: ``index`` is the original's place in the record; a corrected one
+    carries the correction's index and reason, and the event it replaced."""
+
     index: int
     event: ClinicalEvent
     corrected_by: int | None = None
+    reason: str | None = None
+    replaced: ClinicalEvent | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Withdrawal:
+    """An entry a correction withdrew (no replacement): it is in the record, not in force."""
+
+    index: int
+    event: ClinicalEvent
+    withdrawn_by: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class FoldedDay:
+    """One fold of a day's record: what the bedside rules and every reader start from
+    (``domain/day_reading.py``). ``entries`` are the events in force in the order applied; the
+    state at ``at`` is computed from the same facts when first asked for."""
+
+    ctx: DayContext
+    entries: tuple[_Entry, ...]
+    withdrawals: tuple[Withdrawal, ...]
+    facts: DayFacts
+    at: datetime
+
+    @cached_property
+    def state(self) -> DayState:
+        return _state(self.facts, self.ctx, self.at)
 
 
 def replay(
     plan: CoursePlan, day: int, events: Sequence[DayEvent], at: datetime, protocol: Protocol
 ) -> DayState:
     """The state of ``day`` at ``at`` from the events recorded up to then."""
+    return fold_record(plan, day, events, at, protocol).state
+
+
+def fold_record(
+    plan: CoursePlan, day: int, events: Sequence[DayEvent], at: datetime, protocol: Protocol,
+    *, checked: bool = True,
+) -> FoldedDay:
+    """The one fold of the record up to ``at`` (checked like :func:`replay`) and the state from it.
+
+    ``checked=False`` skips the guards for a record that passed them when each entry was appended
+    (the stored record, read for the snapshot): the same fold, the same facts, less time."""
     if at.tzinfo is None:
         raise ValidationFailed("INPUT-AT", "Give the moment with its UTC offset.",
                                details={"at": "timezone required"})
     ctx = _context(plan, day, protocol)
-    _check_order(events, ctx)
-    _check_corrections(events, at, ctx)
-    return _state(_fold(events, at, ctx), ctx, at)
+    if checked:
+        _check_order(events, ctx)
+        _check_corrections(events, at, ctx)
+    withdrawals: list[Withdrawal] = []
+    entries = _effective(events, at, withdrawals)
+    facts = _fold_entries(entries, ctx, checked=checked)
+    return FoldedDay(ctx, tuple(entries), tuple(withdrawals), facts, at)
 
 
 def append(
@@ -147,9 +196,13 @@ def check_course(
 
 
 def _fold(events: Sequence[DayEvent], at: datetime, ctx: DayContext) -> DayFacts:
+    return _fold_entries(_effective(events, at), ctx)
+
+
+def _fold_entries(entries: Sequence[_Entry], ctx: DayContext, *, checked: bool = True) -> DayFacts:
     facts = DayFacts.of(ctx)
-    for entry in _effective(events, at):
-        _apply(facts, entry, ctx)
+    for entry in entries:
+        _apply(facts, entry, ctx, checked=checked)
     return facts
 
 
@@ -274,23 +327,36 @@ def _check_order(events: Sequence[DayEvent], ctx: DayContext) -> None:
             )
 
 
-def _effective(events: Sequence[DayEvent], at: datetime) -> list[_Entry]:
-    """The clinical events in force at ``at``: corrections applied, ordered by time."""
+def _effective(
+    events: Sequence[DayEvent], at: datetime, withdrawals: list[Withdrawal] | None = None
+) -> list[_Entry]:
+    """The clinical events in force at ``at``: corrections applied, ordered by time. The entries
+    withdrawn by a correction are added to ``withdrawals`` when it is given."""
     current: dict[int, _Entry | None] = {}
     ids: dict[str, int] = {}
+    withdrawn: dict[int, Withdrawal] = {}
     for index, event in enumerate(events):
         if event.at > at:
             break
         if isinstance(event, Correction):
             target = _correction_target(event, index, ids, events)
             replacement = event.replacement
-            current[target] = None if replacement is None else _Entry(target, replacement, index)
+            original = events[target]
+            assert not isinstance(original, Correction)  # _correction_target refuses it
+            withdrawn.pop(target, None)
+            if replacement is None:
+                current[target] = None
+                withdrawn[target] = Withdrawal(target, original, index, event.reason)
+            else:
+                current[target] = _Entry(target, replacement, index, event.reason, original)
             continue
         current[index] = _Entry(index, event)
         if event.id is not None:
             ids[event.id] = index
     entries = [e for e in current.values() if e is not None and e.event.at <= at]
     entries.sort(key=lambda e: (e.event.at, e.index))
+    if withdrawals is not None:
+        withdrawals.extend(withdrawn[i] for i in sorted(withdrawn))
     return entries
 
 
@@ -309,10 +375,11 @@ def _correction_target(
     return target
 
 
-def _apply(facts: DayFacts, entry: _Entry, ctx: DayContext) -> None:
+def _apply(facts: DayFacts, entry: _Entry, ctx: DayContext, *, checked: bool = True) -> None:
     event = entry.event
     try:
-        check_event(facts, event, ctx)
+        if checked:
+            check_event(facts, event, ctx)
     except InfusionistError as error:
         name = f"Event {entry.index} ({event.type} at {ctx.clock(event.at)}"
         name += f", as corrected by event {entry.corrected_by})" if entry.corrected_by is not None else ")"

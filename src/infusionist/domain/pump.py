@@ -25,10 +25,12 @@ _ONE_MICROSECOND = timedelta(microseconds=1)
 
 @dataclass(frozen=True, slots=True)
 class RateSegment:
-    """From ``start`` the pump runs at ``rate_ml_per_h`` (0 while paused or stopped)."""
+    """From ``start`` the pump runs at ``rate_ml_per_h`` (0 while paused or stopped); ``cause``
+    is the type of the entry that set it (``infusion_started``, ``paused``, ...), for the readers."""
 
     start: datetime
     rate_ml_per_h: Decimal
+    cause: str = ""
 
 
 def hours_between(earlier: datetime, later: datetime) -> Fraction:

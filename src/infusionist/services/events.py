@@ -14,6 +14,7 @@ from infusionist.domain.access import (
     sees_identity,
     strip_free_text,
 )
+from infusionist.domain.day_reading import DayReading
 from infusionist.domain.errors import Conflict, NotFound, ValidationFailed
 from infusionist.domain.planning import CoursePlan
 from infusionist.domain.records import Context, CourseRecord, StoredEvent, signed_by
@@ -137,6 +138,15 @@ def day_state(deps: Deps, ctx: Context, course_id: int, day: int) -> dict[str, A
     state = deps.rules.state(plan, day, [e.as_recorded() for e in events], deps.clock.now())
     state = {**state, "seq": len(events), "next_seq": len(events) + 1}
     return state if sees_identity(ctx.actor.role) else strip_free_text(state)
+
+
+def day_reading(deps: Deps, ctx: Context, course_id: int, day: int) -> DayReading:
+    """The day's one reading now (``domain/day_reading.py``): what the chart draws."""
+    require(ctx.actor.role, Permission.READ_PSEUDONYMISED)
+    with deps.uow() as uow:
+        _course, plan = _known_course_day(deps, uow, course_id, day)
+        events = uow.events.for_day(course_id, day)
+    return deps.rules.read(plan, day, [e.as_recorded() for e in events], deps.clock.now())
 
 
 def event_view(event: StoredEvent, ctx: Context) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from infusionist.domain.audit_chain import AuditEntry
 from infusionist.domain.capacity import Chair
+from infusionist.domain.day_reading import DayReading
 from infusionist.domain.device_readings import (
     DeviceRecord,
     InboundMessage,
@@ -446,6 +447,10 @@ class DayRules(Protocol):
         self, plan: CoursePlan, day: int, events: list[dict[str, Any]], at: datetime
     ) -> dict[str, Any]:
         """The day state as JSON at ``at``."""
+        ...
+
+    def read(self, plan: CoursePlan, day: int, events: list[dict[str, Any]], at: datetime) -> DayReading:
+        """The day's one reading at ``at`` (``domain/day_reading.py``), for the pages that draw it."""
         ...
 
     def check_course(self, plan: CoursePlan, day: int, new: dict[str, Any],

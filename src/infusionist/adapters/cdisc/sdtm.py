@@ -5,11 +5,15 @@ report sees. Investigator data are pseudonymised: USUBJID is ``STUDYID-pseudonym
 birth dates (DM carries AGE at the first infusion). Times are UTC, ISO 8601 without offset.
 XPT is written by pyreadstat (``write_xport(..., file_format_version=5)``), never by hand.
 
+Every record comes from the domain's reading of the day (``domain/day_reading.py``, stored in the
+snapshot): corrections applied, withdrawn entries absent.
+
 - EX: one record per constant-rate segment of an infusion: a new record starts at every rate
   change, pause, restart and stop; EXDOSE is the alemtuzumab given in the segment, from the
-  infused volume and the volume and dose actually prepared (C-11).
-- AE: one record per reaction (onset), with AEDECOD and AETOXGR from the domain's CTCAE grading,
-  AESER (grade >= 3), AEACN from what the pump did next.
+  reading's exact volume and the volume and dose actually prepared (C-11).
+- AE: one record per reaction in force, with AEDECOD and AETOXGR from the bedside's CTCAE grading,
+  AESER from the protocol's severe grade (``reactions.severe_from_grade``), AEACN from what the
+  pump did next.
 - VS: one record per vital sign per reading; VSTPTREF is the day's infusion start, VSELTM the
   ISO 8601 duration from it (negative before the start), VSRFTDTC its time.
 - CM: premedications (CMCAT PREMEDICATION) and reaction treatment (CMCAT RESCUE MEDICATION).
@@ -22,6 +26,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from infusionist.adapters.snapshot_days import EventRow, ReactionRow, SegmentRow, SnapshotDay
 from infusionist.domain.protocol import Protocol
 
 DOMAINS = ("DM", "EX", "AE", "VS", "CM")
@@ -36,8 +41,12 @@ VITALS = (
     ("respiratory_rate_per_min", "RESP", "Respiratory Rate", "breaths/min"),
     ("spo2_percent", "OXYSAT", "Oxygen Saturation", "%"),
 )
-RATE_EVENTS = {"infusion_started", "rate_changed", "resumed"}
-END_EVENTS = {"paused", "infusion_stopped", "flush_started"}
+# EXADJ by the entry that set the segment's rate
+ADJUSTMENTS = {"resumed": "INFUSION REACTION: RESTARTED AT REDUCED RATE", "rate_changed": "RATE CHANGE"}
+# AEACN by what the pump did after the reaction's onset (``domain/day_reading.PumpAfterReaction``)
+ACTIONS = {"stopped": "DRUG INTERRUPTED", "rate_reduced": "DOSE RATE REDUCED",
+           "interrupted": "DRUG INTERRUPTED", "not_applicable": "NOT APPLICABLE",
+           "unchanged": "DOSE NOT CHANGED"}
 LABELS = {
     "STUDYID": "Study Identifier",
     "DOMAIN": "Domain Abbreviation",
@@ -125,21 +134,21 @@ def build(
     cm: list[dict[str, Any]] = []
     for record in snapshot_patients(snapshot):
         p = record.patient
-        usubjid = f"{study_id}-{p['pseudonym']}"
+        usubjid = f"{study_id}-{p.pseudonym}"
         subject = {"STUDYID": study_id, "USUBJID": usubjid}
         first = last = None
         for day in record.days:
             visit = {"VISITNUM": day.course * 100 + day.day, "VISIT": f"COURSE {day.course} DAY {day.day}"}
-            segments = _segments(day.events, protocol)
+            segments = _segments(day)
             if segments:
                 first = first or segments[0]["EXSTDTC"]
                 last = segments[-1]["EXENDTC"]
             _extend(ex, "EX", subject, visit, segments)
-            _extend(ae, "AE", subject, visit, _reactions(day.events, segments, day.last_of_course))
+            _extend(ae, "AE", subject, visit, (adverse_event(r, day.last_of_course) for r in day.reactions))
             _extend(cm, "CM", subject, visit, _medications(day.events))
             _extend(vs, "VS", subject, visit, _vitals(day.events, day.infusion_start))
         if first is not None:
-            birth = p["birth_date"]
+            birth = p.birth_date
             first_day = datetime.fromisoformat(first).date()
             age = first_day.year - birth.year - ((first_day.month, first_day.day) < (birth.month, birth.day))
             dm.append(
@@ -147,15 +156,15 @@ def build(
                     "STUDYID": study_id,
                     "DOMAIN": "DM",
                     "USUBJID": usubjid,
-                    "SUBJID": p["pseudonym"],
+                    "SUBJID": p.pseudonym,
                     "RFSTDTC": first,
                     "RFENDTC": last,
                     "RFXSTDTC": first,
                     "RFXENDTC": last,
-                    "SITEID": p["centre_id"],
+                    "SITEID": p.centre_id,
                     "AGE": age,
                     "AGEU": "YEARS",
-                    "SEX": {"female": "F", "male": "M"}.get(p["sex"], "U"),
+                    "SEX": {"female": "F", "male": "M"}.get(p.sex, "U"),
                     "ARMCD": ARMCD,
                     "ARM": ARM,
                     "ACTARMCD": ARMCD,
@@ -182,119 +191,72 @@ def _extend(
                     key: seq, **values, **visit})
 
 
-def rate_segments(events: list[dict[str, Any]], protocol: Protocol) -> list[dict[str, Any]]:
-    """The day's constant-rate segments: ``start``, ``end``, ``rate_ml_per_h``, ``volume_ml``,
-    ``dose_mg`` (unrounded), ``reason`` (why the rate was set) and ``ended_by`` (the event type
-    that ended it). Shared by the SDTM EX domain and the FHIR MedicationAdministrations.
-
-    Volume and dose are those actually prepared (the day's last ``solution_prepared``, C-11), the
-    protocol's only when the record has no preparation."""
-    # .get: snapshots written before the volume was carried have no such column
-    prepared = [e for e in events if e["type"] == "solution_prepared" and e.get("volume_ml") is not None]
-    if prepared:
-        dose_mg, volume_ml = float(prepared[-1]["dose_value"]), float(prepared[-1]["volume_ml"])
-    else:
-        dose_mg = float(protocol.infusion.dose.value)
-        volume_ml = float(protocol.infusion.prepared_volume.value)
-    segments, current, reason, infused = [], None, "", 0.0
-    for e in events:
-        if current is not None and (e["type"] in RATE_EVENTS or e["type"] in END_EVENTS):
-            hours = (e["at"] - current["at"]).total_seconds() / 3600
-            volume = min(volume_ml - infused, current["rate_ml_per_h"] * hours)  # the bag holds no more
-            infused += volume
-            segments.append(
-                {
-                    "start": current["at"],
-                    "end": e["at"],
-                    "rate_ml_per_h": current["rate_ml_per_h"],
-                    "volume_ml": volume,
-                    "dose_mg": volume * dose_mg / volume_ml,
-                    "reason": reason,
-                    "ended_by": e["type"],
-                }
-            )
-            current = None
-        if e["type"] in RATE_EVENTS and e["rate_ml_per_h"] is not None:
-            reason = {
-                "resumed": "INFUSION REACTION: RESTARTED AT REDUCED RATE",
-                "rate_changed": "RATE CHANGE",
-            }.get(e["type"], "")
-            current = e
-    return segments
+def given_segments(day: SnapshotDay) -> list[SegmentRow]:
+    """The day's rate segments that ended (a stretch still running has no end to report yet)."""
+    return [s for s in day.segments if s.ended_by is not None]
 
 
-def _segments(events: list[dict[str, Any]], protocol: Protocol) -> list[dict[str, Any]]:
+def adjustment(segment: SegmentRow) -> str:
+    """EXADJ: why the rate was set (empty for the start)."""
+    return ADJUSTMENTS.get(segment.started_by, "")
+
+
+def _segments(day: SnapshotDay) -> list[dict[str, Any]]:
     return [
         {
             "EXTRT": "ALEMTUZUMAB",
-            "EXDOSE": round(s["dose_mg"], 3),
+            "EXDOSE": round(float(s.dose_mg), 3),
             "EXDOSU": "mg",
             "EXDOSFRM": "SOLUTION",
             "EXROUTE": "INTRAVENOUS",
-            "EXADJ": s["reason"],
-            "EXSTDTC": dtc(s["start"]),
-            "EXENDTC": dtc(s["end"]),
+            "EXADJ": adjustment(s),
+            "EXSTDTC": dtc(s.start),
+            "EXENDTC": dtc(s.end),
         }
-        for s in rate_segments(events, protocol)
+        for s in given_segments(day)
     ]
 
 
-def _reactions(
-    events: list[dict[str, Any]], segments: list[dict[str, Any]], last_day: bool
-) -> Iterable[dict[str, Any]]:
-    ended = segments[-1]["EXENDTC"] if segments else None
-    for i, e in enumerate(events):
-        if e["type"] != "reaction_onset":
-            continue
-        later = events[i + 1 :]
-        assessed = next((x for x in later if x["type"] == "reaction_assessed"), None)
-        grade = assessed["grade"] if assessed is not None else None
-        after = [x["type"] for x in later]
-        if "infusion_stopped" in after:
-            withdrawn = assessed is not None and assessed["term"] == "Anaphylaxis" and last_day
-            action = "DRUG WITHDRAWN" if withdrawn else "DRUG INTERRUPTED"
-        elif "paused" in after and "resumed" in after:
-            action = "DOSE RATE REDUCED"
-        elif "paused" in after:
-            action = "DRUG INTERRUPTED"
-        elif ended is not None and dtc(e["at"]) >= ended:
-            action = "NOT APPLICABLE"
-        else:
-            action = "DOSE NOT CHANGED"
-        yield {
-            "AETERM": ", ".join(e["symptoms"] or ()).upper() or "INFUSION RELATED REACTION",
-            "AEDECOD": (assessed["term"] if assessed is not None else "Infusion related reaction"),
-            "AETOXGR": "" if grade is None else str(grade),
-            "AESER": "Y" if grade is not None and grade >= 3 else "N",
-            "AEACN": action,
-            "AESTDTC": dtc(e["at"]),
-        }
+def adverse_event(reaction: ReactionRow, last_day: bool) -> dict[str, Any]:
+    """The AE record of a reaction in force: term and grade as the bedside graded it, AESER from
+    the protocol's severe grade (``reactions.severe_from_grade``), AEACN from what the pump did."""
+    action = ACTIONS[reaction.pump_after]
+    if reaction.pump_after == "stopped" and reaction.term == "Anaphylaxis" and last_day:
+        action = "DRUG WITHDRAWN"
+    return {
+        "AETERM": ", ".join(reaction.symptoms or ()).upper() or "INFUSION RELATED REACTION",
+        "AEDECOD": reaction.term or "Infusion related reaction",
+        "AETOXGR": "" if reaction.grade is None else str(reaction.grade),
+        "AESER": "Y" if reaction.severe else "N",
+        "AEACN": action,
+        "AESTDTC": dtc(reaction.at),
+    }
 
 
-def _medications(events: list[dict[str, Any]]) -> Iterable[dict[str, Any]]:
+def _medications(events: list[EventRow]) -> Iterable[dict[str, Any]]:
     for e in events:
-        if e["type"] not in {"premedication_given", "medication_given"}:
+        if e.type not in {"premedication_given", "medication_given"}:
             continue
-        premed = e["type"] == "premedication_given"
+        premed = e.type == "premedication_given"
         yield {
-            "CMTRT": (e["name"] or "").upper(),
+            "CMTRT": (e.name or "").upper(),
             "CMCAT": "PREMEDICATION" if premed else "RESCUE MEDICATION",
             "CMINDC": "PREVENTION OF INFUSION REACTION" if premed else "INFUSION RELATED REACTION",
-            "CMDOSE": e["dose_value"],
-            "CMDOSU": e["dose_unit"] or "",
-            "CMROUTE": ROUTES.get((e["route"] or "").lower(), (e["route"] or "").upper()),
-            "CMSTDTC": dtc(e["at"]),
+            "CMDOSE": e.dose_value,
+            "CMDOSU": e.dose_unit or "",
+            "CMROUTE": ROUTES.get((e.route or "").lower(), (e.route or "").upper()),
+            "CMSTDTC": dtc(e.at),
         }
 
 
-def _vitals(events: list[dict[str, Any]], start: datetime | None) -> Iterable[dict[str, Any]]:
+def _vitals(events: list[EventRow], start: datetime | None) -> Iterable[dict[str, Any]]:
     reference = "" if start is None else dtc(start)
     for e in events:
-        if e["type"] != "vital_signs":
+        if e.type != "vital_signs":
             continue
         timing: dict[str, Any] = {"VSTPT": "", "VSTPTREF": "", "VSRFTDTC": "", "VSELTM": ""}
         if start is not None:
-            elapsed = e["at"] - start
+            elapsed = e.at - start
             timing = {
                 "VSTPT": "PRE-INFUSION"
                 if elapsed < timedelta(0)
@@ -303,9 +265,9 @@ def _vitals(events: list[dict[str, Any]], start: datetime | None) -> Iterable[di
                 "VSRFTDTC": reference,
                 "VSELTM": duration(elapsed),
             }
-        at = dtc(e["at"])
+        at = dtc(e.at)
         for field, code, test, unit in VITALS:
-            value = e[field]
+            value = getattr(e, field)
             if value is None:
                 continue
             text = f"{value:g}"

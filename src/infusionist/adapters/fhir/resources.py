@@ -8,8 +8,9 @@ the export does not construct them. The tests validate the output instead: with 
 npm package ``fhir``), so an R4B-only element or a wrong code would fail there.
 
 Read from the Parquet snapshot (``analytics/snapshot.py``) one patient at a time
-(``adapters/snapshot_days.py``) through the SDTM export's rate segments and reaction records
-(``adapters/cdisc/sdtm.py``), so FHIR, SDTM and the report see the same record. Per patient:
+(``adapters/snapshot_days.py``): the snapshot holds each day as the domain reads it
+(``domain/day_reading.py``: corrections applied, withdrawn entries absent, exact segments, graded
+reactions), so FHIR, SDTM and the report see the record the bedside sees. Per patient:
 
 - **Patient**, pseudonymised: ``identifier`` = the study pseudonym, ``gender``; no name, no
   birth date, no address; ``meta.security`` PSEUDED.
@@ -28,8 +29,8 @@ Read from the Parquet snapshot (``analytics/snapshot.py``) one patient at a time
   in its text), ``severity`` mild/moderate/severe from the CTCAE grade (1, 2, >= 3), the grade
   itself in HL7's AdverseEventGrade extension (``CTCAE_GRADE_URL``, Adverse Event Clinical
   Research R4 Backport IG 1.0.1) as an NCI Thesaurus grade code (``CTCAE_GRADES``), ``seriousness``
-  serious for grade >= 3 (as AESER), ``suspectEntity`` the alemtuzumab segment running at the
-  onset (or the day's last one).
+  serious when the grade reaches the protocol's severe grade (as AESER), ``suspectEntity`` the
+  alemtuzumab segment running at the onset (or the day's last one).
 
 Resource ids are UUID v5 of the study, the pseudonym and the record, so the same snapshot gives
 the same resources. References are ``urn:uuid:<id>`` inside a Bundle (its entries' ``fullUrl``)
@@ -44,8 +45,16 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from infusionist.adapters.cdisc.sdtm import _reactions, _segments, rate_segments
-from infusionist.adapters.snapshot_days import SnapshotDay, SnapshotPatient
+from infusionist.adapters.cdisc.sdtm import adjustment, adverse_event, given_segments
+from infusionist.adapters.snapshot_days import (
+    CourseRow,
+    EventRow,
+    PatientRow,
+    ReactionRow,
+    SegmentRow,
+    SnapshotDay,
+    SnapshotPatient,
+)
 from infusionist.domain.protocol import Protocol
 
 FHIR_RELEASE = "R4B 4.3.0 (fhir.resources.R4B), checked against R4 4.0.x"
@@ -115,6 +124,9 @@ BP_COMPONENTS = (
     ("diastolic_mmhg", "8462-4", "Diastolic blood pressure"),
 )
 SEVERITY = {1: "mild", 2: "moderate"}  # grade 3 and above: severe
+# the CarePlan activity's status by how the day ended (``domain/day_reading.DayEnding``)
+CARE_PLAN_ACTIVITY = {"stopped": "stopped", "transferred": "stopped", "ended_early": "stopped",
+                      "not_started": "not-started", "in_progress": "in-progress"}
 
 
 def instant(at: datetime) -> str:
@@ -153,7 +165,7 @@ class PatientResources:
         self, record: SnapshotPatient, protocol: Protocol, study_id: str, style: ReferenceStyle = "urn"
     ) -> None:
         self.record, self.protocol, self.study_id, self.style = record, protocol, study_id, style
-        self.pseudonym: str = record.patient["pseudonym"]
+        self.pseudonym: str = record.patient.pseudonym
         self._prefix = f"{study_id}/{self.pseudonym}"
 
     def uid(self, *key: Any) -> str:
@@ -204,7 +216,7 @@ def bundle_header(resources: PatientResources, timestamp: datetime) -> dict[str,
     }
 
 
-def _patient(p: dict[str, Any]) -> dict[str, Any]:
+def _patient(p: PatientRow) -> dict[str, Any]:
     return {
         "resourceType": "Patient",
         "meta": {
@@ -216,62 +228,61 @@ def _patient(p: dict[str, Any]) -> dict[str, Any]:
                 }
             ]
         },
-        "identifier": [{"use": "secondary", "system": PSEUDONYM_SYSTEM, "value": p["pseudonym"]}],
-        "gender": p["sex"] if p["sex"] in {"female", "male", "other"} else "unknown",
+        "identifier": [{"use": "secondary", "system": PSEUDONYM_SYSTEM, "value": p.pseudonym}],
+        "gender": p.sex if p.sex in {"female", "male", "other"} else "unknown",
     }
 
 
 def _course(
-    out: PatientResources, subject: dict[str, Any], course: dict[str, Any], days: list[SnapshotDay]
+    out: PatientResources, subject: dict[str, Any], course: CourseRow, days: list[SnapshotDay]
 ) -> Iterator[Entry]:
     protocol = out.protocol
-    number = course["course"]
+    number = course.course
     plan_key = ("CarePlan", number)
     plan = out.reference(plan_key)
     activities, starts, ends, withdrawn = [], [], [], False
     for snapshot_day in days:
-        day, events = snapshot_day.day, snapshot_day.events
-        segments = rate_segments(events, protocol)
-        # SDTM AE records, one per onset
-        reactions = iter(_reactions(events, _segments(events, protocol), snapshot_day.last_of_course))
+        day = snapshot_day.day
+        segments = given_segments(snapshot_day)
+        reactions = {r.seq: r for r in snapshot_day.reactions}
         mas = []
-        for i, s in enumerate(segments, 1):
-            key = ("MedicationAdministration", number, day, "alemtuzumab", i)
+        for s in segments:
+            key = ("MedicationAdministration", number, day, "alemtuzumab", s.number)
             mas.append(out.reference(key))
-            yield out.entry(key, _alemtuzumab(s, subject, plan, number, day, i, len(segments)))
+            yield out.entry(key, _alemtuzumab(s, subject, plan, number, day, len(segments)))
         if segments:
-            starts.append(segments[0]["start"])
-            ends.append(segments[-1]["end"])
-        for e in events:
-            kind = e["type"]
+            starts.append(segments[0].start)
+            ends.append(segments[-1].end)
+        for e in snapshot_day.events:
+            kind = e.type
             if kind == "vital_signs":
                 for i, obs in enumerate(_observations(e, subject, plan)):
-                    yield out.entry(("Observation", number, day, e["seq"], i), obs)
+                    yield out.entry(("Observation", number, day, e.seq, i), obs)
             elif kind in {"premedication_given", "medication_given"}:
-                med_key = ("MedicationAdministration", number, day, e["seq"])
+                med_key = ("MedicationAdministration", number, day, e.seq)
                 yield out.entry(med_key, _medication(e, subject, plan))
             elif kind == "reaction_onset":
-                reaction = next(reactions)
-                withdrawn |= reaction["AEACN"] == "DRUG WITHDRAWN"
-                running = [m for m, s in zip(mas, segments, strict=True) if s["start"] <= e["at"]]
+                reaction = reactions[e.seq]
+                record = adverse_event(reaction, snapshot_day.last_of_course)
+                withdrawn |= record["AEACN"] == "DRUG WITHDRAWN"
+                running = [m for m, s in zip(mas, segments, strict=True) if s.start <= e.at]
                 suspect = running[-1] if running else (mas[0] if mas else None)
                 yield out.entry(
-                    ("AdverseEvent", number, day, e["seq"]), _adverse_event(e, reaction, subject, suspect)
+                    ("AdverseEvent", number, day, e.seq), _adverse_event(reaction, record, subject, suspect)
                 )
-        stopped = any(e["type"] == "infusion_stopped" for e in events)
-        started = any(e["type"] == "infusion_started" for e in events)
+        ending = snapshot_day.reading.ending
         detail: dict[str, Any] = {
             "kind": "MedicationRequest",
-            "status": "stopped" if stopped else "completed" if started else "not-started",
+            "status": CARE_PLAN_ACTIVITY.get(ending, "completed"),
             "description": f"Course {number} day {day}: alemtuzumab "
             f"{protocol.infusion.dose.value} {protocol.infusion.dose.unit} intravenous infusion",
-            "productCodeableConcept": ALEMTUZUMAB,
+            "productCodeableConcept": drug_concept("alemtuzumab"),
             "dailyAmount": _quantity(float(protocol.infusion.dose.value), str(protocol.infusion.dose.unit)),
         }
         if segments:
             detail["scheduledPeriod"] = {
-                "start": instant(segments[0]["start"]),
-                "end": instant(segments[-1]["end"]),
+                "start": instant(segments[0].start),
+                "end": instant(segments[-1].end),
             }
         activities.append({"detail": detail})
     resource: dict[str, Any] = {
@@ -280,7 +291,7 @@ def _course(
         "status": "revoked" if withdrawn else "completed",
         "intent": "plan",
         "title": f"Alemtuzumab course {number}",
-        "description": f"Alemtuzumab course {number} ({course['protocol']}), first day {course['first_day']}",
+        "description": f"Alemtuzumab course {number} ({course.protocol}), first day {course.first_day}",
         "subject": subject,
         "activity": activities,
     }
@@ -290,26 +301,34 @@ def _course(
 
 
 def _alemtuzumab(
-    s: dict[str, Any], subject: dict[str, Any], plan: str, course: int, day: int, i: int, n: int
+    s: SegmentRow, subject: dict[str, Any], plan: str, course: int, day: int, n: int
 ) -> dict[str, Any]:
-    reason = s["reason"].capitalize() or "Infusion start"
+    reason = adjustment(s).capitalize() or "Infusion start"
     resource = {
         "resourceType": "MedicationAdministration",
-        "status": "stopped" if s["ended_by"] == "infusion_stopped" else "completed",
-        "medicationCodeableConcept": ALEMTUZUMAB,
+        "status": "stopped" if s.ended_by == "infusion_stopped" else "completed",
+        "medicationCodeableConcept": drug_concept("alemtuzumab"),
         "subject": subject,
         "supportingInformation": [{"reference": plan}],
-        "effectivePeriod": {"start": instant(s["start"]), "end": instant(s["end"])},
+        "effectivePeriod": {"start": instant(s.start), "end": instant(s.end)},
         "reasonCode": [MULTIPLE_SCLEROSIS],
-        "note": [{"text": f"Course {course} day {day}, segment {i} of {n} (ended by {s['ended_by']})"}],
+        "note": [{"text": f"Course {course} day {day}, segment {s.number} of {n} (ended by {s.ended_by})"}],
         "dosage": {
             "text": reason,
             "route": _route("iv"),
-            "dose": _quantity(round(s["dose_mg"], 3), "mg"),
-            "rateQuantity": _quantity(s["rate_ml_per_h"], "mL/h"),
+            "dose": _quantity(round(float(s.dose_mg), 3), "mg"),
+            "rateQuantity": _quantity(float(s.rate_ml_per_h), "mL/h"),
         },
     }
     return resource
+
+
+def drug_concept(name: str | None) -> dict[str, Any]:
+    """The drug's CodeableConcept: the one place a drug's codes are looked up (ATC for
+    alemtuzumab; the name as text for every other drug)."""
+    if name is not None and name.strip().casefold() == "alemtuzumab":
+        return ALEMTUZUMAB
+    return {"text": name or "unknown"}
 
 
 def _route(route: str | None) -> dict[str, Any]:
@@ -319,19 +338,19 @@ def _route(route: str | None) -> dict[str, Any]:
     return _codes([code], SNOMED)
 
 
-def _medication(e: dict[str, Any], subject: dict[str, Any], plan: str) -> dict[str, Any]:
-    premed = e["type"] == "premedication_given"
-    dosage: dict[str, Any] = {"route": _route(e["route"])}
-    if e["dose_value"] is not None:
-        dosage["dose"] = _quantity(e["dose_value"], e["dose_unit"] or "1")
+def _medication(e: EventRow, subject: dict[str, Any], plan: str) -> dict[str, Any]:
+    premed = e.type == "premedication_given"
+    dosage: dict[str, Any] = {"route": _route(e.route)}
+    if e.dose_value is not None:
+        dosage["dose"] = _quantity(e.dose_value, e.dose_unit or "1")
     return {
         "resourceType": "MedicationAdministration",
         "status": "completed",
         "category": {"text": "premedication" if premed else "rescue medication"},
-        "medicationCodeableConcept": {"text": e["name"] or "unknown"},
+        "medicationCodeableConcept": drug_concept(e.name),
         "subject": subject,
         "supportingInformation": [{"reference": plan}],
-        "effectiveDateTime": instant(e["at"]),
+        "effectiveDateTime": instant(e.at),
         "reasonCode": [
             {"text": "Prevention of infusion related reaction" if premed else "Infusion related reaction"}
         ],
@@ -339,7 +358,7 @@ def _medication(e: dict[str, Any], subject: dict[str, Any], plan: str) -> dict[s
     }
 
 
-def _observations(e: dict[str, Any], subject: dict[str, Any], plan: str) -> Iterator[dict[str, Any]]:
+def _observations(e: EventRow, subject: dict[str, Any], plan: str) -> Iterator[dict[str, Any]]:
     def observation(profile: str, code: dict[str, Any], **value: Any) -> dict[str, Any]:
         return {
             "resourceType": "Observation",
@@ -349,41 +368,42 @@ def _observations(e: dict[str, Any], subject: dict[str, Any], plan: str) -> Iter
             "category": VITAL_SIGNS_CATEGORY,
             "code": code,
             "subject": subject,
-            "effectiveDateTime": instant(e["at"]),
+            "effectiveDateTime": instant(e.at),
             **value,
         }
 
     for field in ("heart_rate_bpm", "temperature_c", "respiratory_rate_per_min", "spo2_percent"):
-        if e[field] is not None:
+        value = getattr(e, field)
+        if value is not None:
             profile, codings, unit, display = VITALS[field]
-            yield observation(profile, _codes(codings), valueQuantity=_quantity(e[field], unit, display))
-    if any(e[field] is not None for field, _, _ in BP_COMPONENTS):
+            yield observation(profile, _codes(codings), valueQuantity=_quantity(value, unit, display))
+    if any(getattr(e, field) is not None for field, _, _ in BP_COMPONENTS):
         components = [
-            {"code": _codes([(code, name)]), "valueQuantity": _quantity(e[field], "mm[Hg]", "mmHg")}
+            {"code": _codes([(code, name)]), "valueQuantity": _quantity(getattr(e, field), "mm[Hg]", "mmHg")}
             for field, code, name in BP_COMPONENTS
-            if e[field] is not None
+            if getattr(e, field) is not None
         ]
         yield observation("bp", _codes([BLOOD_PRESSURE]), component=components)
 
 
 def _adverse_event(
-    e: dict[str, Any], reaction: dict[str, Any], subject: dict[str, Any], suspect: str | None
+    reaction: ReactionRow, record: dict[str, Any], subject: dict[str, Any], suspect: str | None
 ) -> dict[str, Any]:
-    grade = int(reaction["AETOXGR"]) if reaction["AETOXGR"] else None
-    symptoms = ", ".join(e["symptoms"] or ())
-    term = reaction["AEDECOD"]
+    grade = reaction.grade
+    symptoms = ", ".join(reaction.symptoms or ())
+    term = record["AEDECOD"]
     resource: dict[str, Any] = {
         "resourceType": "AdverseEvent",
         "actuality": "actual",
         "event": {"text": f"{term} ({symptoms})" if symptoms else term},
         "subject": subject,
-        "date": instant(e["at"]),
+        "date": instant(reaction.at),
         "seriousness": {
             "coding": [
                 {
                     "system": "http://terminology.hl7.org/CodeSystem/adverse-event-seriousness",
-                    "code": "serious" if reaction["AESER"] == "Y" else "non-serious",
-                    "display": "Serious" if reaction["AESER"] == "Y" else "Non-serious",
+                    "code": "serious" if reaction.severe else "non-serious",
+                    "display": "Serious" if reaction.severe else "Non-serious",
                 }
             ]
         },

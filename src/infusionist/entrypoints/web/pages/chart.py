@@ -1,14 +1,16 @@
 """The vital-sign chart as server-side SVG: temperature, heart rate and blood pressure over time,
-with the infusion's running, paused and flushing periods shaded and reactions marked."""
+with the infusion's running, paused and flushing periods shaded and reactions marked, all from the
+day's one reading (``domain/day_reading.py``): corrections applied as the bedside applies them."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from markupsafe import Markup, escape
+
+from infusionist.domain.day_reading import DayReading
 
 WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 900, 300, 56, 48, 20, 36
 # (field, label, colour, lowest and highest value drawn on the shared 0..1 scale)
@@ -26,69 +28,43 @@ PERIODS = (
     ("paused", "Infusion paused", "#ffd9a8"),
     ("flushing", "Flush", "#d6e4f7"),
 )
-STARTS = {"infusion_started": "running", "resumed": "running", "flush_started": "flushing"}
-ENDS = ("paused", "infusion_stopped", "flush_started", "flush_completed")
 LABEL_WIDTH = 130  # "Reaction grade 2" at 14px, with room to spare
+Period = tuple[str, datetime, datetime]
 
 
-def _effective(stored: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The events in force, by time: a corrected entry is replaced (or dropped) as the replay does."""
-    payloads: dict[int, dict[str, Any]] = {}
-    for i, event in enumerate(stored):
-        payload = event["payload"]
-        if payload["type"] != "correction":
-            payloads[i] = payload
-        elif isinstance(payload.get("corrects"), int):
-            replacement = payload.get("replacement")
-            if replacement is not None:
-                payloads[payload["corrects"]] = replacement
-            else:
-                payloads.pop(payload["corrects"], None)
-    return sorted((payloads[i] for i in sorted(payloads)), key=lambda p: datetime.fromisoformat(p["at"]))
+def periods(reading: DayReading) -> list[Period]:
+    """(phase, from, until) for each running, paused and flushing stretch of the day, in order,
+    from the day's reading (corrections applied, as the bedside reads them).
 
-
-def _effective_vitals(stored: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [p for p in _effective(stored) if p["type"] == "vital_signs"]
-
-
-def periods(stored: list[dict[str, Any]], now: str, bag_empty: str | None = None
-            ) -> list[tuple[str, str, str]]:
-    """(phase, from, until) for each running, paused and flushing stretch of the day, in order.
-
-    A running stretch still open ends at ``now``, or when the bag ran empty if that came first.
-    """
-    out: list[tuple[str, str, str]] = []
-    current: tuple[str, str] | None = None
-    for payload in _effective(stored):
-        kind, at = payload["type"], payload["at"]
-        if current is not None and (kind in ENDS or kind in STARTS):
-            out.append((current[0], current[1], at))
-            current = None
-        if kind in STARTS:
-            current = (STARTS[kind], at)
-        elif kind == "paused":
-            current = ("paused", at)
-    if current is not None:
-        until = now
-        if current[0] == "running" and bag_empty is not None:
-            until = min(now, max(bag_empty, current[1], key=datetime.fromisoformat),
-                        key=datetime.fromisoformat)
-        out.append((current[0], current[1], until))
-    return out
+    A running stretch still open ends at the reading's moment, or when the bag runs empty if that
+    comes first; an open pause or flush at the reading's moment."""
+    now = reading.at
+    empty = reading.state.projected_infusion_end
+    out: list[Period] = []
+    for s in reading.segments:
+        until = s.end
+        if s.ended_by is None and empty is not None:
+            until = min(now, max(empty, s.start))
+        out.append(("running", s.start, until))
+    out += [("paused", p.start, now if p.end is None else p.end) for p in reading.pauses]
+    if reading.flush_started_at is not None:
+        out.append(("flushing", reading.flush_started_at, reading.flush_completed_at or now))
+    return sorted(out, key=lambda p: p[1])
 
 
 CHART_MAX_SPAN = timedelta(hours=24)
 
 
-def vital_signs_svg(stored: list[dict[str, Any]], state: dict[str, Any], zone: str) -> Markup:
-    readings = _effective_vitals(stored)
+def vital_signs_svg(reading: DayReading, zone: str) -> Markup:
+    readings = reading.vital_signs
     if not readings:
         return Markup('<p class="muted">No vital signs recorded yet.</p>')
-    times = [datetime.fromisoformat(r["at"]) for r in readings]
-    start = min([*times, *(datetime.fromisoformat(x) for x in _marks(state))])
+    times = [r.at for r in readings]
+    marks = [] if reading.infusion_started_at is None else [reading.infusion_started_at]
+    start = min([*times, *marks])
     # The axis runs to now while the day is on, but a day read long after (last year, or a plan
     # made for 1930) stops a day after its first mark: the axis is one day, never decades.
-    end = max([*times, min(datetime.fromisoformat(state["at"]), start + CHART_MAX_SPAN)])
+    end = max([*times, min(reading.at, start + CHART_MAX_SPAN)])
     span = max((end - start).total_seconds(), 1800.0)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 
@@ -101,9 +77,9 @@ def vital_signs_svg(stored: list[dict[str, Any]], state: dict[str, Any], zone: s
     parts = [f'<svg viewBox="0 0 {WIDTH} {HEIGHT}" class="chart" role="img" '
              f'aria-labelledby="chart-title"><title id="chart-title">Vital signs over time</title>']
     fills = {phase: (label, fill) for phase, label, fill in PERIODS}
-    for phase, since, until in periods(stored, state["at"], state.get("projected_infusion_end")):
-        x0 = min(max(x(datetime.fromisoformat(since)), LEFT), WIDTH - RIGHT)
-        x1 = min(max(x(datetime.fromisoformat(until)), LEFT), WIDTH - RIGHT)
+    for phase, since, until in periods(reading):
+        x0 = min(max(x(since), LEFT), WIDTH - RIGHT)
+        x1 = min(max(x(until), LEFT), WIDTH - RIGHT)
         label, fill = fills[phase]
         parts.append(f'<rect x="{x0:.1f}" y="{TOP}" width="{max(x1 - x0, 1):.1f}" height="{plot_h}" '
                      f'fill="{fill}" class="period {phase}"><title>{label}</title></rect>')
@@ -114,9 +90,9 @@ def vital_signs_svg(stored: list[dict[str, Any]], state: dict[str, Any], zone: s
     for value in (36, 38, 40):
         parts.append(f'<text x="{WIDTH - 2}" y="{y(value, 35, 41) + 5:.1f}" text-anchor="end" '
                      f'fill="#b34700">{value}°</text>')
-    for reaction in state.get("reactions", []):
-        rx = x(datetime.fromisoformat(reaction["onset"]))
-        grade = reaction["grade"] if reaction["grade"] is not None else "?"
+    for reaction in reading.reactions:
+        rx = x(reaction.onset)
+        grade = reaction.grade if reaction.grade is not None else "?"
         # the label sits right of the line unless it would run past the plot, then left of it
         left = rx + LABEL_WIDTH > WIDTH - RIGHT
         tx, anchor = (rx - 4, "end") if left else (rx + 4, "start")
@@ -125,8 +101,8 @@ def vital_signs_svg(stored: list[dict[str, Any]], state: dict[str, Any], zone: s
                      f'text-anchor="{anchor}" fill="#b00020" class="reaction-label">'
                      f'Reaction grade {grade}</text>')
     for field, label, colour, low, high in SERIES:
-        points = [(x(t), y(r[field], low, high)) for t, r in zip(times, readings, strict=True)
-                  if r.get(field) is not None]
+        points = [(x(r.at), y(measured, low, high)) for r in readings
+                  if (measured := r.value(field)) is not None]
         if not points:
             continue
         path = " ".join(f"{px:.1f},{py:.1f}" for px, py in points)
@@ -163,7 +139,3 @@ def _ticks(start: datetime, end: datetime, tz: ZoneInfo) -> list[datetime]:
             out.append(tick)
         tick += timedelta(minutes=30)
     return out
-
-
-def _marks(state: dict[str, Any]) -> list[str]:
-    return [m for m in (state.get("infusion_started_at"),) if m]
