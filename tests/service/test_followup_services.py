@@ -10,6 +10,7 @@ import pytest
 from fakes import fake_deps
 
 from infusionist.domain.access import USER_ROLES, Role
+from infusionist.domain.due import due_rule
 from infusionist.domain.errors import AccessDenied, Conflict, ValidationFailed
 from infusionist.domain.followup import most_urgent_first, tasks_from_plan
 from infusionist.domain.plan_json import plan_from_json
@@ -62,7 +63,7 @@ def test_the_worklist_is_the_domains_most_urgent_first_over_every_patient() -> N
         if row.status == "due":
             number = uow.store.tables["courses"][row.course_id].number
             domain.append(followup.domain_task(row, number).model_copy(update={"id": str(row.id)}))
-    expected = most_urgent_first(domain, CHECK_UP_WINDOW)
+    expected = most_urgent_first(domain, CHECK_UP_WINDOW, due_rule(deps.protocol))
     assert [r["task_id"] for r in rows] == [int(t.id) for t in expected]
     assert [r["status"] for r in rows] == [t.status.value for t in expected]
     assert {r["patient"]["name"] for r in rows} == {"Jane Roe", "John Doe"}
@@ -189,3 +190,33 @@ def test_a_stored_course_shows_and_audits_the_protocol_digest__PROT_11() -> None
     created = [row for row in uow.store.tables["audit"].values()
                if getattr(row, "action", None) == "course.create"]
     assert created and all(row.new_value["protocol_digest"] == digest for row in created)
+
+
+@pytest.mark.parametrize("today", [date(2026, 3, 1), CHECK_UP_WINDOW, date(2026, 6, 1), date(2030, 1, 1)])
+def test_the_worklist_and_the_patient_page_count_the_same_tasks__PROT_34(today: date) -> None:
+    """One rule for due and overdue (domain/due.py): on any day, a patient's page counts as
+    overdue and on the worklist exactly the tasks the worklist lists for that patient, with the
+    same status and days overdue; tasks not on the worklist are upcoming or closed."""
+    from datetime import UTC, datetime, time
+
+    from infusionist.services import views
+
+    deps, clock, uow, ctx, course_ids = setup_unit()
+    for row in list(uow.store.tables["tasks"].values())[::3]:  # a third of them closed
+        uow.store.tables["tasks"][row.id] = replace(row, status="done", closed_on=row.due)
+    clock.current = datetime.combine(today, time(12, 0), UTC)
+    assert followup.centre_today(deps) == today
+    page = followup.worklist_page(deps, ctx[Role.NURSE], today, limit=1000)
+    for course_id in course_ids:
+        patient_id = uow.store.tables["courses"][course_id].patient_id
+        listed = [r for r in page["tasks"] if r["course_id"] == course_id]
+        (course,) = views.patient_overview(deps, ctx[Role.NURSE], patient_id)["courses"]
+        assert course["on_worklist"] == len(listed)
+        assert course["overdue"] == sum(r["status"] == "overdue" for r in listed)
+        shown = sorted((t["due"], t["name"], t["status"], t["days_overdue"])
+                       for t in course["tasks"] if t["on_worklist"])
+        assert shown == sorted((r["due"], r["task"], r["status"], r["days_overdue"]) for r in listed)
+        assert {t["status"] for t in course["tasks"] if not t["on_worklist"]} <= {
+            "upcoming", "done", "cancelled"}
+    assert page["total"] == len(page["tasks"])
+    assert page["overdue"] == sum(r["status"] == "overdue" for r in page["tasks"])

@@ -8,8 +8,9 @@ from decimal import Decimal
 from typing import Any
 
 from infusionist.domain.access import Permission, pseudonymise_plan, require, sees_identity
+from infusionist.domain.due import Due, DueRule, due_rule
 from infusionist.domain.errors import Conflict
-from infusionist.domain.followup import TaskStatus, tasks_from_plan
+from infusionist.domain.followup import tasks_from_plan
 from infusionist.domain.plan_json import plan_to_json
 from infusionist.domain.planning import Patient
 from infusionist.domain.records import Context, CourseRecord, FollowUpTask
@@ -92,15 +93,14 @@ def list_tasks(deps: Deps, ctx: Context, course_id: int) -> list[dict[str, Any]]
         course = load_course(uow, course_id)
         tasks = uow.tasks.for_course(course_id)
     today = deps.clock.now().astimezone(course_zone(course)).date()
+    rule = due_rule(deps.protocol)
     return [{"id": t.id, "activity_id": t.activity_id, "name": t.name, "due": t.due.isoformat(),
-             "status": task_status(t, today)} for t in tasks]
+             "status": task_due(rule, t, today).state.value} for t in tasks]
 
 
-def task_status(task: FollowUpTask, today: date) -> str:
-    """The stored status, or ``overdue`` for a due task whose window has closed (derived)."""
-    if task.status == TaskStatus.DUE.value and today >= task.overdue_from:
-        return TaskStatus.OVERDUE.value
-    return task.status
+def task_due(rule: DueRule, task: FollowUpTask, today: date) -> Due:
+    """A stored task's state on ``today`` by the one rule (upcoming, due, overdue, done...)."""
+    return rule.on(task.status, task.due, task.opens, task.overdue_from, today)
 
 
 def course_view(course: CourseRecord, ctx: Context) -> dict[str, Any]:
