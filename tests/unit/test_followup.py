@@ -45,7 +45,7 @@ def _monitoring(protocol: Protocol) -> Monitoring:
 
 def _blood_count(protocol: Protocol, month: int = 7) -> FollowUpTask:
     tasks = monitoring_tasks(protocol, [date(2026, 12, 11)], OPTIONS)
-    return next(t for t in tasks if t.id == f"c1-after-full-blood-count-m{month:02d}")
+    return next(t for t in tasks if t.activity_id == f"c1-after-full-blood-count-m{month:02d}")
 
 
 def _calls(protocol: Protocol) -> list[FollowUpTask]:
@@ -110,7 +110,7 @@ def test_worklist_puts_overdue_first_then_by_due_date(protocol: Protocol) -> Non
     statuses = [t.status for t in ordered]
     assert statuses == sorted(statuses, key=lambda s: s is not TaskStatus.OVERDUE)
     assert all(t.opens <= today for t in ordered)
-    assert {t.id for t in ordered} >= {"c1-after-thyroid-function-m03", "c1-after-full-blood-count-m03"}
+    assert {t.activity_id for t in ordered} >= {"c1-after-thyroid-function-m03", "c1-after-full-blood-count-m03"}
 
 
 # -- delayed-reaction calls -----------------------------------------------------------------------
@@ -118,7 +118,7 @@ def test_worklist_puts_overdue_first_then_by_due_date(protocol: Protocol) -> Non
 
 def test_a_call_within_24_h_after_each_infusion_day__IAR_15_IAR_17(protocol: Protocol) -> None:
     calls = _calls(protocol)
-    assert [c.id for c in calls] == [f"c1-after-delayed-reaction-call-d{n}" for n in range(1, 6)]
+    assert [c.activity_id for c in calls] == [f"c1-after-delayed-reaction-call-d{n}" for n in range(1, 6)]
     assert [c.due for c in calls] == [d.replace(day=d.day + 1) for d in COURSE_1]
     assert all(c.kind is TaskKind.CALL and {"IAR-15", "IAR-17"} <= set(c.requirements) for c in calls)
     first = calls[0]
@@ -206,7 +206,7 @@ def test_a_plan_becomes_follow_up_tasks_with_one_status__PROT_27_PROT_28_PROT_29
     make_plan: PlanFactory, protocol: Protocol
 ) -> None:
     plan = make_plan()
-    tasks = {t.id: t for t in tasks_from_plan(plan.activities, plan.course, protocol)}
+    tasks = {t.activity_id: t for t in tasks_from_plan(plan.activities, plan.course, protocol)}
     assert tasks["c1-after-aciclovir-end"].due == date(2027, 1, 4)
     assert tasks["c1-after-cetirizine-end"].due == date(2026, 12, 18)
     assert tasks["c1-after-paracetamol-standby"].due == date(2026, 12, 12)
@@ -258,3 +258,17 @@ def test_the_rules_lead_is_the_widest_task_window__PROT_34(protocol: Protocol) -
     assert rule.lead == timedelta(days=7)
     assert rule.horizon(date(2027, 1, 1)) == date(2027, 1, 8)
     assert rule.horizon(date.max) == date.max
+
+
+def test_a_planned_call_keeps_its_infusion_day_element_and_requirements__IAR_15_IAR_17(
+    make_plan: PlanFactory, protocol: Protocol
+) -> None:
+    """The task carries them as data (stored as columns, 0011), never parsed out of its id."""
+    plan = make_plan()
+    tasks = {t.activity_id: t for t in tasks_from_plan(plan.activities, plan.course, protocol)}
+    calls = [t for t in tasks.values() if t.kind is TaskKind.CALL]
+    assert [t.infusion_day for t in calls] == list(range(1, len(plan.days) + 1))
+    assert all(t.element == "delayed-reaction-call" and {"IAR-15", "IAR-17"} <= set(t.requirements)
+               for t in calls)
+    assert all(t.infusion_day is None for t in tasks.values() if t.kind is not TaskKind.CALL)
+    assert tasks["c1-after-full-blood-count-m07"].element == "full-blood-count"

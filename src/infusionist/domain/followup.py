@@ -32,7 +32,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from infusionist.domain.activities import Activity
+from infusionist.domain.activities import Activity, ActivityKind
 from infusionist.domain.dates import add_period
 from infusionist.domain.due import Due, DueRule, is_overdue
 from infusionist.domain.errors import FollowUpRefused, ValidationFailed
@@ -74,11 +74,17 @@ class TaskKind(StrEnum):
 
 
 class FollowUpTask(BaseModel):
-    """One dated thing to do after a course, with its window and its status."""
+    """One dated thing to do after a course, with its window and its status: the one follow-up
+    task type, made here and stored as it is (``follow_up_tasks``: the element, the infusion day
+    of a call and the requirement IDs are columns, never parsed out of the activity id).
+
+    ``activity_id`` names it in the plan (``c1-after-check-up``, ``c1-after-delayed-reaction-call-d3``)
+    or names the review of a result; ``id`` and ``course_id`` are the stored row's and its
+    course's numbers (0 until it is stored)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    id: str = Field(min_length=1)
+    activity_id: str = Field(min_length=1)
     element: str
     kind: TaskKind
     name: str
@@ -87,12 +93,14 @@ class FollowUpTask(BaseModel):
     opens: date
     overdue_from: date
     requirements: tuple[str, ...]
-    source: str
+    source: str | None = None  # the protocol's source key (not stored: the element names it)
     text: str | None = None
-    infusion_day: int | None = None
+    infusion_day: int | None = None  # a delayed-reaction call's infusion day
     status: TaskStatus = TaskStatus.DUE
     closed_on: date | None = None
     reason: str | None = None
+    id: int = 0
+    course_id: int = 0
 
     @property
     def is_open(self) -> bool:
@@ -292,7 +300,7 @@ def task_from_occurrence(occurrence: Occurrence, monitoring: Monitoring) -> Foll
     element = occurrence.element
     opens, overdue_from = _window(occurrence.due, window_of(occurrence.kind, monitoring))
     return FollowUpTask(
-        id=occurrence.id, element=element.id, kind=occurrence.kind, name=occurrence.name,
+        activity_id=occurrence.id, element=element.id, kind=occurrence.kind, name=occurrence.name,
         course=occurrence.course, due=occurrence.due, opens=opens, overdue_from=overdue_from,
         requirements=element.requirements, source=element.source, text=occurrence.text,
         infusion_day=occurrence.infusion_day,
@@ -311,23 +319,28 @@ def monitoring_tasks(
 
 
 def tasks_from_plan(activities: Iterable[Activity], course: int, protocol: Protocol) -> list[FollowUpTask]:
-    """Tasks for a planned course's dated follow-up items (check-up, medication ends, series...)."""
+    """Tasks for a planned course's dated follow-up items (check-up, medication ends, series...).
+    A delayed-reaction call keeps the infusion day it follows (from the plan's infusion days)."""
     monitoring = protocol.monitoring
     if monitoring is None:
         return []
+    planned = list(activities)
     kinds = {e.id: _kind_of(e) for e in protocol.all_elements()}
     sources = {e.id: e.source for e in protocol.all_elements()}
+    infusion_dates = sorted({a.start.date() for a in planned if a.kind is ActivityKind.INFUSION})
+    call_days = {o.id: o.infusion_day for o in delayed_reaction_calls(protocol, course, infusion_dates)}
     tasks = []
-    for activity in activities:
+    for activity in planned:
         if activity.day is not None or activity.kind.value not in ("follow_up", "medication"):
             continue
         due = activity.start.date()
         kind = kinds.get(activity.element, TaskKind.CARE)
         opens, overdue_from = _window(due, window_of(kind, monitoring))
         tasks.append(FollowUpTask(
-            id=activity.id, element=activity.element, kind=kind, name=activity.name, course=course,
-            due=due, opens=opens, overdue_from=overdue_from, requirements=activity.requirements,
-            source=sources.get(activity.element, protocol.id), text=activity.text,
+            activity_id=activity.id, element=activity.element, kind=kind, name=activity.name,
+            course=course, due=due, opens=opens, overdue_from=overdue_from,
+            requirements=activity.requirements, source=sources.get(activity.element, protocol.id),
+            text=activity.text, infusion_day=call_days.get(activity.id) if kind is TaskKind.CALL else None,
         ))
     return tasks
 
@@ -364,7 +377,7 @@ def most_urgent_first(tasks: Iterable[FollowUpTask], today: date, rule: DueRule)
     """The worklist: the tasks due or overdue by the one rule, overdue first (oldest first),
     then by due date."""
     visible = [refresh(t, today) for t in tasks if t.due_on(rule, today).on_worklist]
-    return sorted(visible, key=lambda t: (t.status is not TaskStatus.OVERDUE, t.due, t.id))
+    return sorted(visible, key=lambda t: (t.status is not TaskStatus.OVERDUE, t.due, t.id, t.activity_id))
 
 
 # -- the answer to a delayed-reaction call -------------------------------------------------------

@@ -9,7 +9,6 @@ reason) in the same transaction; a refused close writes nothing.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -19,12 +18,11 @@ from infusionist.domain.access import Permission, require, sees_identity
 from infusionist.domain.dates import check_supported_date
 from infusionist.domain.due import OPEN_STORED, DueRule, due_rule
 from infusionist.domain.errors import Conflict, FollowUpRefused, NotFound, ValidationFailed
-from infusionist.domain.followup import FollowUpTask as DomainTask
-from infusionist.domain.followup import TaskKind, TaskStatus, cancel, complete, refresh
+from infusionist.domain.followup import FollowUpTask, TaskKind, TaskStatus, cancel, complete, refresh
 from infusionist.domain.followup import answer_call as answer_call_domain
 from infusionist.domain.lab_results import herpes_prophylaxis_may_stop
 from infusionist.domain.protocol import Protocol
-from infusionist.domain.records import Context, CourseRecord, FollowUpTask, WorklistRow
+from infusionist.domain.records import Context, CourseRecord, WorklistRow
 from infusionist.services import audit
 from infusionist.services.course_store import centre_config, course_zone, load_course
 from infusionist.services.deps import Deps
@@ -127,11 +125,11 @@ def close_task(
         if stored is None:
             raise NotFound("TASK-NOT-FOUND", f"task_id: no task {task_id}.",
                            details={"task_id": "unknown"})
-        if stored.kind == TaskKind.PHYSICIAN_REVIEW.value:
+        if stored.kind is TaskKind.PHYSICIAN_REVIEW:
             require(ctx.actor.role, Permission.SIGN)
         course = load_course(uow, stored.course_id)
         on = deps.clock.now().astimezone(course_zone(course)).date()
-        before = refresh(domain_task(stored, course.number), on)
+        before = refresh(stored, on)
         if target is TaskStatus.DONE:
             _check_herpes_stop(deps, uow, course, stored, on)
         try:
@@ -197,21 +195,7 @@ def _as_http(refused: FollowUpRefused) -> ValidationFailed | Conflict:
                     details={"status": "already closed"})
 
 
-def domain_task(stored: FollowUpTask, course_number: int) -> DomainTask:
-    """The stored row as the domain's task, so that closing runs the domain's transitions."""
-    return DomainTask(
-        id=stored.activity_id, element=stored.activity_id, kind=TaskKind(stored.kind),
-        name=stored.name, course=course_number, due=stored.due, opens=stored.opens,
-        overdue_from=stored.overdue_from, requirements=(), source="stored",
-        status=TaskStatus(stored.status), closed_on=stored.closed_on, reason=stored.reason,
-    )
-
-
-
 # -- the answer to a delayed-reaction call (IAR-15, IAR-17) ---------------------------------------
-
-_CALL_DAY = re.compile(r"-d(\d+)$")  # c1-after-delayed-reaction-call-d3: infusion day 3
-
 
 @dataclass(frozen=True)
 class CallAnswerCommand:
@@ -234,9 +218,7 @@ def answer_call(deps: Deps, ctx: Context, task_id: int, answer: CallAnswerComman
         course = load_course(uow, stored.course_id)
         now = deps.clock.now()
         on = now.astimezone(course_zone(course)).date()
-        day = _CALL_DAY.search(stored.activity_id)
-        before = refresh(domain_task(stored, course.number), on).model_copy(
-            update={"infusion_day": int(day.group(1)) if day else None})
+        before = refresh(stored, on)  # the call keeps its infusion day (a column, 0011)
         try:
             result = answer_call_domain(deps.protocol, before, now.astimezone(ZoneInfo("UTC")),
                                         list(answer.symptoms), answer.note)

@@ -17,6 +17,7 @@ from infusionist.domain.device_readings import (
     InboundStatus,
     RefusedMessage,
 )
+from infusionist.domain.followup import FollowUpTask
 from infusionist.domain.planning import CoursePlan
 from infusionist.domain.records import (
     BookingRecord,
@@ -25,7 +26,6 @@ from infusionist.domain.records import (
     CourseRecord,
     DeviceToken,
     Flash,
-    FollowUpTask,
     LabResultRecord,
     LoginFailure,
     PatientRecord,

@@ -13,9 +13,10 @@ from zoneinfo import ZoneInfo
 
 from infusionist.domain.access import Permission, require, sees_identity, strip_free_text
 from infusionist.domain.due import Due, DueState, due_rule
+from infusionist.domain.followup import FollowUpTask
 from infusionist.domain.plan_json import day_to_json, plan_to_json
 from infusionist.domain.planning import CoursePlan, Patient
-from infusionist.domain.records import Context, CourseRecord, FollowUpTask, PatientRecord
+from infusionist.domain.records import Context, CourseRecord, PatientRecord
 from infusionist.services import followup
 from infusionist.services.course_store import (
     centre_config,
