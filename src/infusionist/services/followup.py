@@ -157,7 +157,7 @@ def _check_herpes_stop(deps: Deps, uow: UnitOfWork, course: CourseRecord, task: 
     monitoring = deps.protocol.monitoring
     rule = monitoring.herpes_stop if monitoring is not None else None
     if (monitoring is None or rule is None
-            or not task.activity_id.endswith(f"-after-{rule.medication}-end")
+            or task.element != rule.medication  # the medication's end: its only task
             or course.plan.get("options", {}).get(rule.option) != rule.value):
         return
     zone = course_zone(course)
