@@ -18,9 +18,10 @@ A closed task stays ``done`` or ``cancelled``. The worklist lists exactly the ``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
+from functools import lru_cache
 
 from infusionist.domain.protocol import Protocol
 from infusionist.domain.protocol_elements import Period
@@ -55,10 +56,12 @@ class Due:
 
     state: DueState
     days_overdue: int = 0
+    status: str = field(init=False)  # the state's word, as the pages and the API write it
+    on_worklist: bool = field(init=False)
 
-    @property
-    def on_worklist(self) -> bool:
-        return self.state in (DueState.DUE, DueState.OVERDUE)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "status", self.state.value)
+        object.__setattr__(self, "on_worklist", self.state in (DueState.DUE, DueState.OVERDUE))
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,14 +75,24 @@ class DueRule:
         return today + self.lead if today <= date.max - self.lead else date.max
 
     def on(self, status: str, due: date, opens: date, overdue_from: date, today: date) -> Due:
-        """The task's state on ``today`` (``status``: the stored one: due, done or cancelled)."""
+        """The task's state on ``today`` (``status``: the stored one: due, done or cancelled).
+        Answers with shared values (a worklist of thousands of rows asks once per row)."""
         if status not in _OPEN:
-            return Due(DueState(status))
+            return _CLOSED[status]
         if is_overdue(overdue_from, today):
-            return Due(DueState.OVERDUE, (today - due).days)
+            return _overdue((today - due).days)
         if today >= opens and due <= self.horizon(today):
-            return Due(DueState.DUE)
-        return Due(DueState.UPCOMING)
+            return _DUE
+        return _UPCOMING
+
+
+_DUE, _UPCOMING = Due(DueState.DUE), Due(DueState.UPCOMING)
+_CLOSED = {state.value: Due(state) for state in (DueState.DONE, DueState.CANCELLED)}
+
+
+@lru_cache(maxsize=4096)
+def _overdue(days: int) -> Due:
+    return Due(DueState.OVERDUE, days)
 
 
 def lead_of(window: TaskWindow) -> timedelta:

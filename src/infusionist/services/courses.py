@@ -92,7 +92,7 @@ def list_tasks(deps: Deps, ctx: Context, course_id: int) -> list[dict[str, Any]]
     today = deps.clock.now().astimezone(course_zone(course)).date()
     rule = due_rule(deps.protocol)
     return [{"id": t.id, "activity_id": t.activity_id, "name": t.name, "due": t.due.isoformat(),
-             "status": task_due(rule, t, today).state.value} for t in tasks]
+             "status": task_due(rule, t, today).status} for t in tasks]
 
 
 def task_due(rule: DueRule, task: FollowUpTask, today: date) -> Due:

@@ -92,9 +92,10 @@ def _entries(rows: list[WorklistRow], today: date, ctx: Context,
     identity = sees_identity(ctx.actor.role)
     iso = date.isoformat
     out = []
+    state_on = rule.on
     for (task_id, patient_id, name, pseudonym, course_id, course, activity_id, task, kind, due,
          opens, overdue_from) in rows:
-        state = rule.on(OPEN_STORED, due, opens, overdue_from, today)
+        state = state_on(OPEN_STORED, due, opens, overdue_from, today)
         out.append({
             "task_id": task_id,
             "patient": ({"id": patient_id, "pseudonym": pseudonym, "name": name} if identity
@@ -107,7 +108,7 @@ def _entries(rows: list[WorklistRow], today: date, ctx: Context,
             "due": iso(due),
             "opens": iso(opens),
             "overdue_from": iso(overdue_from),
-            "status": state.state.value,
+            "status": state.status,
             "days_overdue": state.days_overdue,
         })
     return out

@@ -113,7 +113,7 @@ def patient_overview(deps: Deps, ctx: Context, patient_id: int) -> dict[str, Any
 def _task_row(task: FollowUpTask, due: Due) -> dict[str, Any]:
     """A course's task as the patient page lists it, in the one rule's words (as the worklist):
     ``upcoming``, ``due``, ``overdue`` (with the days past its due date), ``done``, ``cancelled``."""
-    return {"name": task.name, "due": task.due.isoformat(), "status": due.state.value,
+    return {"name": task.name, "due": task.due.isoformat(), "status": due.status,
             "overdue": due.state is DueState.OVERDUE, "days_overdue": due.days_overdue,
             "on_worklist": due.on_worklist}
 
