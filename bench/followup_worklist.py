@@ -35,6 +35,7 @@ from sqlalchemy import Engine, func, select, text
 
 from infusionist.adapters.db import tables as t
 from infusionist.adapters.db.ledger import Ledger
+from infusionist.adapters.db.repositories import task_row
 from infusionist.bootstrap import build
 from infusionist.config import Settings
 from infusionist.domain.access import Role
@@ -72,9 +73,7 @@ def build_unit(deps: Deps, engine: Engine, patients: int, on: date, seed: int = 
             plan = plan_course_for(deps.protocol, CentreConfig(centre_id="default"), PlanCourseCommand(
                 patient=Patient(id="bench", sex="female", childbearing_potential=True), course=1,
                 first_day=start, infusion_start=clock_time(9), timezone=ZONE, previous_course_end=None))
-            rows = [{"activity_id": k.id, "name": k.name, "kind": k.kind.value, "due": k.due,
-                     "opens": k.opens, "overdue_from": k.overdue_from}
-                    for k in tasks_from_plan(plan.activities, 1, deps.protocol)]
+            rows = [task_row(k) for k in tasks_from_plan(plan.activities, 1, deps.protocol)]
             document = {"timezone": ZONE, "bench": True,
                         "days": [{"day": d.day, "date": d.date.isoformat()} for d in plan.days]}
             plans[start] = (rows, document)

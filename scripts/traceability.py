@@ -1,42 +1,40 @@
 """Generate docs/traceability.md: every requirement ID -> protocol data -> code -> tests -> status.
 
 The protocol file says which elements implement an ID; test names say which tests check it
-(``test_..._PROT_09_IAR_21``: the ID list follows the double underscore); the code column comes from
-the kind of element (the module that executes it). ``tests/unit/test_traceability.py`` fails when
-this document is out of date. Run: ``.venv/bin/python scripts/traceability.py``.
+(``test_..._PROT_09_IAR_21``: the ID list follows the double underscore). The code column is read
+from the code itself (``code_by_id``, by parsing every module of ``src/infusionist``, never by a
+hand-written map here): a module implements an ID when
+
+- it declares it: a module-level ``REQUIREMENTS = ("PROT-34", ...)``, or the ID as a literal in
+  its code (``EventRefused(..., requirements=("IAR-17",))``); or
+- it executes protocol data that carries it: it reads the protocol's section
+  (``protocol.reactions``) or takes the section's model (``ReactionRules``), and an element of
+  that section names the ID (in ``requirements`` or, for a conflict, an advisory's ``conflict``).
+
+``tests/unit/test_traceability.py`` fails when this document is out of date and when an ID of the
+requirements has no code or no test. Run: ``.venv/bin/python scripts/traceability.py``.
 """
 
 from __future__ import annotations
 
+import ast
 import re
 import sys
+import typing
 from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+SOURCE = ROOT / "src" / "infusionist"
+ID = re.compile(r"^(?:(?:PROT|IAR)-\d{2}|C-\d{1,2})$")
+# Where the code executes the protocol: the model's own modules, its loader and the renderers of
+# the protocol do not.
+EXECUTING = ("domain", "services", "analytics", "adapters")
+NOT_EXECUTING = {"domain/protocol.py", "domain/protocol_elements.py", "domain/protocol_monitoring.py",
+                 "adapters/protocol_files.py"}
 REQUIREMENTS = ROOT.parent / "shared" / "seeds" / "requirements.md"
 OUTPUT = ROOT / "docs" / "traceability.md"
 
-# Which module executes each kind of protocol element.
-CODE_BY_SECTION = {
-    "courses": "domain/course_days.py",
-    "evening_before": "domain/planning.py",
-    "premedications": "domain/planning.py; domain/infusion_day.py (start guard)",
-    "infusion": "domain/planning.py; domain/pump.py",
-    "flush": "domain/planning.py; domain/pump.py",
-    "vital_signs": "domain/planning.py",
-    "observation": "domain/planning.py; domain/infusion_day.py",
-    "day_activities": "domain/planning.py; domain/infusion_day.py (start guard)",
-    "instructions": "domain/planning.py",
-    "follow_up": "domain/planning.py",
-    "course_warnings": "domain/planning.py (plan warnings)",
-    "reactions": "domain/reactions.py; domain/infusion_day.py",
-    "vital_sign_rules": "domain/vitals.py",
-    "reference_figures": "analytics/iar.py (report); analytics/calibration.py (synthetic trial)",
-    "monitoring": "domain/followup.py",
-    "options": "domain/centre.py",
-    "drug_library": "domain/drug_library.py (bedside check); domain/protocol_drugs.py (load-time check)",
-}
 # IDs whose statement schedules nothing, with the reason (shown as their status).
 NOT_APPLICABLE = {
     "IAR-03": "Explains the mechanism of IARs (cytokine release); nothing to schedule, guard or compute. "
@@ -51,6 +49,11 @@ def requirement_ids() -> dict[str, str]:
     return dict(re.findall(r"^- ((?:PROT|IAR)-\d{2}) (.+)$", text, flags=re.M))
 
 
+def conflict_ids() -> dict[str, str]:
+    text = REQUIREMENTS.read_text(encoding="utf-8")
+    return dict(re.findall(r"^- (C-\d{1,2}) (.+)$", text, flags=re.M))
+
+
 def protocol_elements() -> dict[str, list[tuple[str, str]]]:
     """ID -> [(section, element id)] read from the bundled protocol file."""
     import yaml
@@ -61,7 +64,10 @@ def protocol_elements() -> dict[str, list[tuple[str, str]]]:
     def walk(section: str, node: object) -> None:
         if isinstance(node, dict):
             ident = node.get("id") or node.get("code")
-            for rid in node.get("requirements", []) or []:
+            cited = list(node.get("requirements", []) or [])
+            cited += [a["conflict"] for a in node.get("advisories", []) or []
+                      if isinstance(a, dict) and isinstance(a.get("conflict"), str)]
+            for rid in dict.fromkeys(cited):
                 if isinstance(ident, str):
                     found[rid].append((section, ident))
             for value in node.values():
@@ -73,6 +79,64 @@ def protocol_elements() -> dict[str, list[tuple[str, str]]]:
     for section, node in data.items():
         walk(section, node)
     return found
+
+
+def section_models() -> dict[str, set[str]]:
+    """Protocol section -> the names of the model classes its field holds (``ReactionRules``)."""
+    sys.path.insert(0, str(ROOT / "src"))
+    from infusionist.domain.protocol import Protocol
+
+    found: dict[str, set[str]] = {}
+    for name, field in Protocol.model_fields.items():
+        found[name] = {arg.__name__ for arg in _type_args(field.annotation) if isinstance(arg, type)
+                       and arg.__module__.startswith("infusionist.")}
+    return found
+
+
+def _type_args(annotation: object) -> list[object]:
+    args = typing.get_args(annotation)
+    return [annotation] if not args else [a for arg in args for a in _type_args(arg)]
+
+
+def code_by_id(elements: dict[str, list[tuple[str, str]]]) -> dict[str, list[str]]:
+    """ID -> the modules (relative to ``src/infusionist``) that declare it or execute protocol data
+    that carries it. Read from the code: module-level ``REQUIREMENTS``, ID literals, and which
+    protocol sections a module reads or whose models it takes."""
+    models = section_models()
+    declared: dict[str, set[str]] = defaultdict(set)
+    executes: dict[str, set[str]] = defaultdict(set)  # section -> modules
+    for path in sorted(SOURCE.rglob("*.py")):
+        module = path.relative_to(SOURCE).as_posix()
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and ID.match(node.value):
+                declared[node.value].add(module)
+        if not module.startswith(EXECUTING) or module in NOT_EXECUTING:
+            continue
+        names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+        names |= {a.name.rsplit(".", 1)[-1] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)
+                  for a in n.names}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and node.attr in models and "protocol" in _name(node.value):
+                executes[node.attr].add(module)
+        for section, classes in models.items():
+            if classes & names:
+                executes[section].add(module)
+    found: dict[str, list[str]] = {}
+    for rid in set(declared) | set(elements):
+        modules = set(declared.get(rid, set()))
+        for section, _ in elements.get(rid, []):
+            modules |= executes.get(section, set())
+        found[rid] = sorted(modules)
+    return found
+
+
+def _name(node: ast.expr) -> str:
+    if isinstance(node, ast.Name):
+        return node.id.lower()
+    if isinstance(node, ast.Attribute):
+        return node.attr.lower()
+    return ""
 
 
 def expand(ids_part: str) -> list[str]:
@@ -99,47 +163,56 @@ def tests_by_id() -> dict[str, list[str]]:
     return found
 
 
-def status(rid: str, elements: list[tuple[str, str]], tests: list[str]) -> str:
+def status(rid: str, code: list[str], tests: list[str]) -> str:
     if rid in NOT_APPLICABLE:
         return "not applicable: " + NOT_APPLICABLE[rid]
     if rid in LATER:
         return "later: " + LATER[rid]
-    if elements and tests:
+    if code and tests:
         return "done"
     if not tests:
         return "no test yet"
-    return "tested, no protocol element"
+    return "tested, no code declares it"
 
 
 def render() -> str:
-    statements = requirement_ids()
+    statements, conflicts = requirement_ids(), conflict_ids()
     elements, tests = protocol_elements(), tests_by_id()
+    code = code_by_id(elements)
     lines = [
         "# Traceability",
         "",
         "Every requirement of `../shared/seeds/requirements.md` mapped to the protocol data that",
         "encodes it, the code that executes it and the tests that check it. Generated by",
-        "`scripts/traceability.py` from the protocol file and the test names; a test fails when it is",
-        "out of date. Conflicts C-1..C-13 are advisories beside the elements they touch (see",
-        "`infusionist protocol show`) and tests named with them are listed at the end.",
+        "`scripts/traceability.py` from the protocol file, the code and the test names; a test fails",
+        "when it is out of date or when an ID has no code or no test. The code column is what the",
+        "code declares: a module-level `REQUIREMENTS` tuple or the ID as a literal in the module, or",
+        "a module that reads the protocol section (or takes its model) whose data carries the ID.",
+        "Conflicts C-1..C-13 are advisories beside the elements they touch (see",
+        "`infusionist protocol show`) and are listed at the end.",
         "",
         "| ID | Statement | Protocol data | Code | Tests | Status |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
     for rid, statement in statements.items():
-        found = elements.get(rid, [])
-        sections = sorted({section for section, _ in found})
-        data = "<br>".join(f"`{section}.{ident}`" for section, ident in found) or "-"
-        code = "<br>".join(CODE_BY_SECTION.get(section, section) for section in sections) or "-"
-        checked = "<br>".join(f"`{t}`" for t in tests.get(rid, [])) or "-"
-        lines.append(f"| {rid} | {statement} | {data} | {code} | {checked} | "
-                     f"{status(rid, found, tests.get(rid, []))} |")
-    lines += ["", "## Conflicts and dated statements", "", "| ID | Tests |", "| --- | --- |"]
-    for number in range(1, 14):
-        rid = f"C-{number}"
-        checked = "<br>".join(f"`{t}`" for t in tests.get(rid, [])) or "-"
-        lines.append(f"| {rid} | {checked} |")
+        lines.append(_row(rid, statement, elements, code, tests))
+    lines += ["", "## Conflicts and dated statements", "",
+              "| ID | Statement | Protocol data | Code | Tests | Status |",
+              "| --- | --- | --- | --- | --- | --- |"]
+    for rid, statement in conflicts.items():
+        lines.append(_row(rid, statement, elements, code, tests))
     return "\n".join(lines) + "\n"
+
+
+def _row(rid: str, statement: str, elements: dict[str, list[tuple[str, str]]],
+         code: dict[str, list[str]], tests: dict[str, list[str]]) -> str:
+    found = elements.get(rid, [])
+    data = "<br>".join(f"`{section}.{ident}`" for section, ident in found) or "-"
+    modules = code.get(rid, [])
+    implemented = "<br>".join(modules) or "-"
+    checked = "<br>".join(f"`{t}`" for t in tests.get(rid, [])) or "-"
+    state = status(rid, modules, tests.get(rid, []))
+    return f"| {rid} | {statement} | {data} | {implemented} | {checked} | {state} |"
 
 
 def main() -> int:

@@ -16,6 +16,7 @@ from infusionist.adapters.protocol_files import load_protocol
 from infusionist.domain.audit_chain import GENESIS_HASH, AuditEntry
 from infusionist.domain.capacity import Chair
 from infusionist.domain.errors import ChairConflict, Conflict
+from infusionist.domain.followup import FollowUpTask, TaskStatus
 from infusionist.domain.records import (
     BookingRecord,
     CalendarRow,
@@ -23,7 +24,6 @@ from infusionist.domain.records import (
     CourseRecord,
     DeviceToken,
     Flash,
-    FollowUpTask,
     LabResultRecord,
     LoginFailure,
     PatientRecord,
@@ -301,8 +301,14 @@ class _Tasks(_ById):
         super().__init__(rows)
         self.courses, self.patients = courses, patients
 
+    def add(self, record: FollowUpTask) -> FollowUpTask:
+        stored = record.model_copy(update={"id": len(self.rows) + 1})
+        self.rows[stored.id] = stored
+        return stored
+
     def for_course(self, course_id: int) -> list[FollowUpTask]:
-        return [t for t in self.rows.values() if t.course_id == course_id]
+        return sorted((t for t in self.rows.values() if t.course_id == course_id),
+                      key=lambda t: (t.due, t.id))
 
     def _open(self, today: date, horizon: date) -> list[FollowUpTask]:
         return [task for task in self.rows.values()
@@ -316,7 +322,7 @@ class _Tasks(_ById):
             course = self.courses[task.course_id]
             patient = self.patients[course.patient_id]
             found.append(WorklistRow(task.id, patient.id, patient.name, patient.pseudonym, course.id,
-                                     course.number, task.activity_id, task.name, task.kind,
+                                     course.number, task.activity_id, task.name, task.kind.value,
                                      task.due, task.opens, task.overdue_from))
         return found[offset:] if limit is None else found[offset:offset + limit]
 
@@ -328,7 +334,8 @@ class _Tasks(_ById):
         task = self.rows.get(task_id)
         if task is None or task.status != "due":
             return False
-        self.rows[task_id] = replace(task, status=status, closed_on=closed_on, reason=reason)
+        self.rows[task_id] = task.model_copy(update={"status": TaskStatus(status),
+                                                    "closed_on": closed_on, "reason": reason})
         return True
 
 

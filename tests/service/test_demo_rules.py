@@ -13,12 +13,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from fakes import fake_deps
 
+from infusionist.adapters.protocol_files import load_protocol
 from infusionist.domain.access import Role
 from infusionist.domain.records import Actor, Context
 from infusionist.services import courses, events
-from infusionist.services.demo import build_demo_unit, fitting
+from infusionist.services.demo import DemoNumbers, build_demo_unit, fitting
 
 ZONE = ZoneInfo("Europe/Berlin")
+NUMBERS = DemoNumbers(load_protocol())
 NURSE = Context(Actor(1, "nurse", "Nora Nurse", Role.NURSE), "test")
 
 
@@ -74,11 +76,11 @@ def test_the_finished_course_was_recorded_in_daytime_on_a_monday_to_friday() -> 
 
 
 def test_a_scenario_that_needs_more_of_the_day_shows_an_earlier_phase() -> None:
-    assert fitting("observation", 24 * 60) == "observation"
-    assert fitting("observation", 200) == "running"
-    assert fitting("observation", 60) == "ready"
-    assert fitting("running", 10) == "today"
-    assert fitting("today", 0) == "today"
+    assert fitting("observation", 24 * 60, NUMBERS) == "observation"
+    assert fitting("observation", 200, NUMBERS) == "running"
+    assert fitting("observation", 60, NUMBERS) == "ready"
+    assert fitting("running", 10, NUMBERS) == "today"
+    assert fitting("today", 0, NUMBERS) == "today"
 
 
 def test_the_day_states_match_the_scenarios_in_the_evening() -> None:
@@ -89,3 +91,25 @@ def test_the_day_states_match_the_scenarios_in_the_evening() -> None:
               for key in unit.days}
     assert phases == {"today": "planned", "ready": "planned", "running": "running",
                       "reaction": "paused", "observation": "observing"}
+
+
+def test_the_demos_numbers_come_from_the_protocol__PROT_09_PROT_10_PROT_11_PROT_12_PROT_14() -> None:
+    """The bag, the rate, the premedications and the intervals of the demo's days are the
+    protocol's: a protocol with another prepared volume and duration changes the demo, no code."""
+    deps, clock, _ = fake_deps()
+    clock.current = _at(date(2026, 12, 1), 21, 0)  # a Tuesday evening: day 2, every scenario fits
+    unit = build_demo_unit(deps, "Europe/Berlin")
+    infusion = deps.protocol.infusion
+    recorded = [e["payload"] for e in events.list_events(deps, NURSE, unit.courses["observation"], 2)]
+    prepared = next(p for p in recorded if p["type"] == "solution_prepared")
+    assert (prepared["volume_ml"], prepared["dose_mg"]) == (infusion.prepared_volume.value,
+                                                            infusion.dose.value)
+    started = next(p for p in recorded if p["type"] == "infusion_started")
+    assert started["rate_ml_per_h"] * infusion.target_duration.value / 60 == infusion.prepared_volume.value
+    given = {p["name"]: p["dose"] for p in recorded if p["type"] == "premedication_given"}
+    assert given == {p.name: {"value": p.dose.value, "unit": p.dose.unit}
+                     for p in deps.protocol.premedications if p.applies_on(2)}
+    longer = deps.protocol.model_copy(update={"infusion": infusion.model_copy(update={
+        "target_duration": infusion.target_duration.model_copy(update={"value": 480})})})
+    assert DemoNumbers(longer).rate == infusion.prepared_volume.value * 60 / 480
+    assert DemoNumbers(longer).needs("observation") > NUMBERS.needs("observation")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -10,8 +9,9 @@ import pytest
 from fakes import fake_deps
 
 from infusionist.domain.access import USER_ROLES, Role
+from infusionist.domain.due import due_rule
 from infusionist.domain.errors import AccessDenied, Conflict, ValidationFailed
-from infusionist.domain.followup import most_urgent_first, tasks_from_plan
+from infusionist.domain.followup import TaskKind, TaskStatus, most_urgent_first, tasks_from_plan
 from infusionist.domain.plan_json import plan_from_json
 from infusionist.domain.records import Context
 from infusionist.services import auth, courses, followup, patients
@@ -43,9 +43,8 @@ def test_create_course_stores_the_domain_tasks_with_their_windows_and_status_due
     expected = tasks_from_plan(plan.activities, 1, deps.protocol)
     assert len(stored) == len(expected) > 200
     for task in expected:
-        row = stored[task.id]
-        assert (row.kind, row.due, row.opens, row.overdue_from, row.status) == (
-            task.kind.value, task.due, task.opens, task.overdue_from, "due")
+        row = stored[task.activity_id]
+        assert row == task.model_copy(update={"id": row.id, "course_id": course_id})
 
 
 def test_the_worklist_is_the_domains_most_urgent_first_over_every_patient() -> None:
@@ -54,16 +53,13 @@ def test_the_worklist_is_the_domains_most_urgent_first_over_every_patient() -> N
     # Some tasks were done; one early task of each course is still open (and long overdue).
     for row in tasks:
         if row.due < date(2026, 3, 20) and not row.activity_id.endswith("aciclovir-end"):
-            uow.store.tables["tasks"][row.id] = replace(row, status="done", closed_on=row.due)
+            uow.store.tables["tasks"][row.id] = row.model_copy(update={"status": TaskStatus.DONE,
+                                                                        "closed_on": row.due})
     rows = followup.due_worklist(deps, ctx[Role.NURSE], CHECK_UP_WINDOW)
 
-    domain = []
-    for row in uow.store.tables["tasks"].values():
-        if row.status == "due":
-            number = uow.store.tables["courses"][row.course_id].number
-            domain.append(followup.domain_task(row, number).model_copy(update={"id": str(row.id)}))
-    expected = most_urgent_first(domain, CHECK_UP_WINDOW)
-    assert [r["task_id"] for r in rows] == [int(t.id) for t in expected]
+    domain = [row for row in uow.store.tables["tasks"].values() if row.status == "due"]
+    expected = most_urgent_first(domain, CHECK_UP_WINDOW, due_rule(deps.protocol))
+    assert [r["task_id"] for r in rows] == [t.id for t in expected]
     assert [r["status"] for r in rows] == [t.status.value for t in expected]
     assert {r["patient"]["name"] for r in rows} == {"Jane Roe", "John Doe"}
     overdue = [r for r in rows if r["status"] == "overdue"]
@@ -160,8 +156,8 @@ def test_a_closed_task_cannot_be_closed_again() -> None:
 def test_a_physicians_review_is_closed_by_a_physician_with_what_was_decided() -> None:
     deps, _clock, uow, ctx, (course_id, _) = setup_unit()
     row = next(t for t in uow.store.tables["tasks"].values() if t.course_id == course_id)
-    review = replace(row, id=999, activity_id="c1-review-platelets", name="platelet review",
-                     kind="physician_review")
+    review = row.model_copy(update={"id": 999, "activity_id": "c1-review-platelets",
+                                    "name": "platelet review", "kind": TaskKind.PHYSICIAN_REVIEW})
     uow.store.tables["tasks"][999] = review
     with pytest.raises(AccessDenied):
         followup.close_task(deps, ctx[Role.NURSE], 999, "done", "seen")
@@ -189,3 +185,33 @@ def test_a_stored_course_shows_and_audits_the_protocol_digest__PROT_11() -> None
     created = [row for row in uow.store.tables["audit"].values()
                if getattr(row, "action", None) == "course.create"]
     assert created and all(row.new_value["protocol_digest"] == digest for row in created)
+
+
+@pytest.mark.parametrize("today", [date(2026, 3, 1), CHECK_UP_WINDOW, date(2026, 6, 1), date(2030, 1, 1)])
+def test_the_worklist_and_the_patient_page_count_the_same_tasks__PROT_34(today: date) -> None:
+    """One rule for due and overdue (domain/due.py): on any day, a patient's page counts as
+    overdue and on the worklist exactly the tasks the worklist lists for that patient, with the
+    same status and days overdue; tasks not on the worklist are upcoming or closed."""
+    from datetime import UTC, datetime, time
+
+    from infusionist.services import views
+
+    deps, clock, uow, ctx, course_ids = setup_unit()
+    for row in list(uow.store.tables["tasks"].values())[::3]:  # a third of them closed
+        uow.store.tables["tasks"][row.id] = row.model_copy(update={"status": TaskStatus.DONE, "closed_on": row.due})
+    clock.current = datetime.combine(today, time(12, 0), UTC)
+    assert followup.centre_today(deps) == today
+    page = followup.worklist_page(deps, ctx[Role.NURSE], today, limit=1000)
+    for course_id in course_ids:
+        patient_id = uow.store.tables["courses"][course_id].patient_id
+        listed = [r for r in page["tasks"] if r["course_id"] == course_id]
+        (course,) = views.patient_overview(deps, ctx[Role.NURSE], patient_id)["courses"]
+        assert course["on_worklist"] == len(listed)
+        assert course["overdue"] == sum(r["status"] == "overdue" for r in listed)
+        shown = sorted((t["due"], t["name"], t["status"], t["days_overdue"])
+                       for t in course["tasks"] if t["on_worklist"])
+        assert shown == sorted((r["due"], r["task"], r["status"], r["days_overdue"]) for r in listed)
+        assert {t["status"] for t in course["tasks"] if not t["on_worklist"]} <= {
+            "upcoming", "done", "cancelled"}
+    assert page["total"] == len(page["tasks"])
+    assert page["overdue"] == sum(r["status"] == "overdue" for r in page["tasks"])

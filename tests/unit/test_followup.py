@@ -11,6 +11,7 @@ import pytest
 
 from infusionist.domain.activities import ActivityKind
 from infusionist.domain.centre import CentreConfig
+from infusionist.domain.due import DueState, due_rule
 from infusionist.domain.errors import FollowUpRefused, ValidationFailed
 from infusionist.domain.followup import (
     TRANSITIONS,
@@ -44,12 +45,12 @@ def _monitoring(protocol: Protocol) -> Monitoring:
 
 def _blood_count(protocol: Protocol, month: int = 7) -> FollowUpTask:
     tasks = monitoring_tasks(protocol, [date(2026, 12, 11)], OPTIONS)
-    return next(t for t in tasks if t.id == f"c1-after-full-blood-count-m{month:02d}")
+    return next(t for t in tasks if t.activity_id == f"c1-after-full-blood-count-m{month:02d}")
 
 
 def _calls(protocol: Protocol) -> list[FollowUpTask]:
-    window = _monitoring(protocol).task_window
-    return [task_from_occurrence(o, window) for o in delayed_reaction_calls(protocol, 1, COURSE_1)]
+    monitoring = _monitoring(protocol)
+    return [task_from_occurrence(o, monitoring) for o in delayed_reaction_calls(protocol, 1, COURSE_1)]
 
 
 # -- the lifecycle --------------------------------------------------------------------------------
@@ -71,8 +72,9 @@ def test_a_task_becomes_overdue_after_its_window__PROT_34(protocol: Protocol) ->
 
 def test_the_window_opens_before_the_due_date__PROT_34(protocol: Protocol) -> None:
     task = _blood_count(protocol)
-    assert not task.is_visible_on(date(2027, 7, 3))
-    assert task.is_visible_on(task.opens)
+    rule = due_rule(protocol)
+    assert task.due_on(rule, date(2027, 7, 3)).state is DueState.UPCOMING
+    assert task.due_on(rule, task.opens).state is DueState.DUE
     assert task.opens < task.due < task.overdue_from
 
 
@@ -103,12 +105,12 @@ def test_a_closed_task_cannot_change_again(protocol: Protocol) -> None:
 def test_worklist_puts_overdue_first_then_by_due_date(protocol: Protocol) -> None:
     tasks = monitoring_tasks(protocol, [date(2026, 12, 11)], OPTIONS)
     today = date(2027, 3, 9)
-    ordered = most_urgent_first(tasks, today)
+    ordered = most_urgent_first(tasks, today, due_rule(protocol))
     assert ordered[0].status is TaskStatus.OVERDUE
     statuses = [t.status for t in ordered]
     assert statuses == sorted(statuses, key=lambda s: s is not TaskStatus.OVERDUE)
     assert all(t.opens <= today for t in ordered)
-    assert {t.id for t in ordered} >= {"c1-after-thyroid-function-m03", "c1-after-full-blood-count-m03"}
+    assert {t.activity_id for t in ordered} >= {"c1-after-thyroid-function-m03", "c1-after-full-blood-count-m03"}
 
 
 # -- delayed-reaction calls -----------------------------------------------------------------------
@@ -116,7 +118,7 @@ def test_worklist_puts_overdue_first_then_by_due_date(protocol: Protocol) -> Non
 
 def test_a_call_within_24_h_after_each_infusion_day__IAR_15_IAR_17(protocol: Protocol) -> None:
     calls = _calls(protocol)
-    assert [c.id for c in calls] == [f"c1-after-delayed-reaction-call-d{n}" for n in range(1, 6)]
+    assert [c.activity_id for c in calls] == [f"c1-after-delayed-reaction-call-d{n}" for n in range(1, 6)]
     assert [c.due for c in calls] == [d.replace(day=d.day + 1) for d in COURSE_1]
     assert all(c.kind is TaskKind.CALL and {"IAR-15", "IAR-17"} <= set(c.requirements) for c in calls)
     first = calls[0]
@@ -204,7 +206,7 @@ def test_a_plan_becomes_follow_up_tasks_with_one_status__PROT_27_PROT_28_PROT_29
     make_plan: PlanFactory, protocol: Protocol
 ) -> None:
     plan = make_plan()
-    tasks = {t.id: t for t in tasks_from_plan(plan.activities, plan.course, protocol)}
+    tasks = {t.activity_id: t for t in tasks_from_plan(plan.activities, plan.course, protocol)}
     assert tasks["c1-after-aciclovir-end"].due == date(2027, 1, 4)
     assert tasks["c1-after-cetirizine-end"].due == date(2026, 12, 18)
     assert tasks["c1-after-paracetamol-standby"].due == date(2026, 12, 12)
@@ -214,3 +216,59 @@ def test_a_plan_becomes_follow_up_tasks_with_one_status__PROT_27_PROT_28_PROT_29
     assert tasks["c1-after-delayed-reaction-call-d1"].kind is TaskKind.CALL
     assert tasks["c1-after-full-blood-count-m07"].kind is TaskKind.LAB
     assert all(t.status is TaskStatus.DUE for t in tasks.values())
+
+
+def test_the_calls_window_is_protocol_data__IAR_15_IAR_17(protocol: Protocol) -> None:
+    """The call's window (on the worklist from the infusion day, overdue the day after it is due)
+    comes from ``delayed_reaction_call.window``: a wider window in the data widens the task."""
+    monitoring = _monitoring(protocol)
+    call = monitoring.delayed_reaction_call
+    assert call is not None
+    first = _calls(protocol)[0]
+    assert (first.opens, first.due, first.overdue_from) == (
+        COURSE_1[0], COURSE_1[0] + timedelta(days=1), COURSE_1[0] + timedelta(days=2))
+    wider = call.model_copy(update={"window": call.window.model_copy(update={
+        "opens_before": call.window.opens_before.model_copy(update={"days": 2}),
+        "overdue_after": call.window.overdue_after.model_copy(update={"days": 3})})})
+    changed = monitoring.model_copy(update={"delayed_reaction_call": wider})
+    occurrence = delayed_reaction_calls(protocol, 1, COURSE_1)[0]
+    task = task_from_occurrence(occurrence, changed)
+    assert (task.opens, task.overdue_from) == (COURSE_1[0] - timedelta(days=1),
+                                               COURSE_1[0] + timedelta(days=5))
+
+
+@pytest.mark.parametrize(("today", "state", "late"), [
+    (date(2027, 7, 3), DueState.UPCOMING, 0), (date(2027, 7, 4), DueState.DUE, 0),
+    (date(2027, 7, 18), DueState.DUE, 0), (date(2027, 7, 19), DueState.OVERDUE, 8),
+])
+def test_one_rule_for_due_and_overdue__PROT_34(protocol: Protocol, today: date, state: DueState,
+                                               late: int) -> None:
+    """Upcoming before the window opens, due inside it, overdue from the day after the window
+    closes with the days past the due date; closed tasks keep their status."""
+    task = _blood_count(protocol)  # due 2027-07-11, window 7 days either side
+    due = task.due_on(due_rule(protocol), today)
+    assert (due.state, due.days_overdue) == (state, late)
+    assert due.on_worklist is (state in (DueState.DUE, DueState.OVERDUE))
+    done = complete(task, date(2027, 7, 10))
+    assert done.due_on(due_rule(protocol), today).state is DueState.DONE
+
+
+def test_the_rules_lead_is_the_widest_task_window__PROT_34(protocol: Protocol) -> None:
+    rule = due_rule(protocol)
+    assert rule.lead == timedelta(days=7)
+    assert rule.horizon(date(2027, 1, 1)) == date(2027, 1, 8)
+    assert rule.horizon(date.max) == date.max
+
+
+def test_a_planned_call_keeps_its_infusion_day_element_and_requirements__IAR_15_IAR_17(
+    make_plan: PlanFactory, protocol: Protocol
+) -> None:
+    """The task carries them as data (stored as columns, 0011), never parsed out of its id."""
+    plan = make_plan()
+    tasks = {t.activity_id: t for t in tasks_from_plan(plan.activities, plan.course, protocol)}
+    calls = [t for t in tasks.values() if t.kind is TaskKind.CALL]
+    assert [t.infusion_day for t in calls] == list(range(1, len(plan.days) + 1))
+    assert all(t.element == "delayed-reaction-call" and {"IAR-15", "IAR-17"} <= set(t.requirements)
+               for t in calls)
+    assert all(t.infusion_day is None for t in tasks.values() if t.kind is not TaskKind.CALL)
+    assert tasks["c1-after-full-blood-count-m07"].element == "full-blood-count"

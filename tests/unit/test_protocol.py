@@ -138,3 +138,36 @@ def test_a_stepped_rate_table_and_day_offsets_need_no_code_change():
     plan = plan_course(protocol, PlanRequest(Patient(id="O1", sex="female"), 1, date(2027, 1, 4), time(9, 0),
                                              ZoneInfo("UTC"), "UTC"), CentreConfig())
     assert [d.date for d in plan.days] == [date(2027, 1, 4), date(2027, 1, 18)]
+
+
+@pytest.mark.parametrize(("field", "value", "says"), [
+    ("symptoms", ["hypotension", "low-mood"], "unknown symptom 'low-mood'"),
+    ("alerts", ["HYPOTENSION", "BP-CRASH"], "unknown alert 'BP-CRASH'"),
+])
+def test_an_action_naming_an_unknown_symptom_or_alert_is_refused_with_its_place__IAR_29(
+        tmp_path: Path, field: str, value: list[str], says: str):
+    """A conditional reaction action's findings must name the protocol's own symptoms and alerts;
+    ``protocol validate`` says which action and which name (IAR-29's conditions are data)."""
+    data = yaml.safe_load((Path(__file__).parents[2] / "src/infusionist/protocols/alemtuzumab-ms.yaml")
+                          .read_text())
+    fluids = next(a for a in data["reactions"]["actions"] if a["code"] == "GIVE-IV-FLUIDS")
+    fluids["findings"][field] = value
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(yaml.safe_dump(data))
+    with pytest.raises(ProtocolError) as refused:
+        load_protocol(broken)
+    assert refused.value.code == "PROTOCOL-INVALID"
+    assert "reactions.actions[GIVE-IV-FLUIDS].findings" in refused.value.message
+    assert says in refused.value.message
+
+
+def test_a_named_condition_without_findings_is_refused__IAR_29(tmp_path: Path):
+    data = yaml.safe_load((Path(__file__).parents[2] / "src/infusionist/protocols/alemtuzumab-ms.yaml")
+                          .read_text())
+    fluids = next(a for a in data["reactions"]["actions"] if a["code"] == "GIVE-IV-FLUIDS")
+    del fluids["findings"]
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(yaml.safe_dump(data))
+    with pytest.raises(ProtocolError) as refused:
+        load_protocol(broken)
+    assert "needs findings" in refused.value.message

@@ -156,3 +156,19 @@ def test_a_paused_pump_at_onset_counts_as_stopped__PROT_23():
     actions = recommended_actions(reaction(("rash",), pump="paused"), RULES, [], ())
     assert actions[0].code == "STOP-INFUSION"
     assert actions[0].done is True
+
+
+def test_conditional_actions_read_their_findings_from_the_protocol__IAR_29_PROT_29():
+    """Which symptoms and alerts make a conditional action apply is protocol data: a centre's
+    protocol that adds a symptom to the hypotension findings changes the checklist, no code."""
+    fluids = next(a for a in RULES.actions if a.code == "GIVE-IV-FLUIDS")
+    assert fluids.findings is not None
+    assert set(fluids.findings.symptoms) == {"hypotension"}
+    assert set(fluids.findings.alerts) == {"HYPOTENSION", "BP-DROP"}
+    assert "IAR-29" in fluids.findings.requirements
+    severe_rash = reaction(("rash",), life_threatening=True)
+    assert "GIVE-IV-FLUIDS" not in codes(severe_rash)
+    wider = fluids.model_copy(update={"findings": fluids.findings.model_copy(
+        update={"symptoms": ("hypotension", "rash")})})
+    rules = RULES.model_copy(update={"actions": tuple(wider if a is fluids else a for a in RULES.actions)})
+    assert "GIVE-IV-FLUIDS" in [a.code for a in recommended_actions(severe_rash, rules, [], ())]

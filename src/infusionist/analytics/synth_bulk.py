@@ -28,6 +28,7 @@ from sqlalchemy import Engine, String, cast, exists, func, insert, select
 from infusionist.adapters.db import tables as t
 from infusionist.adapters.db.engine import begin
 from infusionist.adapters.db.ledger import Ledger
+from infusionist.adapters.db.repositories import task_row
 from infusionist.analytics.snapshot_rows import course_row, day_rows, read_stored_day
 from infusionist.analytics.synth import (
     SYNTH_USER,
@@ -169,12 +170,8 @@ class _Batch:
         """The follow-up task rows of a plan (``tasks_from_plan``), built once per shared plan."""
         key = id(plan.activities)  # patients sharing a plan share its activities tuple
         if key not in self._task_rows:
-            self._task_rows[key] = [
-                {"activity_id": task.id, "name": task.name, "kind": task.kind.value,
-                 "due": task.due, "opens": task.opens, "overdue_from": task.overdue_from,
-                 "status": task.status.value}
-                for task in tasks_from_plan(plan.activities, plan.course, protocol)
-            ]
+            self._task_rows[key] = [task_row(task) for task in
+                                    tasks_from_plan(plan.activities, plan.course, protocol)]
         return self._task_rows[key]
 
     def flush(self) -> None:

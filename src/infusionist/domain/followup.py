@@ -15,8 +15,10 @@ monitoring has its monthly tests exactly once, however the courses fall.
 abnormal result is closed with a reason too.
 
 *Calls.* Within ``delayed_reaction_call.within_hours`` of each infusion day the patient is asked
-about delayed reactions (IAR-15, IAR-17); the answer records a :class:`DelayedReaction` against
-that infusion day.
+about delayed reactions (IAR-15, IAR-17), in the call's own window (``delayed_reaction_call.window``);
+the answer records a :class:`DelayedReaction` against that infusion day.
+
+*Due and overdue* are decided by :mod:`infusionist.domain.due` alone.
 """
 
 from __future__ import annotations
@@ -30,8 +32,9 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from infusionist.domain.activities import Activity
+from infusionist.domain.activities import Activity, ActivityKind
 from infusionist.domain.dates import add_period
+from infusionist.domain.due import Due, DueRule, is_overdue
 from infusionist.domain.errors import FollowUpRefused, ValidationFailed
 from infusionist.domain.protocol import Protocol
 from infusionist.domain.protocol_elements import Element, Period
@@ -71,11 +74,17 @@ class TaskKind(StrEnum):
 
 
 class FollowUpTask(BaseModel):
-    """One dated thing to do after a course, with its window and its status."""
+    """One dated thing to do after a course, with its window and its status: the one follow-up
+    task type, made here and stored as it is (``follow_up_tasks``: the element, the infusion day
+    of a call and the requirement IDs are columns, never parsed out of the activity id).
+
+    ``activity_id`` names it in the plan (``c1-after-check-up``, ``c1-after-delayed-reaction-call-d3``)
+    or names the review of a result; ``id`` and ``course_id`` are the stored row's and its
+    course's numbers (0 until it is stored)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    id: str = Field(min_length=1)
+    activity_id: str = Field(min_length=1)
     element: str
     kind: TaskKind
     name: str
@@ -84,23 +93,25 @@ class FollowUpTask(BaseModel):
     opens: date
     overdue_from: date
     requirements: tuple[str, ...]
-    source: str
+    source: str | None = None  # the protocol's source key (not stored: the element names it)
     text: str | None = None
-    infusion_day: int | None = None
+    infusion_day: int | None = None  # a delayed-reaction call's infusion day
     status: TaskStatus = TaskStatus.DUE
     closed_on: date | None = None
     reason: str | None = None
+    id: int = 0
+    course_id: int = 0
 
     @property
     def is_open(self) -> bool:
         return self.status in (TaskStatus.DUE, TaskStatus.OVERDUE)
 
-    def is_overdue_on(self, today: date) -> bool:
-        return self.is_open and today >= self.overdue_from
+    def due_on(self, rule: DueRule, today: date) -> Due:
+        """The task's state on ``today`` by the one rule (:mod:`infusionist.domain.due`)."""
+        return rule.on(self.status.value, self.due, self.opens, self.overdue_from, today)
 
-    def is_visible_on(self, today: date) -> bool:
-        """On the worklist: open and its window has opened."""
-        return self.is_open and today >= self.opens
+    def is_overdue_on(self, today: date) -> bool:
+        return self.is_open and is_overdue(self.overdue_from, today)
 
 
 # -- transitions ---------------------------------------------------------------------------------
@@ -108,7 +119,7 @@ class FollowUpTask(BaseModel):
 
 def refresh(task: FollowUpTask, today: date) -> FollowUpTask:
     """``due`` becomes ``overdue`` once the window has closed; anything else is unchanged."""
-    if task.status is TaskStatus.DUE and today >= task.overdue_from:
+    if task.status is TaskStatus.DUE and is_overdue(task.overdue_from, today):
         return _move(task, TaskStatus.OVERDUE)
     return task
 
@@ -285,11 +296,11 @@ def _source_note(protocol: Protocol, element: Element) -> str:
 # -- tasks ---------------------------------------------------------------------------------------
 
 
-def task_from_occurrence(occurrence: Occurrence, window: TaskWindow) -> FollowUpTask:
+def task_from_occurrence(occurrence: Occurrence, monitoring: Monitoring) -> FollowUpTask:
     element = occurrence.element
-    opens, overdue_from = _task_window(occurrence.kind, occurrence.due, window)
+    opens, overdue_from = _window(occurrence.due, window_of(occurrence.kind, monitoring))
     return FollowUpTask(
-        id=occurrence.id, element=element.id, kind=occurrence.kind, name=occurrence.name,
+        activity_id=occurrence.id, element=element.id, kind=occurrence.kind, name=occurrence.name,
         course=occurrence.course, due=occurrence.due, opens=opens, overdue_from=overdue_from,
         requirements=element.requirements, source=element.source, text=occurrence.text,
         infusion_day=occurrence.infusion_day,
@@ -302,29 +313,34 @@ def monitoring_tasks(
     """The safety-monitoring tasks of a patient's whole course history."""
     if protocol.monitoring is None:
         return []
-    window = protocol.monitoring.task_window
-    return [task_from_occurrence(o, window)
+    monitoring = protocol.monitoring
+    return [task_from_occurrence(o, monitoring)
             for o in monitoring_occurrences(protocol, last_infusion_days, options)]
 
 
 def tasks_from_plan(activities: Iterable[Activity], course: int, protocol: Protocol) -> list[FollowUpTask]:
-    """Tasks for a planned course's dated follow-up items (check-up, medication ends, series...)."""
-    if protocol.monitoring is None:
+    """Tasks for a planned course's dated follow-up items (check-up, medication ends, series...).
+    A delayed-reaction call keeps the infusion day it follows (from the plan's infusion days)."""
+    monitoring = protocol.monitoring
+    if monitoring is None:
         return []
-    window = protocol.monitoring.task_window
+    planned = list(activities)
     kinds = {e.id: _kind_of(e) for e in protocol.all_elements()}
     sources = {e.id: e.source for e in protocol.all_elements()}
+    infusion_dates = sorted({a.start.date() for a in planned if a.kind is ActivityKind.INFUSION})
+    call_days = {o.id: o.infusion_day for o in delayed_reaction_calls(protocol, course, infusion_dates)}
     tasks = []
-    for activity in activities:
+    for activity in planned:
         if activity.day is not None or activity.kind.value not in ("follow_up", "medication"):
             continue
         due = activity.start.date()
         kind = kinds.get(activity.element, TaskKind.CARE)
-        opens, overdue_from = _task_window(kind, due, window)
+        opens, overdue_from = _window(due, window_of(kind, monitoring))
         tasks.append(FollowUpTask(
-            id=activity.id, element=activity.element, kind=kind, name=activity.name, course=course,
-            due=due, opens=opens, overdue_from=overdue_from, requirements=activity.requirements,
-            source=sources.get(activity.element, protocol.id), text=activity.text,
+            activity_id=activity.id, element=activity.element, kind=kind, name=activity.name,
+            course=course, due=due, opens=opens, overdue_from=overdue_from,
+            requirements=activity.requirements, source=sources.get(activity.element, protocol.id),
+            text=activity.text, infusion_day=call_days.get(activity.id) if kind is TaskKind.CALL else None,
         ))
     return tasks
 
@@ -337,12 +353,12 @@ def _kind_of(element: Element) -> TaskKind:
     return TaskKind.CARE
 
 
-def _task_window(kind: TaskKind, due: date, window: TaskWindow) -> tuple[date, date]:
-    """(opens, overdue from): a call is open from the infusion day to the day after it is due;
-    every other task follows the protocol's task window."""
-    if kind is TaskKind.CALL:
-        return due - timedelta(days=1), due + timedelta(days=1)
-    return _window(due, window)
+def window_of(kind: TaskKind, monitoring: Monitoring) -> TaskWindow:
+    """The protocol's window for a task: the delayed-reaction call's own, else the task window."""
+    call = monitoring.delayed_reaction_call
+    if kind is TaskKind.CALL and call is not None:
+        return call.window
+    return monitoring.task_window
 
 
 def _window(due: date, window: TaskWindow) -> tuple[date, date]:
@@ -357,10 +373,11 @@ def _subtract(day: date, period: Period) -> date:
     return moved - timedelta(weeks=period.weeks, days=period.days)
 
 
-def most_urgent_first(tasks: Iterable[FollowUpTask], today: date) -> list[FollowUpTask]:
-    """Open tasks whose window has opened: overdue first (oldest first), then by due date."""
-    visible = [refresh(t, today) for t in tasks if t.is_visible_on(today)]
-    return sorted(visible, key=lambda t: (t.status is not TaskStatus.OVERDUE, t.due, t.id))
+def most_urgent_first(tasks: Iterable[FollowUpTask], today: date, rule: DueRule) -> list[FollowUpTask]:
+    """The worklist: the tasks due or overdue by the one rule, overdue first (oldest first),
+    then by due date."""
+    visible = [refresh(t, today) for t in tasks if t.due_on(rule, today).on_worklist]
+    return sorted(visible, key=lambda t: (t.status is not TaskStatus.OVERDUE, t.due, t.id, t.activity_id))
 
 
 # -- the answer to a delayed-reaction call -------------------------------------------------------

@@ -187,7 +187,7 @@ def review_task(monitoring: Monitoring, result: LabResult, alert: LabAlert, cour
     due = add_period(taken, monitoring.physician_review_within)
     value = "" if result.value is None else f" {format_decimal(result.value)} {result.unit}"
     return FollowUpTask(
-        id=f"review-{result.id}-{alert.code.lower()}", element=alert.analyte,
+        activity_id=f"review-{result.id}-{alert.code.lower()}", element=alert.analyte,
         kind=TaskKind.PHYSICIAN_REVIEW, name=alert.work_up, course=course, due=due, opens=taken,
         overdue_from=due + timedelta(days=1), requirements=alert.requirements, source=alert.source,
         text=f"{alert.message} Result {result.id} of {taken.isoformat()}:{value}.",

@@ -27,6 +27,7 @@ from infusionist.domain.protocol_elements import (
     Frozen,
     Option,
     Period,
+    RequirementId,
     Route,
     Slug,
     Source,
@@ -259,16 +260,39 @@ class Medicine(Frozen):
     route: Route | Literal["im", "inhaled"] | None = None
 
 
+# Conditions the bedside code decides itself; any other ``when`` names findings in the data.
+BUILT_IN_CONDITIONS = frozenset({"always", "anaphylaxis", "insufficient_effect"})
+
+
+class ActionFindings(Frozen):
+    """What makes a conditional action apply: any one of these symptoms (symptom ids of
+    ``reactions.symptoms``) ticked, or any one of these vital-sign alerts (codes of
+    ``vital_sign_rules.alerts``) active. ``requirements``: the IDs that tie the finding to the
+    action (e.g. IAR-29: i.v. fluids for hypotension)."""
+
+    symptoms: tuple[str, ...] = ()
+    alerts: tuple[Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9-]+$")], ...] = ()
+    requirements: tuple[RequirementId, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _names_something(self) -> ActionFindings:
+        if not self.symptoms and not self.alerts:
+            raise ValueError("findings name no symptom and no alert")
+        return self
+
+
 class ManagementAction(Element):
-    """One step of reaction management; ``done_by`` names the event that ticks it."""
+    """One step of reaction management; ``done_by`` names the event that ticks it.
+
+    ``when``: ``always``; ``anaphylaxis`` (the grade, the record or the assessment says so);
+    ``insufficient_effect`` (the first-line drug is in, or did not work); or the name of a
+    condition whose ``findings`` (symptoms and alerts) the action lists."""
 
     code: Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9-]+$")]
     text: str
     severity: Literal["any", "mild_moderate", "severe", "neurological"]
-    when: Literal[
-        "always", "anaphylaxis", "hypotension", "respiratory_distress", "fever_or_headache",
-        "insufficient_effect",
-    ] = "always"
+    when: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z_]*$")] = "always"
+    findings: ActionFindings | None = None
     medicine: Medicine | None = None
     done_by: Literal[
         "infusion_paused", "physician_informed", "medication_given", "infusion_stopped",
@@ -282,6 +306,14 @@ class ManagementAction(Element):
         if isinstance(data, dict) and "id" not in data and isinstance(data.get("code"), str):
             return {**data, "id": data["code"].lower()}
         return data
+
+    @model_validator(mode="after")
+    def _findings_match_when(self) -> ManagementAction:
+        if self.when in BUILT_IN_CONDITIONS and self.findings is not None:
+            raise ValueError(f"when {self.when!r} is decided by the bedside rules; remove findings")
+        if self.when not in BUILT_IN_CONDITIONS and self.findings is None:
+            raise ValueError(f"when {self.when!r} needs findings (the symptoms and alerts that mean it)")
+        return self
 
 
 class AlertEvidence(Frozen):
@@ -519,6 +551,7 @@ class Protocol(Frozen):
             ]
         if self.monitoring is not None:
             problems += self.monitoring.problems(option_ids, set(self.sources))
+        problems += self._reaction_findings_problems()
         if self.drug_library is not None:
             problems += [
                 f"drug library cites unknown source {key!r}"
@@ -531,6 +564,24 @@ class Protocol(Frozen):
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def _reaction_findings_problems(self) -> list[str]:
+        """An action's findings name only symptoms and alerts this protocol defines."""
+        if self.reactions is None:
+            return []
+        symptoms = {s.id for s in self.reactions.symptoms}
+        alerts = ({a.code for a in self.vital_sign_rules.alerts}
+                  if self.vital_sign_rules is not None else set())
+        problems = []
+        for action in self.reactions.actions:
+            if action.findings is None:
+                continue
+            place = f"reactions.actions[{action.code}].findings"
+            problems += [f"{place}: unknown symptom {s!r} (not in reactions.symptoms)"
+                         for s in action.findings.symptoms if s not in symptoms]
+            problems += [f"{place}: unknown alert {a!r} (not in vital_sign_rules.alerts)"
+                         for a in action.findings.alerts if a not in alerts]
+        return problems
 
     def all_elements(self) -> list[Element]:
         singles: list[Element | None] = [

@@ -30,12 +30,24 @@ class MonitoringSeries(Element):
         return self
 
 
+class TaskWindow(Frozen):
+    """When a follow-up task appears before its due date and when it becomes overdue."""
+
+    source: str
+    opens_before: Period
+    overdue_after: Period
+
+
 class DelayedReactionCall(Element):
-    """The call to the patient after each infusion day, asking about delayed reactions."""
+    """The call to the patient after each infusion day, asking about delayed reactions.
+
+    It is due ``within_hours`` after the infusion day (in whole days, rounded up); ``window``
+    says when it appears on the worklist and when it becomes overdue, as for any task."""
 
     name: str
     within_hours: int = Field(gt=0)
     text: str
+    window: TaskWindow
 
 
 class AnalyteUnit(Frozen):
@@ -101,14 +113,6 @@ class WarningSign(Element):
     text: str
 
 
-class TaskWindow(Frozen):
-    """When a follow-up task appears before its due date and when it becomes overdue."""
-
-    source: str
-    opens_before: Period
-    overdue_after: Period
-
-
 class Monitoring(Element):
     """Long-term safety monitoring after the last infusion, with lab alerts (PROT-34, PROT-36)."""
 
@@ -141,4 +145,12 @@ class Monitoring(Element):
             found.append(f"{self.herpes_stop.id}: unknown analyte {self.herpes_stop.analyte!r}")
         if self.task_window.source not in sources:
             found.append(f"monitoring task window: unknown source {self.task_window.source!r}")
+        call = self.delayed_reaction_call
+        if call is not None and call.window.source not in sources:
+            found.append(f"{call.id} window: unknown source {call.window.source!r}")
         return found
+
+    def windows(self) -> tuple[TaskWindow, ...]:
+        """Every task window the protocol sets (the series' and the call's)."""
+        call = self.delayed_reaction_call
+        return (self.task_window,) if call is None else (self.task_window, call.window)

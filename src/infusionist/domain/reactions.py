@@ -3,8 +3,9 @@
 Grading follows CTCAE v5.0 for the terms "Infusion related reaction" and "Anaphylaxis"; the
 wording shown to people comes from the protocol's ``reactions.terms`` and the version stored
 with every grade is the protocol's ``ctcae_version``. Whether a grade is severe, and what to
-do, come from the protocol too (``severe_from_grade``, ``actions``): the code only decides
-which of the protocol's actions apply and which recorded event ticks each one.
+do, come from the protocol too (``severe_from_grade``, ``actions``), and so do the symptoms and
+alerts behind a conditional action (``actions[*].findings``): the code only decides which of the
+protocol's actions apply and which recorded event ticks each one.
 """
 
 from __future__ import annotations
@@ -33,20 +34,6 @@ FactKind = Literal[
     "interruption", "treatment", "recurrence", "anaphylaxis_sign", "critical_alert", "not_anaphylaxis",
 ]
 
-# Which symptoms (protocol symptom ids) and vital-sign alerts (protocol alert codes) make a
-# conditional action apply. Identifiers only: the thresholds live in the protocol.
-_WHEN_SYMPTOMS: dict[str, frozenset[str]] = {
-    "hypotension": frozenset({"hypotension"}),
-    "respiratory_distress": frozenset({"dyspnoea", "bronchospasm"}),
-    "fever_or_headache": frozenset({"pyrexia", "headache"}),
-    "anaphylaxis": frozenset(),
-}
-_WHEN_ALERTS: dict[str, frozenset[str]] = {
-    "hypotension": frozenset({"HYPOTENSION", "BP-DROP"}),
-    "respiratory_distress": frozenset({"LOW-SPO2", "RESPIRATORY-RATE"}),
-    "fever_or_headache": frozenset({"FEVER"}),
-    "anaphylaxis": frozenset(),
-}
 # ``done_by`` names in the protocol -> the event types that do the action.
 _DONE_BY_EVENTS: dict[str, frozenset[str]] = {
     "infusion_paused": frozenset({"paused", "infusion_stopped"}),
@@ -236,7 +223,10 @@ def _condition_holds(
         or reaction.anaphylaxis_in_record() or (facts is not None and facts.anaphylaxis)
     ):
         return True
-    return bool(_WHEN_SYMPTOMS[when] & set(reaction.symptoms)) or bool(_WHEN_ALERTS[when] & alerts)
+    findings = action.findings  # the protocol's symptoms and alerts for this condition
+    if findings is None:
+        return False
+    return bool(set(findings.symptoms) & set(reaction.symptoms)) or bool(set(findings.alerts) & alerts)
 
 
 def _ticked(

@@ -109,24 +109,6 @@ def signed_by(payload: dict[str, Any], username: str) -> dict[str, Any]:
 
 
 @dataclass(frozen=True, kw_only=True)
-class FollowUpTask:
-    """A stored follow-up task. ``status`` holds the domain's values (``due``, ``done``,
-    ``cancelled``); ``overdue`` is never stored: it is derived from ``overdue_from`` when read."""
-
-    id: int = 0
-    course_id: int
-    activity_id: str
-    name: str
-    kind: str
-    due: date
-    opens: date
-    overdue_from: date
-    status: str = "due"
-    closed_on: date | None = None
-    reason: str | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
 class LabResultRecord:
     """A stored laboratory result (append-only). Values and limits are kept as the exact
     decimal text that was entered, never as floats."""

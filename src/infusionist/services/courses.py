@@ -8,11 +8,12 @@ from decimal import Decimal
 from typing import Any
 
 from infusionist.domain.access import Permission, pseudonymise_plan, require, sees_identity
+from infusionist.domain.due import Due, DueRule, due_rule
 from infusionist.domain.errors import Conflict
-from infusionist.domain.followup import TaskStatus, tasks_from_plan
+from infusionist.domain.followup import FollowUpTask, tasks_from_plan
 from infusionist.domain.plan_json import plan_to_json
 from infusionist.domain.planning import Patient
-from infusionist.domain.records import Context, CourseRecord, FollowUpTask
+from infusionist.domain.records import Context, CourseRecord
 from infusionist.services import audit
 from infusionist.services.course_store import (
     centre_config,
@@ -61,10 +62,7 @@ def create_course(deps: Deps, ctx: Context, command: CreateCourse) -> dict[str, 
             centre_version=settings.version if settings is not None else None,
         ))
         for task in tasks_from_plan(plan.activities, command.course, deps.protocol):
-            uow.tasks.add(FollowUpTask(
-                course_id=course.id, activity_id=task.id, name=task.name, kind=task.kind.value,
-                due=task.due, opens=task.opens, overdue_from=task.overdue_from,
-                status=task.status.value))
+            uow.tasks.add(task.model_copy(update={"course_id": course.id}))
         audit.record_for(uow, deps, ctx, "course.create", "course", course.id,
                          new={"patient_id": patient.id, "course": command.course,
                               "protocol": f"{plan.protocol_id} {plan.protocol_version}",
@@ -92,15 +90,14 @@ def list_tasks(deps: Deps, ctx: Context, course_id: int) -> list[dict[str, Any]]
         course = load_course(uow, course_id)
         tasks = uow.tasks.for_course(course_id)
     today = deps.clock.now().astimezone(course_zone(course)).date()
+    rule = due_rule(deps.protocol)
     return [{"id": t.id, "activity_id": t.activity_id, "name": t.name, "due": t.due.isoformat(),
-             "status": task_status(t, today)} for t in tasks]
+             "status": task_due(rule, t, today).status} for t in tasks]
 
 
-def task_status(task: FollowUpTask, today: date) -> str:
-    """The stored status, or ``overdue`` for a due task whose window has closed (derived)."""
-    if task.status == TaskStatus.DUE.value and today >= task.overdue_from:
-        return TaskStatus.OVERDUE.value
-    return task.status
+def task_due(rule: DueRule, task: FollowUpTask, today: date) -> Due:
+    """A stored task's state on ``today`` by the one rule (upcoming, due, overdue, done...)."""
+    return rule.on(task.status.value, task.due, task.opens, task.overdue_from, today)
 
 
 def course_view(course: CourseRecord, ctx: Context) -> dict[str, Any]:

@@ -21,12 +21,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from infusionist.domain.access import Role
 from infusionist.domain.device_readings import DeviceRecord
 from infusionist.domain.discharge_items import discharge_items, is_last_day
+from infusionist.domain.protocol import Premedication, Protocol
 from infusionist.domain.records import Actor, Context, User
 from infusionist.services import audit
 from infusionist.services.auth import actor_of
@@ -96,39 +98,117 @@ class _Day:
                 diastolic_mmhg=dia, respiratory_rate_per_min=14, spo2_percent=98)
 
 
-GRAM_IV: Payload = {"dose": {"value": 1, "unit": "g"}, "route": "iv"}
+@dataclass(frozen=True)
+class DemoNumbers:
+    """Every number of the demo's days, read from the protocol: the bag (prepared volume and
+    dose), the rate that runs it in the target duration, the vital-sign interval, the flush and
+    the observation, and each day's premedications at their dose, route and offset."""
+
+    protocol: Protocol
+
+    @property
+    def volume(self) -> Decimal:
+        return self.protocol.infusion.prepared_volume.value
+
+    @property
+    def dose(self) -> Decimal:
+        return self.protocol.infusion.dose.value
+
+    @property
+    def duration(self) -> int:
+        return int(self.protocol.infusion.target_duration.value)
+
+    @property
+    def rate(self) -> Decimal:
+        """The first rate step, or the rate that runs the prepared volume in the target duration."""
+        steps = self.protocol.infusion.rate_steps
+        return steps[0].rate.value if steps else self.volume * 60 / self.duration
+
+    @property
+    def interval(self) -> int:
+        return self.protocol.vital_signs.interval_minutes
+
+    @property
+    def flush(self) -> int:
+        flush = self.protocol.flush
+        return flush.duration_minutes() if flush is not None else 0
+
+    @property
+    def observation(self) -> int:
+        return self.protocol.observation.duration_minutes()
+
+    def premedications(self, day: int) -> list[Premedication]:
+        return [p for p in self.protocol.premedications if p.applies_on(day)]
+
+    @property
+    def preparation(self) -> int:
+        """How long before the start the day's first entry (the cannula) is made."""
+        offsets = [p.offset_minutes for p in self.protocol.premedications] or [0]
+        return -min(offsets) + _PREPARATION_MARGIN
+
+    def needs(self, scenario: str) -> int:
+        """Minutes of today a scenario's events need before now (its earliest event)."""
+        started = {"running": _RUNNING_FOR, "reaction": _REACTION_AFTER,
+                   "observation": self.duration + self.flush + _OBSERVED_FOR}
+        if scenario == "ready":
+            return _READY_BEFORE + _FIT_MARGIN
+        return started[scenario] + self.preparation + _FIT_MARGIN
 
 
-def prepare(d: _Day, start: float, *, methylprednisolone: bool, pregnancy_test: bool = False) -> None:
-    """Premedication 60 min before ``start``, the cannula, the bag and a baseline reading."""
-    d.at(start - 70, "procedure_done", name="peripheral cannula")
+# The demo's story (minutes, not clinical numbers): how far into its day each scenario is.
+_PREPARATION_MARGIN = 10  # the cannula goes in 10 min before the premedication slot
+_PREMEDICATION_EARLY = 5  # premedications given 5 min before their slot, so they count
+_RUNNING_FOR = 90  # "running": started 90 min ago
+_REACTION_AFTER = 60  # "reaction": started 60 min ago, the reaction 7 min ago
+_OBSERVED_FOR = 30  # "observation": the flush ended 30 min ago
+_READY_BEFORE = 20  # "ready": cannula 20 min ago, premedication 15 min ago
+_FIT_MARGIN = 5
+
+
+def _number(value: Decimal) -> int | str:
+    """A decimal as the event's JSON writes it (an integer when whole, else its exact text)."""
+    return int(value) if value == value.to_integral_value() else str(value)
+
+
+def _premedicate(d: _Day, minutes: float, day: int, numbers: DemoNumbers) -> None:
+    for index, premedication in enumerate(numbers.premedications(day)):
+        d.at(minutes + index, "premedication_given", name=premedication.name,
+             dose={"value": _number(premedication.dose.value), "unit": premedication.dose.unit},
+             route=premedication.route)
+
+
+def prepare(d: _Day, start: float, numbers: DemoNumbers, *, pregnancy_test: bool = False) -> None:
+    """The cannula, the day's premedications at the protocol's offset, the bag and a baseline."""
+    d.at(start - numbers.preparation, "procedure_done", name="peripheral cannula")
     if pregnancy_test:
-        d.at(start - 68, "test_result", name="pregnancy test", result="negative")
-    if methylprednisolone:
-        d.at(start - 65, "premedication_given", name="methylprednisolone", **GRAM_IV)
-    d.at(start - 64, "premedication_given", name="paracetamol", **GRAM_IV)
-    d.at(start - 30, "solution_prepared", volume_ml=112, dose_mg=12)
+        d.at(start - numbers.preparation + 2, "test_result", name="pregnancy test", result="negative")
+    slot = min((p.offset_minutes for p in numbers.premedications(d.day)), default=0)
+    _premedicate(d, start + slot - _PREMEDICATION_EARLY, d.day, numbers)
+    d.at(start - 30, "solution_prepared", volume_ml=_number(numbers.volume),
+         dose_mg=_number(numbers.dose))
     d.vitals(start - 5)
 
 
-def run_to_end(d: _Day, start: float) -> float:
-    """Start at 28 mL/h, readings every 30 min, flush and observation; returns the flush end."""
-    d.at(start, "infusion_started", rate_ml_per_h=28)
-    for minutes in range(30, 240, 30):
+def run_to_end(d: _Day, start: float, numbers: DemoNumbers) -> float:
+    """Start at the protocol's rate, readings every interval, flush; returns the flush end."""
+    d.at(start, "infusion_started", rate_ml_per_h=_number(numbers.rate))
+    for minutes in range(numbers.interval, numbers.duration, numbers.interval):
         d.vitals(start + minutes, hr=72 + minutes % 7)
-    d.at(start + 240, "flush_started")
-    d.at(start + 270, "flush_completed")
-    return start + 270
+    end = start + numbers.duration
+    d.at(end, "flush_started")
+    d.at(end + numbers.flush, "flush_completed")
+    return end + numbers.flush
 
 
-def full_day(d: _Day, start: float, *, methylprednisolone: bool, pregnancy_test: bool = False) -> None:
-    prepare(d, start, methylprednisolone=methylprednisolone, pregnancy_test=pregnancy_test)
-    flush_end = run_to_end(d, start)
-    d.vitals(flush_end + 60)
-    d.vitals(flush_end + 115)  # the discharge gate wants vital signs within the last interval
-    d.at(flush_end + 120, "observation_completed")
-    told_at_discharge(d, flush_end + 120)
-    d.at(flush_end + 121, "discharged")
+def full_day(d: _Day, start: float, numbers: DemoNumbers, *, pregnancy_test: bool = False) -> None:
+    prepare(d, start, numbers, pregnancy_test=pregnancy_test)
+    flush_end = run_to_end(d, start, numbers)
+    observation_end = flush_end + numbers.observation
+    d.vitals(flush_end + numbers.observation / 2)
+    d.vitals(observation_end - 5)  # the discharge gate wants vital signs within the last interval
+    d.at(observation_end, "observation_completed")
+    told_at_discharge(d, observation_end)
+    d.at(observation_end + 1, "discharged")
 
 
 def told_at_discharge(d: _Day, minutes: float) -> None:
@@ -149,16 +229,19 @@ class _Scenario:
     weeks_from_now: int  # 0: infusing this week; 1: starts next week; -5: finished
 
 
-def _running(d: _Day) -> None:
-    prepare(d, -90, methylprednisolone=d.day <= 3)
-    d.at(-90, "infusion_started", rate_ml_per_h=28)
-    for minutes in (-60, -30, -8):
-        d.vitals(minutes, hr=74)
+def _running(d: _Day, numbers: DemoNumbers) -> None:
+    start = -_RUNNING_FOR
+    prepare(d, start, numbers)
+    d.at(start, "infusion_started", rate_ml_per_h=_number(numbers.rate))
+    for minutes in range(numbers.interval, _RUNNING_FOR, numbers.interval):
+        d.vitals(start + minutes, hr=74)
+    d.vitals(-8, hr=74)
 
 
-def _reaction(d: _Day) -> None:
-    prepare(d, -60, methylprednisolone=d.day <= 3)
-    d.at(-60, "infusion_started", rate_ml_per_h=28)
+def _reaction(d: _Day, numbers: DemoNumbers) -> None:
+    start = -_REACTION_AFTER
+    prepare(d, start, numbers)
+    d.at(start, "infusion_started", rate_ml_per_h=_number(numbers.rate))
     d.vitals(-30)
     d.at(-7, "reaction_onset", symptoms=["rash", "pruritus"])
     d.at(-6, "paused", reason="rash and itching")
@@ -167,24 +250,19 @@ def _reaction(d: _Day) -> None:
     d.at(-2, "reaction_assessed", interruption_needed=True, responded_promptly=True)
 
 
-def _observation(d: _Day) -> None:
-    prepare(d, -300, methylprednisolone=d.day <= 3)
-    run_to_end(d, -300)
+def _observation(d: _Day, numbers: DemoNumbers) -> None:
+    start = -(numbers.duration + numbers.flush + _OBSERVED_FOR)
+    prepare(d, start, numbers)
+    run_to_end(d, start, numbers)
     d.vitals(-15)
 
 
-def _ready(d: _Day) -> None:
-    d.at(-20, "procedure_done", name="peripheral cannula")
-    if d.day <= 3:
-        d.at(-15, "premedication_given", name="methylprednisolone", **GRAM_IV)
-    else:
-        d.at(-15, "premedication_given", name="paracetamol", **GRAM_IV)
+def _ready(d: _Day, numbers: DemoNumbers) -> None:
+    d.at(-_READY_BEFORE, "procedure_done", name="peripheral cannula")
+    _premedicate(d, -_READY_BEFORE + 5, d.day, numbers)
 
 
-Record = Callable[[_Day], None]
-# Minutes of today each scenario's events need before now (its earliest event), plus a margin.
-_NEEDS: dict[str, int] = {"running": 160 + 5, "reaction": 130 + 5, "observation": 370 + 5,
-                          "ready": 20 + 5}
+Record = Callable[[_Day, DemoNumbers], None]
 _RECORDS: dict[str, Record] = {"running": _running, "reaction": _reaction,
                                "observation": _observation, "ready": _ready}
 # What a patient shows when today has too few minutes so far for the scenario.
@@ -192,9 +270,9 @@ _FALLBACK: dict[str, str] = {"observation": "running", "running": "ready", "reac
                              "ready": "today"}
 
 
-def fitting(scenario: str, minutes_today: float) -> str:
+def fitting(scenario: str, minutes_today: float, numbers: DemoNumbers) -> str:
     """The scenario itself, or the first of its fallbacks whose events fit in today so far."""
-    while scenario in _NEEDS and _NEEDS[scenario] > minutes_today:
+    while scenario in _RECORDS and numbers.needs(scenario) > minutes_today:
         scenario = _FALLBACK[scenario]
     return scenario
 
@@ -205,11 +283,14 @@ def first_day_of_this_week(today: date) -> date:
     return today - timedelta(days=weekday if weekday < SATURDAY else weekday - SATURDAY)
 
 
-def _finished(deps: Deps, ctx: Context, course_id: int, first_day: date, zone: ZoneInfo) -> None:
-    """Course 1 recorded in full, each day from 09:00 local on its own date (5 weeks ago)."""
-    for day in range(1, 6):
-        start = datetime.combine(first_day + timedelta(days=day - 1), time(9, 0), zone)
-        full_day(_Day(deps, ctx, course_id, day, start), 0, methylprednisolone=day <= 3)
+def _finished(deps: Deps, ctx: Context, course: Payload, zone: ZoneInfo,
+              numbers: DemoNumbers) -> None:
+    """Course 1 recorded in full, each planned day from 09:00 local on its date (5 weeks ago)."""
+    for planned in course["plan"]["days"]:
+        day = int(planned["day"])
+        start = datetime.combine(date.fromisoformat(planned["date"]), time(9, 0), zone)
+        course_id = int(course["id"])
+        full_day(_Day(deps, ctx, course_id, day, start), 0, numbers)
 
 
 SCENARIOS: tuple[_Scenario, ...] = (
@@ -249,6 +330,7 @@ def build_demo_unit(deps: Deps, timezone: str = "Europe/Berlin") -> DemoUnit:
     today_day = (today - start).days + 1
     minutes_today = (local_now - datetime.combine(today, time(0, 0), zone)).total_seconds() / 60
     unit = DemoUnit(timezone=timezone)
+    numbers = DemoNumbers(deps.protocol)
     for scenario in SCENARIOS:
         patient = register_patient(deps, physician, RegisterPatient(
             name=scenario.name, birth_date=scenario.birth, sex=scenario.sex,
@@ -262,12 +344,12 @@ def build_demo_unit(deps: Deps, timezone: str = "Europe/Berlin") -> DemoUnit:
         unit.courses[scenario.key] = course["id"]
         if scenario.weeks_from_now == 0:
             unit.days[scenario.key] = today_day
-            shown = fitting(scenario.key, minutes_today)
+            shown = fitting(scenario.key, minutes_today, numbers)
             unit.shown[scenario.key] = shown
             if shown in _RECORDS:
-                _RECORDS[shown](_Day(deps, nurse, course["id"], today_day, now))
+                _RECORDS[shown](_Day(deps, nurse, course["id"], today_day, now), numbers)
         elif scenario.weeks_from_now < 0:
-            _finished(deps, nurse, course["id"], first_day, zone)
+            _finished(deps, nurse, course, zone, numbers)
     return unit
 
 

@@ -1,14 +1,14 @@
 """Use cases of follow-up care: the worklist of due and overdue tasks, and closing a task.
 
 The lifecycle is the domain's (:mod:`infusionist.domain.followup`): a stored task is ``due``,
-``done`` or ``cancelled``; ``overdue`` is derived from its window when it is read, never stored
-by a clock job. Closing goes through the domain's transitions and writes the audit row (old and
-new status, the reason) in the same transaction; a refused close writes nothing.
+``done`` or ``cancelled``; ``upcoming``, ``due`` and ``overdue`` are derived from its window when
+it is read, by the one rule of :mod:`infusionist.domain.due`, never stored by a clock job.
+Closing goes through the domain's transitions and writes the audit row (old and new status, the
+reason) in the same transaction; a refused close writes nothing.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -16,14 +16,13 @@ from zoneinfo import ZoneInfo
 
 from infusionist.domain.access import Permission, require, sees_identity
 from infusionist.domain.dates import check_supported_date
+from infusionist.domain.due import OPEN_STORED, DueRule, due_rule
 from infusionist.domain.errors import Conflict, FollowUpRefused, NotFound, ValidationFailed
-from infusionist.domain.followup import FollowUpTask as DomainTask
-from infusionist.domain.followup import TaskKind, TaskStatus, cancel, complete, refresh
+from infusionist.domain.followup import FollowUpTask, TaskKind, TaskStatus, cancel, complete, refresh
 from infusionist.domain.followup import answer_call as answer_call_domain
 from infusionist.domain.lab_results import herpes_prophylaxis_may_stop
 from infusionist.domain.protocol import Protocol
-from infusionist.domain.protocol_elements import Period
-from infusionist.domain.records import Context, CourseRecord, FollowUpTask, WorklistRow
+from infusionist.domain.records import Context, CourseRecord, WorklistRow
 from infusionist.services import audit
 from infusionist.services.course_store import centre_config, course_zone, load_course
 from infusionist.services.deps import Deps
@@ -32,20 +31,12 @@ from infusionist.services.lab_results import domain_lab_result
 from infusionist.services.ports import UnitOfWork
 
 CLOSED = (TaskStatus.DONE, TaskStatus.CANCELLED)
-OVERDUE, DUE = TaskStatus.OVERDUE.value, TaskStatus.DUE.value
-CALL_LEAD_DAYS = 1  # a delayed-reaction call opens the day before it is due (domain.followup)
 
 
 def worklist_lead(protocol: Protocol) -> timedelta:
-    """How long before its due date a task can appear at most: the protocol's task window
-    (months counted as 31 days), and at least the day before for calls.
-
-    The worklist query reads the index on (status, due) up to ``today + lead``. A task stored
-    under an older protocol whose window opened earlier than today's protocol says still appears,
-    only later than its stored opening (``due - lead``), never after its due date."""
-    window = protocol.monitoring.task_window.opens_before if protocol.monitoring else Period()
-    days = window.months * 31 + window.weeks * 7 + window.days
-    return timedelta(days=max(days, CALL_LEAD_DAYS))
+    """How long before its due date a task can appear at most: the one rule's lead
+    (:func:`infusionist.domain.due.due_rule`: the protocol's widest task window)."""
+    return due_rule(protocol).lead
 
 
 def centre_today(deps: Deps, centre_id: str = "default") -> date:
@@ -76,7 +67,7 @@ def worklist_page(deps: Deps, ctx: Context, today: date, limit: int = PAGE_SIZE,
         counts = uow.tasks.worklist_counts(today, horizon)
         rows = uow.tasks.open_worklist(today, horizon, limit, offset)
     return {"date": today.isoformat(), "total": counts.total, "overdue": counts.overdue,
-            "limit": limit, "offset": offset, "tasks": _entries(rows, today, ctx)}
+            "limit": limit, "offset": offset, "tasks": _entries(rows, today, ctx, due_rule(deps.protocol))}
 
 
 def due_worklist(deps: Deps, ctx: Context, today: date, limit: int | None = None,
@@ -88,23 +79,23 @@ def due_worklist(deps: Deps, ctx: Context, today: date, limit: int | None = None
     check_supported_date(today, "the worklist's date", "date")
     with deps.uow() as uow:
         rows = uow.tasks.open_worklist(today, _horizon(deps, today), limit, offset)
-    return _entries(rows, today, ctx)
+    return _entries(rows, today, ctx, due_rule(deps.protocol))
 
 
 def _horizon(deps: Deps, today: date) -> date:
-    lead = worklist_lead(deps.protocol)
-    return today + lead if today <= date.max - lead else date.max
+    return due_rule(deps.protocol).horizon(today)
 
 
-def _entries(rows: list[WorklistRow], today: date, ctx: Context) -> list[dict[str, Any]]:
-    """The rows as JSON-ready dicts. The domain's rule (FollowUpTask.is_overdue_on), applied
-    without building a model per row: a due task is overdue from ``overdue_from`` on."""
+def _entries(rows: list[WorklistRow], today: date, ctx: Context,
+             rule: DueRule) -> list[dict[str, Any]]:
+    """The rows as JSON-ready dicts, each one's state by the one rule (:mod:`domain.due`)."""
     identity = sees_identity(ctx.actor.role)
     iso = date.isoformat
     out = []
+    state_on = rule.on
     for (task_id, patient_id, name, pseudonym, course_id, course, activity_id, task, kind, due,
          opens, overdue_from) in rows:
-        overdue = today >= overdue_from
+        state = state_on(OPEN_STORED, due, opens, overdue_from, today)
         out.append({
             "task_id": task_id,
             "patient": ({"id": patient_id, "pseudonym": pseudonym, "name": name} if identity
@@ -117,8 +108,8 @@ def _entries(rows: list[WorklistRow], today: date, ctx: Context) -> list[dict[st
             "due": iso(due),
             "opens": iso(opens),
             "overdue_from": iso(overdue_from),
-            "status": OVERDUE if overdue else DUE,
-            "days_overdue": (today - due).days if overdue else 0,
+            "status": state.status,
+            "days_overdue": state.days_overdue,
         })
     return out
 
@@ -135,11 +126,11 @@ def close_task(
         if stored is None:
             raise NotFound("TASK-NOT-FOUND", f"task_id: no task {task_id}.",
                            details={"task_id": "unknown"})
-        if stored.kind == TaskKind.PHYSICIAN_REVIEW.value:
+        if stored.kind is TaskKind.PHYSICIAN_REVIEW:
             require(ctx.actor.role, Permission.SIGN)
         course = load_course(uow, stored.course_id)
         on = deps.clock.now().astimezone(course_zone(course)).date()
-        before = refresh(domain_task(stored, course.number), on)
+        before = refresh(stored, on)
         if target is TaskStatus.DONE:
             _check_herpes_stop(deps, uow, course, stored, on)
         try:
@@ -167,7 +158,7 @@ def _check_herpes_stop(deps: Deps, uow: UnitOfWork, course: CourseRecord, task: 
     monitoring = deps.protocol.monitoring
     rule = monitoring.herpes_stop if monitoring is not None else None
     if (monitoring is None or rule is None
-            or not task.activity_id.endswith(f"-after-{rule.medication}-end")
+            or task.element != rule.medication  # the medication's end: its only task
             or course.plan.get("options", {}).get(rule.option) != rule.value):
         return
     zone = course_zone(course)
@@ -205,21 +196,7 @@ def _as_http(refused: FollowUpRefused) -> ValidationFailed | Conflict:
                     details={"status": "already closed"})
 
 
-def domain_task(stored: FollowUpTask, course_number: int) -> DomainTask:
-    """The stored row as the domain's task, so that closing runs the domain's transitions."""
-    return DomainTask(
-        id=stored.activity_id, element=stored.activity_id, kind=TaskKind(stored.kind),
-        name=stored.name, course=course_number, due=stored.due, opens=stored.opens,
-        overdue_from=stored.overdue_from, requirements=(), source="stored",
-        status=TaskStatus(stored.status), closed_on=stored.closed_on, reason=stored.reason,
-    )
-
-
-
 # -- the answer to a delayed-reaction call (IAR-15, IAR-17) ---------------------------------------
-
-_CALL_DAY = re.compile(r"-d(\d+)$")  # c1-after-delayed-reaction-call-d3: infusion day 3
-
 
 @dataclass(frozen=True)
 class CallAnswerCommand:
@@ -242,9 +219,7 @@ def answer_call(deps: Deps, ctx: Context, task_id: int, answer: CallAnswerComman
         course = load_course(uow, stored.course_id)
         now = deps.clock.now()
         on = now.astimezone(course_zone(course)).date()
-        day = _CALL_DAY.search(stored.activity_id)
-        before = refresh(domain_task(stored, course.number), on).model_copy(
-            update={"infusion_day": int(day.group(1)) if day else None})
+        before = refresh(stored, on)  # the call keeps its infusion day (a column, 0011)
         try:
             result = answer_call_domain(deps.protocol, before, now.astimezone(ZoneInfo("UTC")),
                                         list(answer.symptoms), answer.note)

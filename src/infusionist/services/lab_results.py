@@ -23,7 +23,7 @@ from infusionist.domain.access import Permission, require
 from infusionist.domain.dates import check_supported_date
 from infusionist.domain.errors import NotFound, ValidationFailed
 from infusionist.domain.lab_results import LabResult, check_result, evaluate, review_task
-from infusionist.domain.records import Context, CourseRecord, FollowUpTask, LabResultRecord
+from infusionist.domain.records import Context, CourseRecord, LabResultRecord
 from infusionist.services import audit
 from infusionist.services.course_store import centre_config
 from infusionist.services.deps import Deps
@@ -72,10 +72,7 @@ def record_lab_result(deps: Deps, ctx: Context, command: RecordLabResult) -> dic
         tasks = []
         for alert in alerts:
             task = review_task(monitoring, result, alert, course.number)
-            tasks.append(uow.tasks.add(FollowUpTask(
-                course_id=course.id, activity_id=task.id, name=task.name, kind=task.kind.value,
-                due=task.due, opens=task.opens, overdue_from=task.overdue_from,
-                status=task.status.value)))
+            tasks.append(uow.tasks.add(task.model_copy(update={"course_id": course.id})))
         audit.record_for(uow, deps, ctx, "lab_result.record", "lab_result", stored.id,
                          new={**result_view(stored),
                               "alerts": [a.code for a in alerts],

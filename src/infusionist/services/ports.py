@@ -18,6 +18,7 @@ from infusionist.domain.device_readings import (
     InboundStatus,
     RefusedMessage,
 )
+from infusionist.domain.followup import FollowUpTask
 from infusionist.domain.planning import CoursePlan
 from infusionist.domain.records import (
     BookingRecord,
@@ -26,7 +27,6 @@ from infusionist.domain.records import (
     CourseRecord,
     DeviceToken,
     Flash,
-    FollowUpTask,
     LabResultRecord,
     LoginFailure,
     PatientRecord,

@@ -6,15 +6,17 @@ the pages only render what these return.
 
 from __future__ import annotations
 
-from datetime import UTC, date, timedelta
+from datetime import UTC, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from infusionist.domain.access import Permission, require, sees_identity, strip_free_text
+from infusionist.domain.due import Due, DueState, due_rule
+from infusionist.domain.followup import FollowUpTask
 from infusionist.domain.plan_json import day_to_json, plan_to_json
 from infusionist.domain.planning import CoursePlan, Patient
-from infusionist.domain.records import Context, CourseRecord, FollowUpTask, PatientRecord
+from infusionist.domain.records import Context, CourseRecord, PatientRecord
 from infusionist.services import followup
 from infusionist.services.course_store import (
     centre_config,
@@ -22,7 +24,7 @@ from infusionist.services.course_store import (
     load_course,
     parsed_plan,
 )
-from infusionist.services.courses import CreateCourse, course_view, task_status
+from infusionist.services.courses import CreateCourse, course_view, task_due
 from infusionist.services.deps import Deps
 from infusionist.services.patients import load_patient, patient_view
 from infusionist.services.planning import PlanCourseCommand, plan_course_for
@@ -90,7 +92,7 @@ def patient_overview(deps: Deps, ctx: Context, patient_id: int) -> dict[str, Any
         tasks = {c.id: uow.tasks.for_course(c.id) for c in courses}
     # The worklist's rule and day (the centre's today), so both pages count the same tasks.
     today = followup.centre_today(deps)
-    horizon = today + followup.worklist_lead(deps.protocol)
+    rule = due_rule(deps.protocol)
     out = []
     for course in courses:
         plan = parsed_plan(course)
@@ -101,22 +103,19 @@ def patient_overview(deps: Deps, ctx: Context, patient_id: int) -> dict[str, Any
             phases[planned.day] = state["phase"] if state is not None else "planned"
             for reaction in (state or {}).get("reactions", []):
                 reactions.append({**reaction, "day": planned.day})
-        rows = [_task_row(t, today, horizon) for t in tasks[course.id]]
+        rows = [_task_row(t, task_due(rule, t, today)) for t in tasks[course.id]]
         out.append({**course_view(course, ctx), "phases": phases, "reactions": reactions,
                     "tasks": rows, "overdue": sum(r["status"] == "overdue" for r in rows),
                     "on_worklist": sum(r["on_worklist"] for r in rows)})
     return {"patient": patient_view(patient, ctx.actor.role), "courses": out}
 
 
-def _task_row(task: FollowUpTask, today: date, horizon: date) -> dict[str, Any]:
-    """A course's task as the patient page lists it: ``overdue`` by the domain's rule (as the
-    worklist), ``due`` when it is on today's worklist, ``upcoming`` before its window opens."""
-    status = task_status(task, today)
-    on_worklist = status in ("due", "overdue") and task.opens <= today and task.due <= horizon
-    if status == "due" and not on_worklist:
-        status = "upcoming"
-    return {"name": task.name, "due": task.due.isoformat(), "status": status,
-            "overdue": status == "overdue", "on_worklist": on_worklist}
+def _task_row(task: FollowUpTask, due: Due) -> dict[str, Any]:
+    """A course's task as the patient page lists it, in the one rule's words (as the worklist):
+    ``upcoming``, ``due``, ``overdue`` (with the days past its due date), ``done``, ``cancelled``."""
+    return {"name": task.name, "due": task.due.isoformat(), "status": due.status,
+            "overdue": due.state is DueState.OVERDUE, "days_overdue": due.days_overdue,
+            "on_worklist": due.on_worklist}
 
 
 def preview_course(deps: Deps, ctx: Context, command: CreateCourse) -> dict[str, Any]:

@@ -15,16 +15,11 @@ from sqlalchemy import ColumnElement, and_, case, func, select, update
 
 from infusionist.adapters.db import tables as t
 from infusionist.adapters.db.repositories import TaskRepository
-from infusionist.domain.records import FollowUpTask, WorklistCounts, WorklistRow
-
-OPEN = "due"  # the only open status that is stored; overdue is derived at read time
+from infusionist.domain.due import OPEN_STORED as OPEN  # overdue is derived at read time
+from infusionist.domain.records import WorklistCounts, WorklistRow
 
 
 class FollowUpTaskRepository(TaskRepository):
-    def get(self, task_id: int) -> FollowUpTask | None:
-        row = self._first(t.follow_up_tasks, id=task_id)
-        return FollowUpTask(**row) if row is not None else None
-
     def open_worklist(self, today: date, horizon: date, limit: int | None = None,
                       offset: int = 0) -> list[WorklistRow]:
         """One page of the worklist, most urgent first: the page is chosen on the task table alone

@@ -11,7 +11,7 @@ Every write of a protected table (``protected.PROTECTED``) goes through the tran
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import date, datetime
 from functools import cache
 from typing import Any
@@ -25,10 +25,10 @@ from infusionist.adapters.db.notify import notify_change
 from infusionist.domain.access import Role
 from infusionist.domain.audit_chain import AuditEntry
 from infusionist.domain.errors import Conflict
+from infusionist.domain.followup import FollowUpTask, TaskKind, TaskStatus
 from infusionist.domain.records import (
     CourseRecord,
     DeviceToken,
-    FollowUpTask,
     LabResultRecord,
     LoginFailure,
     PatientRecord,
@@ -266,14 +266,47 @@ class EventRepository(_Repository):
         return [StoredEvent(**r) for r in self._rows(_DAY, {"course_id": course_id, "day": day})]
 
 
+def task_row(task: FollowUpTask, course_id: int | None = None) -> dict[str, Any]:
+    """The stored row of a domain task (every writer uses it: create_course, the lab review, the
+    bulk writers): the element, a call's infusion day and the requirement IDs are columns."""
+    return {
+        "course_id": task.course_id if course_id is None else course_id,
+        "activity_id": task.activity_id, "name": task.name, "kind": task.kind.value,
+        "due": task.due, "opens": task.opens, "overdue_from": task.overdue_from,
+        "status": task.status.value, "closed_on": task.closed_on, "reason": task.reason,
+        "element": task.element, "infusion_day": task.infusion_day,
+        "requirements": list(task.requirements),
+    }
+
+
+def _task(row: Mapping[str, Any]) -> FollowUpTask:
+    """A stored row (with its course's number as ``course``) as the domain's task."""
+    return FollowUpTask(
+        id=row["id"], course_id=row["course_id"], course=row["course"],
+        activity_id=row["activity_id"], element=row["element"], kind=TaskKind(row["kind"]),
+        name=row["name"], due=row["due"], opens=row["opens"], overdue_from=row["overdue_from"],
+        requirements=tuple(row["requirements"]), infusion_day=row["infusion_day"],
+        status=TaskStatus(row["status"]), closed_on=row["closed_on"], reason=row["reason"],
+    )
+
+
+def _tasks_with_course() -> Select[Any]:
+    ft, c = t.follow_up_tasks, t.courses
+    return select(ft, c.c.number.label("course")).join(c, c.c.id == ft.c.course_id)
+
+
 class TaskRepository(_Repository):
     def add(self, task: FollowUpTask) -> FollowUpTask:
-        return FollowUpTask(**{**vars(task), "id": self._insert(t.follow_up_tasks, _fields(task))})
+        return task.model_copy(update={"id": self._insert(t.follow_up_tasks, task_row(task))})
 
     def for_course(self, course_id: int) -> list[FollowUpTask]:
-        query = select(t.follow_up_tasks).where(t.follow_up_tasks.c.course_id == course_id).order_by(
-            t.follow_up_tasks.c.due, t.follow_up_tasks.c.id)
-        return [FollowUpTask(**r) for r in self._rows(query)]
+        ft = t.follow_up_tasks
+        query = _tasks_with_course().where(ft.c.course_id == course_id).order_by(ft.c.due, ft.c.id)
+        return [_task(r) for r in self._rows(query)]
+
+    def get(self, task_id: int) -> FollowUpTask | None:
+        rows = self._rows(_tasks_with_course().where(t.follow_up_tasks.c.id == task_id))
+        return _task(rows[0]) if rows else None
 
 
 class LabResultRepository(_Repository):

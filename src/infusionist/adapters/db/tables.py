@@ -135,6 +135,11 @@ follow_up_tasks = Table(
     Column("status", String(20), nullable=False),  # due, done, cancelled (overdue: derived)
     Column("closed_on", Date, nullable=True),
     Column("reason", Text, nullable=True),
+    # The protocol element, a call's infusion day and the requirement IDs (0011): stored, never
+    # parsed out of the activity id.
+    Column("element", String(100), nullable=False),
+    Column("infusion_day", Integer, nullable=True),
+    Column("requirements", JSON, nullable=False),
     Index("ix_follow_up_tasks_status_due", "status", "due"),
 )
 
