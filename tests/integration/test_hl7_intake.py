@@ -170,10 +170,11 @@ def test_devices_show_their_last_message_and_a_silent_monitor_raises_an_alert(
         deps: Deps, unit: Unit, port: int) -> None:
     register(deps, "MON-02^INFUSION", "CHAIR-2")
     send(port, oru("MSG-LIVE", unit.pseudonym))
-    views = {v["device_id"]: v for v in list_devices(deps, NURSE)}
-    assert views["MON-01^INFUSION"]["last_message_at"] is not None
-    assert not views["MON-01^INFUSION"]["silent"] and views["MON-01^INFUSION"]["alert"] is None
-    assert views["MON-02^INFUSION"]["silent"] and views["MON-02^INFUSION"]["alert"]["code"] == "DEVICE-SILENT"
+    views = {v.device_id: v for v in list_devices(deps, NURSE)}
+    assert views["MON-01^INFUSION"].last_message_at is not None
+    assert not views["MON-01^INFUSION"].silent and views["MON-01^INFUSION"].alert is None
+    alert = views["MON-02^INFUSION"].alert
+    assert views["MON-02^INFUSION"].silent and alert is not None and alert.code == "DEVICE-SILENT"
 
 
 

@@ -36,12 +36,24 @@ class PhysicianSignature:
     password: str
 
 
-def get_centre(deps: Deps, ctx: Context, centre_id: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class CentreSettings:
+    """The centre's settings in force and the saved version they are (None before the first save)."""
+
+    config: CentreConfig
+    version: int | None
+
+    def as_json(self) -> dict[str, Any]:
+        """The settings as JSON with their ``version`` (the pages' form reads it)."""
+        return {**self.config.model_dump(mode="json"), "version": self.version}
+
+
+def get_centre(deps: Deps, ctx: Context, centre_id: str) -> CentreSettings:
     require(ctx.actor.role, Permission.READ_CENTRE)
     with deps.uow() as uow:
-        config = centre_config(uow, centre_id).model_dump(mode="json")
+        config = centre_config(uow, centre_id)
         latest = uow.centre_versions.latest(centre_id)
-    return {**config, "version": latest.version if latest is not None else None}
+    return CentreSettings(config, latest.version if latest is not None else None)
 
 
 def clinical_changes(old: CentreConfig, new: CentreConfig) -> list[str]:
@@ -51,7 +63,7 @@ def clinical_changes(old: CentreConfig, new: CentreConfig) -> list[str]:
 
 
 def configure_centre(deps: Deps, ctx: Context, centre_id: str, data: dict[str, Any],
-                     reason: str | None, signature: PhysicianSignature | None = None) -> dict[str, Any]:
+                     reason: str | None, signature: PhysicianSignature | None = None) -> CentreSettings:
     """Save ``data`` as the centre's next settings version; nothing is written when refused."""
     require(ctx.actor.role, Permission.CONFIGURE_CENTRE)
     try:
@@ -83,7 +95,7 @@ def configure_centre(deps: Deps, ctx: Context, centre_id: str, data: dict[str, A
                          old=old, new={**new, "version": version, "signed_by": signer,
                                        "clinical_changes": clinical}, reason=reason)
         uow.commit()
-    return {**new, "version": version}
+    return CentreSettings(config, version)
 
 
 def centre_history(deps: Deps, ctx: Context, centre_id: str) -> list[CentreVersion]:

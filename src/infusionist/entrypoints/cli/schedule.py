@@ -95,17 +95,20 @@ def show(user: UserOption, output: Format = "table") -> None:
         deps = deps_for(settings())
         unit = get_unit(deps, user_context(deps, user), "default")
     if output == "json":
-        typer.echo(json.dumps(unit, indent=2))
+        typer.echo(json.dumps({"rules": unit.rules.model_dump(mode="json"),
+                               "chairs": [c.model_dump(mode="json") for c in unit.chairs],
+                               "closed_days": sorted(d.isoformat() for d in unit.closed_days),
+                               "timezone": str(unit.zone)}, indent=2))
         return
-    rules = unit["rules"]
-    typer.echo(f"Turnover {rules['turnover_minutes']} min; at most {rules['max_starts_per_half_hour']} "
-               f"starts per half hour; {rules['max_running_per_nurse']} patients per nurse on duty.")
-    for day, hours in rules["hours"].items():
-        typer.echo(f"{day:<10} {hours['opens'][:5]}-{hours['closes'][:5]}, "
-                   f"{rules['nurses'].get(day, 0)} nurse(s)")
-    for chair in unit["chairs"]:
-        typer.echo(f"chair {chair['id']}: {chair['name']} ({chair['kind']})"
-                   + ("" if chair["active"] else " - not in use"))
+    rules = unit.rules
+    typer.echo(f"Turnover {rules.turnover_minutes} min; at most {rules.max_starts_per_half_hour} "
+               f"starts per half hour; {rules.max_running_per_nurse} patients per nurse on duty.")
+    for day, hours in rules.hours.items():
+        typer.echo(f"{day:<10} {hours.opens:%H:%M}-{hours.closes:%H:%M}, "
+                   f"{rules.nurses.get(day, 0)} nurse(s)")
+    for chair in unit.chairs:
+        typer.echo(f"chair {chair.id}: {chair.name} ({chair.kind.value})"
+                   + ("" if chair.active else " - not in use"))
 
 
 @unit_app.command("set")
@@ -144,13 +147,13 @@ def chair(
         deps = deps_for(settings())
         ctx = user_context(deps, user)
         change = ChairChange(name=name, kind=kind, active=not inactive)
-        known = next((c for c in get_unit(deps, ctx, "default")["chairs"] if c["name"] == name), None)
+        known = next((c for c in get_unit(deps, ctx, "default").chairs if c.name == name), None)
         if known is None:
             saved = add_chair(deps, ctx, "default", change)
         else:
-            saved = change_chair(deps, ctx, "default", known["id"], change)
-    typer.echo(f"chair {saved['id']}: {saved['name']} ({saved['kind']})"
-               + ("" if saved["active"] else " - not in use"))
+            saved = change_chair(deps, ctx, "default", known.id, change)
+    typer.echo(f"chair {saved.id}: {saved.name} ({saved.kind.value})"
+               + ("" if saved.active else " - not in use"))
 
 
 @schedule_app.command("cancel")

@@ -208,7 +208,7 @@ def plan_preview(request: Request, ctx: PageContext, deps: ServicesDep, patient_
                                                         chair_ids))
     except InfusionistError as error:
         return redirect(request, f"/patients/{patient_id}/plan", error=error.message)
-    chairs = {c["id"]: c["name"] for c in unit.get_unit(deps, ctx, "default")["chairs"]}
+    chairs = {c.id: c.name for c in unit.get_unit(deps, ctx, "default").chairs}
     return render(request, ctx, "plan_preview.html", plan=plan, zone=plan["timezone"],
                   patient=patients.get_patient(deps, ctx, patient_id),
                   chairs=[chairs.get(int(c), "") for c in chair_ids.split(",") if c.isdigit()],

@@ -6,7 +6,8 @@ from fastapi import APIRouter, Path
 
 from infusionist.entrypoints.web.dependencies import ContextDep, ServicesDep
 from infusionist.entrypoints.web.errors import ERROR_RESPONSES, THROTTLED_RESPONSE
-from infusionist.entrypoints.web.schemas import CourseOut, EventIn, EventOut, TaskOut
+from infusionist.entrypoints.web.schemas import CourseOut, EventIn, TaskOut
+from infusionist.entrypoints.web.schemas_day import DayStateOut, EventOut
 from infusionist.services import courses, events
 
 router = APIRouter(tags=["courses"], responses=ERROR_RESPONSES)
@@ -43,8 +44,10 @@ def append_event(body: EventIn, ctx: ContextDep, deps: ServicesDep, course_id: i
         signature=signature))
 
 
-@router.get("/courses/{course_id}/days/{day}/state", response_model=dict[str, Any])
+@router.get("/courses/{course_id}/days/{day}/state", response_model=DayStateOut,
+            response_model_exclude_unset=True)
 def day_state(ctx: ContextDep, deps: ServicesDep, course_id: int = CourseId,
-              day: int = Day) -> dict[str, Any]:
-    """The replay of the day's events now: phase, pump, alerts, what to do next."""
-    return events.day_state(deps, ctx, course_id, day)
+              day: int = Day) -> DayStateOut:
+    """The replay of the day's events now: phase, pump, alerts, what to do next
+    (docs/day-events.md). Texts an investigator may not read are left out."""
+    return DayStateOut.model_validate(events.day_state(deps, ctx, course_id, day))

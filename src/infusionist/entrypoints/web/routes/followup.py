@@ -13,6 +13,7 @@ from infusionist.domain.limits import TEXT_MAX_LENGTH
 from infusionist.entrypoints.web.dependencies import ContextDep, ServicesDep
 from infusionist.entrypoints.web.errors import ERROR_RESPONSES
 from infusionist.entrypoints.web.schemas import Input
+from infusionist.entrypoints.web.schemas_day import EventOut
 from infusionist.services import followup
 
 router = APIRouter(tags=["follow-up"], responses=ERROR_RESPONSES)
@@ -104,7 +105,7 @@ class CallAnsweredOut(BaseModel):
     status: Literal["done"]
     closed_on: str
     reason: str | None
-    reaction: dict[str, Any] | None = Field(description="The reaction_onset event appended to the "
+    reaction: EventOut | None = Field(description="The reaction_onset event appended to the "
                                                         "infusion day, when symptoms were reported")
 
 

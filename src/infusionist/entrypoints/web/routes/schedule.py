@@ -11,9 +11,10 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from infusionist.adapters.calendar import chair_to_ics
+from infusionist.domain.capacity import Chair, UnitRules
 from infusionist.entrypoints.web.dependencies import ContextDep, ServicesDep
 from infusionist.entrypoints.web.errors import ERROR_RESPONSES
-from infusionist.entrypoints.web.schemas import Input
+from infusionist.entrypoints.web.schemas import ClockTime, Input
 from infusionist.services import bookings, unit
 
 router = APIRouter(tags=["schedule"], responses=ERROR_RESPONSES)
@@ -59,11 +60,38 @@ class ChairOut(BaseModel):
     active: bool
 
 
+class DayHoursOut(BaseModel):
+    opens: ClockTime
+    closes: ClockTime
+
+
+class UnitRulesOut(BaseModel):
+    hours: dict[str, DayHoursOut] = Field(description="Opening hours per weekday; a weekday left "
+                                                      "out is closed")
+    turnover_minutes: int
+    max_starts_per_half_hour: int
+    max_running_per_nurse: int
+    nurses: dict[str, int] = Field(description="Nurses on duty per weekday")
+
+
 class UnitOut(BaseModel):
-    rules: dict[str, Any]
+    rules: UnitRulesOut
     chairs: list[ChairOut]
     closed_days: list[str]
     timezone: str
+
+
+class CancelledOut(BaseModel):
+    id: int
+    cancelled: Literal[True]
+
+
+def _chair_out(chair: Chair) -> ChairOut:
+    return ChairOut(id=chair.id, name=chair.name, kind=chair.kind.value, active=chair.active)
+
+
+def _rules_out(rules: UnitRules) -> UnitRulesOut:
+    return UnitRulesOut.model_validate(rules.model_dump())
 
 
 class ChoiceDayOut(BaseModel):
@@ -143,29 +171,33 @@ class MoveIn(Input):
 
 
 @router.get("/centres/{centre_id}/unit", response_model=UnitOut)
-def get_unit(ctx: ContextDep, deps: ServicesDep, centre_id: str = CentreId) -> dict[str, Any]:
+def get_unit(ctx: ContextDep, deps: ServicesDep, centre_id: str = CentreId) -> UnitOut:
     """The unit's chairs, opening hours, turnover and staffing limits, and the closed days."""
-    return unit.get_unit(deps, ctx, centre_id)
+    found = unit.get_unit(deps, ctx, centre_id)
+    return UnitOut(rules=_rules_out(found.rules), chairs=[_chair_out(c) for c in found.chairs],
+                   closed_days=sorted(d.isoformat() for d in found.closed_days), timezone=str(found.zone))
 
 
-@router.put("/centres/{centre_id}/unit", response_model=dict[str, Any])
+@router.put("/centres/{centre_id}/unit", response_model=UnitRulesOut)
 def configure_unit(body: UnitIn, ctx: ContextDep, deps: ServicesDep,
-                   centre_id: str = CentreId) -> dict[str, Any]:
+                   centre_id: str = CentreId) -> UnitRulesOut:
     """Replace the opening hours, turnover and staffing limits (admin; audited)."""
-    return unit.configure_unit(deps, ctx, centre_id, body.rules.model_dump(mode="json"), body.reason)
+    return _rules_out(unit.configure_unit(deps, ctx, centre_id, body.rules.model_dump(mode="json"),
+                                          body.reason))
 
 
 @router.post("/centres/{centre_id}/unit/chairs", response_model=ChairOut, status_code=201)
-def add_chair(body: ChairIn, ctx: ContextDep, deps: ServicesDep, centre_id: str = CentreId) -> dict[str, Any]:
-    return unit.add_chair(deps, ctx, centre_id, unit.ChairChange(body.name, body.kind, body.active))
+def add_chair(body: ChairIn, ctx: ContextDep, deps: ServicesDep, centre_id: str = CentreId) -> ChairOut:
+    return _chair_out(unit.add_chair(deps, ctx, centre_id, unit.ChairChange(body.name, body.kind,
+                                                                            body.active)))
 
 
 @router.put("/centres/{centre_id}/unit/chairs/{chair_id}", response_model=ChairOut)
 def change_chair(body: ChairIn, ctx: ContextDep, deps: ServicesDep, centre_id: str = CentreId,
-                 chair_id: int = ChairId) -> dict[str, Any]:
+                 chair_id: int = ChairId) -> ChairOut:
     """Rename, change the kind, or take a chair out of use (refused while it is booked)."""
     change = unit.ChairChange(body.name, body.kind, body.active)
-    return unit.change_chair(deps, ctx, centre_id, chair_id, change)
+    return _chair_out(unit.change_chair(deps, ctx, centre_id, chair_id, change))
 
 
 PatientQuery = Annotated[int, Query(ge=1, le=2**31 - 1)]
@@ -198,7 +230,7 @@ def course_bookings(ctx: ContextDep, deps: ServicesDep, course_id: int = CourseI
     return bookings.course_bookings(deps, ctx, course_id)
 
 
-@router.post("/bookings/{booking_id}/cancel", response_model=dict[str, Any])
+@router.post("/bookings/{booking_id}/cancel", response_model=CancelledOut)
 def cancel_booking(body: CancelIn, ctx: ContextDep, deps: ServicesDep,
                    booking_id: int = BookingId) -> dict[str, Any]:
     """Free a day's chair (a missed day, a day stopped after a reaction)."""
