@@ -44,7 +44,7 @@ def port(deps: Deps) -> Iterator[int]:
 
 
 def events(deps: Deps, unit: Unit) -> list[dict[str, Any]]:
-    return list_events(deps, NURSE, unit.course_id, 1)
+    return [e.as_json() for e in list_events(deps, NURSE, unit.course_id, 1)]
 
 
 def inbound_count(deps: Deps, status: InboundStatus | None = None) -> int:
@@ -85,7 +85,7 @@ def test_an_alarming_value_raises_the_same_alert_as_manual_entry(deps: Deps, uni
                            system="MDC"))
     assert ack["code"] == "AA"
     state = day_state(deps, NURSE, unit.course_id, 1)
-    assert "LOW-SPO2" in {alert["code"] for alert in state["alerts"]}
+    assert "LOW-SPO2" in {alert.code for alert in state.state.alerts}
 
 
 def test_mdc_codes_and_fahrenheit_are_converted(deps: Deps, unit: Unit, port: int) -> None:

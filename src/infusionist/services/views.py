@@ -12,9 +12,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from infusionist.domain.access import Permission, require, sees_identity, strip_free_text
+from infusionist.domain.day_state_json import state_to_json
 from infusionist.domain.plan_json import day_to_json, plan_to_json
 from infusionist.domain.planning import CoursePlan, Patient
-from infusionist.domain.records import Context, CourseRecord, FollowUpTask, PatientRecord
+from infusionist.domain.records import Context, CourseRecord, FollowUpTask, PatientRecord, StoredEvent
 from infusionist.services import followup
 from infusionist.services.course_store import (
     centre_config,
@@ -49,7 +50,7 @@ def today_board(deps: Deps, ctx: Context) -> list[dict[str, Any]]:
     require(ctx.actor.role, Permission.READ_PSEUDONYMISED)
     now = deps.clock.now()
     utc_today = now.astimezone(UTC).date()
-    rows: list[tuple[PatientRecord, CourseRecord, CoursePlan, int, list[dict[str, Any]]]] = []
+    rows: list[tuple[PatientRecord, CourseRecord, CoursePlan, int, list[StoredEvent]]] = []
     chairs: dict[tuple[int, int], str] = {}  # (course, day) -> the chair its booking holds
     with deps.uow() as uow:
         # Indexed: courses with a day within a day of today in UTC (every zone's today is there).
@@ -58,7 +59,7 @@ def today_board(deps: Deps, ctx: Context) -> list[dict[str, Any]]:
             today = now.astimezone(ZoneInfo(plan.timezone)).date()
             for planned in plan.days:
                 if planned.date == today:
-                    events = [e.as_recorded() for e in uow.events.for_day(course.id, planned.day)]
+                    events = uow.events.for_day(course.id, planned.day)
                     rows.append((load_patient(uow, course.patient_id), course, plan, planned.day, events))
         if rows:
             names = {c.id: c.name for c in uow.chairs.list("default")}
@@ -67,7 +68,7 @@ def today_board(deps: Deps, ctx: Context) -> list[dict[str, Any]]:
                     chairs[(course_id, booking.day)] = names.get(booking.chair_id, "")
     board: list[dict[str, Any]] = []
     for patient, course, plan, day, events in rows:
-        state = deps.rules.state(plan, day, events, now)
+        state = state_to_json(deps.rules.state(plan, day, events, now))
         if not sees_identity(ctx.actor.role):
             state = strip_free_text(state)
         board.append({"patient": patient_view(patient, ctx.actor.role), "course_id": course.id,
@@ -85,7 +86,7 @@ def patient_overview(deps: Deps, ctx: Context, patient_id: int) -> dict[str, Any
     with deps.uow() as uow:
         patient = load_patient(uow, patient_id)
         courses = uow.courses.for_patient(patient_id)
-        days = {(c.id, d["day"]): [e.as_recorded() for e in uow.events.for_day(c.id, d["day"])]
+        days = {(c.id, d["day"]): uow.events.for_day(c.id, d["day"])
                 for c in courses for d in c.plan.get("days", [])}
         tasks = {c.id: uow.tasks.for_course(c.id) for c in courses}
     # The worklist's rule and day (the centre's today), so both pages count the same tasks.
@@ -97,7 +98,7 @@ def patient_overview(deps: Deps, ctx: Context, patient_id: int) -> dict[str, Any
         reactions, phases = [], {}
         for planned in plan.days:
             events = days[(course.id, planned.day)]
-            state = deps.rules.state(plan, planned.day, events, now) if events else None
+            state = state_to_json(deps.rules.state(plan, planned.day, events, now)) if events else None
             phases[planned.day] = state["phase"] if state is not None else "planned"
             for reaction in (state or {}).get("reactions", []):
                 reactions.append({**reaction, "day": planned.day})

@@ -46,8 +46,8 @@ def day_page(request: Request, ctx: PageContext, deps: ServicesDep, course_id: i
 def _day(request: Request, ctx: Any, deps: Any, course_id: int, day: int,
          refusal: dict[str, Any] | None = None) -> Any:
     course = courses.get_course(deps, ctx, course_id)
-    state = events.day_state(deps, ctx, course_id, day)
-    stored = events.list_events(deps, ctx, course_id, day)
+    state = events.day_state(deps, ctx, course_id, day).as_json()
+    stored = [e.as_json() for e in events.list_events(deps, ctx, course_id, day)]
     zone = course["plan"]["timezone"]
     return render(
         request, ctx, "day.html", 422 if refusal is not None else 200,
@@ -145,7 +145,7 @@ async def correct(request: Request, ctx: PageContext, deps: ServicesDep, course_
     try:
         now = deps.clock.now()
         zone = courses.get_course(deps, ctx, course_id)["plan"]["timezone"]
-        original = events.list_events(deps, ctx, course_id, day)[int(form["corrects"])]["payload"]
+        original = events.list_events(deps, ctx, course_id, day)[int(form["corrects"])].payload
         payload: dict[str, Any] = {"type": "correction", "at": now.isoformat(),
                                    "corrects": int(form["corrects"]), "reason": form.get("reason", "")}
         if form.get("mode") == "replace":
