@@ -27,9 +27,14 @@ PatientId = Path(ge=1, le=2**31 - 1)
 def list_patients(ctx: ContextDep, deps: ServicesDep,
                   q: str = Query(default="", max_length=200,
                                  description="Find by name, hospital number or pseudonym")
-                  ) -> list[dict[str, Any]]:
+                  ) -> list[PatientOut]:
     """Investigators see the study pseudonym only: no name, no birth date (and find by pseudonym)."""
-    return patients.find_patients(deps, ctx, q) if q.strip() else patients.list_patients(deps, ctx)
+    found = patients.find_patients(deps, ctx, q) if q.strip() else patients.list_patients(deps, ctx)
+    return [_patient_out(p) for p in found]
+
+
+def _patient_out(view: patients.PatientView) -> PatientOut:
+    return PatientOut.model_validate(view.as_json())
 
 
 def _command(body: PatientIn) -> patients.RegisterPatient:
@@ -40,20 +45,20 @@ def _command(body: PatientIn) -> patients.RegisterPatient:
 
 
 @router.post("/patients", response_model=PatientOut, status_code=201)
-def register_patient(body: PatientIn, ctx: ContextDep, deps: ServicesDep) -> dict[str, Any]:
-    return patients.register_patient(deps, ctx, _command(body))
+def register_patient(body: PatientIn, ctx: ContextDep, deps: ServicesDep) -> PatientOut:
+    return _patient_out(patients.register_patient(deps, ctx, _command(body)))
 
 
 @router.put("/patients/{patient_id}", response_model=PatientOut)
 def edit_patient(body: PatientEditIn, ctx: ContextDep, deps: ServicesDep,
-                 patient_id: int = PatientId) -> dict[str, Any]:
+                 patient_id: int = PatientId) -> PatientOut:
     """Replace the patient's details (the pseudonym stays); old and new go to the audit trail."""
-    return patients.edit_patient(deps, ctx, patient_id, _command(body), body.reason)
+    return _patient_out(patients.edit_patient(deps, ctx, patient_id, _command(body), body.reason))
 
 
 @router.get("/patients/{patient_id}", response_model=PatientOut)
-def get_patient(ctx: ContextDep, deps: ServicesDep, patient_id: int = PatientId) -> dict[str, Any]:
-    return patients.get_patient(deps, ctx, patient_id)
+def get_patient(ctx: ContextDep, deps: ServicesDep, patient_id: int = PatientId) -> PatientOut:
+    return _patient_out(patients.get_patient(deps, ctx, patient_id))
 
 
 @router.get("/patients/{patient_id}/courses", response_model=list[CourseOut])
