@@ -103,7 +103,7 @@ def patient_overview(deps: Deps, ctx: Context, patient_id: int) -> dict[str, Any
             for reaction in (state or {}).get("reactions", []):
                 reactions.append({**reaction, "day": planned.day})
         rows = [_task_row(t, today, horizon) for t in tasks[course.id]]
-        out.append({**course_view(course, ctx), "phases": phases, "reactions": reactions,
+        out.append({**course_view(course, ctx).as_json(), "phases": phases, "reactions": reactions,
                     "tasks": rows, "overdue": sum(r["status"] == "overdue" for r in rows),
                     "on_worklist": sum(r["on_worklist"] for r in rows)})
     return {"patient": patient_view(patient, ctx.actor.role), "courses": out}
@@ -142,7 +142,7 @@ def course_for_print(deps: Deps, ctx: Context, course_id: int) -> tuple[dict[str
         course = load_course(uow, course_id)
         patient = load_patient(uow, course.patient_id)
         config = centre_config(uow, patient.centre_id)
-    return course_view(course, ctx)["plan"], config
+    return course_view(course, ctx).plan, config
 
 
 def centre_contact(deps: Deps, centre_id: str = "default") -> dict[str, str | None]:

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Path
 
 from infusionist.entrypoints.web.dependencies import ContextDep, ServicesDep
@@ -15,18 +13,22 @@ CourseId = Path(ge=1, le=2**31 - 1)
 Day = Path(ge=1, le=31)
 
 
+def course_out(course: courses.CourseView) -> CourseOut:
+    return CourseOut.model_validate(course.as_json())
+
+
 def _event_out(event: events.EventView) -> EventOut:
     return EventOut.model_validate(event.model_dump())
 
 
 @router.get("/courses/{course_id}", response_model=CourseOut)
-def get_course(ctx: ContextDep, deps: ServicesDep, course_id: int = CourseId) -> dict[str, Any]:
-    return courses.get_course(deps, ctx, course_id)
+def get_course(ctx: ContextDep, deps: ServicesDep, course_id: int = CourseId) -> CourseOut:
+    return course_out(courses.get_course(deps, ctx, course_id))
 
 
 @router.get("/courses/{course_id}/tasks", response_model=list[TaskOut])
-def list_tasks(ctx: ContextDep, deps: ServicesDep, course_id: int = CourseId) -> list[dict[str, Any]]:
-    return courses.list_tasks(deps, ctx, course_id)
+def list_tasks(ctx: ContextDep, deps: ServicesDep, course_id: int = CourseId) -> list[TaskOut]:
+    return [TaskOut.model_validate(t.as_json()) for t in courses.list_tasks(deps, ctx, course_id)]
 
 
 @router.get("/courses/{course_id}/days/{day}/events", response_model=list[EventOut])

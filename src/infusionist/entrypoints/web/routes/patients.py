@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from infusionist.entrypoints.web.dependencies import ContextDep, ServicesDep
 from infusionist.entrypoints.web.errors import ERROR_RESPONSES
+from infusionist.entrypoints.web.routes.courses import course_out
 from infusionist.entrypoints.web.schemas import (
     CourseIn,
     CourseOut,
@@ -62,18 +63,18 @@ def get_patient(ctx: ContextDep, deps: ServicesDep, patient_id: int = PatientId)
 
 
 @router.get("/patients/{patient_id}/courses", response_model=list[CourseOut])
-def list_courses(ctx: ContextDep, deps: ServicesDep, patient_id: int = PatientId) -> list[dict[str, Any]]:
-    return courses.list_courses(deps, ctx, patient_id)
+def list_courses(ctx: ContextDep, deps: ServicesDep, patient_id: int = PatientId) -> list[CourseOut]:
+    return [course_out(c) for c in courses.list_courses(deps, ctx, patient_id)]
 
 
 @router.post("/patients/{patient_id}/courses", response_model=CourseOut, status_code=201)
 def create_course(body: CourseIn, ctx: ContextDep, deps: ServicesDep,
-                  patient_id: int = PatientId) -> dict[str, Any]:
+                  patient_id: int = PatientId) -> CourseOut:
     """Plan a course with the protocol and the centre configuration, and store the plan."""
-    return courses.create_course(deps, ctx, courses.CreateCourse(
+    return course_out(courses.create_course(deps, ctx, courses.CreateCourse(
         patient_id=patient_id, course=body.course, first_day=body.first_day,
         infusion_start=body.infusion_start, timezone=body.timezone,
-        previous_course_end=body.previous_course_end, chair_ids=tuple(body.chair_ids)))
+        previous_course_end=body.previous_course_end, chair_ids=tuple(body.chair_ids))))
 
 
 
