@@ -10,13 +10,16 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from infusionist.entrypoints.cli.errors import fail, reported_errors
 from infusionist.entrypoints.cli.followup import UserOption, user_context
 from infusionist.entrypoints.cli.server import deps_for, settings
+
+if TYPE_CHECKING:  # the command imports the services when it runs (a fast --help)
+    from infusionist.services.schedule_views import FirstStartsView
 
 schedule_app = typer.Typer(help="Find when a course fits into the unit's chairs.", no_args_is_help=True)
 unit_app = typer.Typer(help="The infusion unit: chairs, opening hours, turnover and staffing.",
@@ -61,27 +64,27 @@ def find(
             patient_id=patient_id, course=course, after=_date("--after", after),
             previous_course_end=_date("--previous-course-end", previous_course_end)))
     if output == "json":
-        typer.echo(json.dumps(found, indent=2))
+        typer.echo(json.dumps(found.as_json(), indent=2))
         return
     _print_choices(found)
 
 
-def _print_choices(found: dict[str, Any]) -> None:
+def _print_choices(found: FirstStartsView) -> None:
     from rich.console import Console
     from rich.table import Table
 
     console = Console(width=120)
-    if not found["choices"]:
-        console.print(f"No start fits within a year after {found['after']}.")
+    if not found.choices:
+        console.print(f"No start fits within a year after {found.after}.")
         return
-    table = Table(title=f"Course {found['course']} of patient {found['patient_id']}: the earliest "
-                        f"starts from {found['after']} ({found['timezone']})", title_justify="left")
+    table = Table(title=f"Course {found.course} of patient {found.patient_id}: the earliest "
+                        f"starts from {found.after} ({found.timezone})", title_justify="left")
     for column in ("choice", "first day", "infusion", "chairs by day"):
         table.add_column(column)
-    for n, choice in enumerate(found["choices"], start=1):
-        chairs = ", ".join(f"day {d['day']} {d['chair']}" for d in choice["days"])
-        table.add_row(str(n), date.fromisoformat(choice["first_day"]).strftime("%a %d %b %Y"),
-                      choice["infusion_start"], chairs)
+    for n, choice in enumerate(found.choices, start=1):
+        chairs = ", ".join(f"day {d.day} {d.chair}" for d in choice.days)
+        table.add_row(str(n), date.fromisoformat(choice.first_day).strftime("%a %d %b %Y"),
+                      choice.infusion_start, chairs)
     console.print(table)
 
 

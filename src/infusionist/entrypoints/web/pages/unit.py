@@ -87,7 +87,7 @@ def calendar(request: Request, ctx: PageContext, deps: ServicesDep, monday: str 
     except ValueError:
         start = today
     start -= timedelta(days=start.weekday())
-    week = bookings.week(deps, ctx, start)
+    week = bookings.week(deps, ctx, start).as_json()
     return render(request, ctx, "calendar.html", week=week, zone=week["timezone"],
                   days=[_day_rows(week, day, zone) for day in week["days"]],
                   previous=(start - timedelta(days=7)).isoformat(),

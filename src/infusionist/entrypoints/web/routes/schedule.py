@@ -4,7 +4,7 @@ calendar and a calendar feed per chair."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
@@ -212,37 +212,38 @@ MondayQuery = Annotated[dt.date, Query(description="The first day of the week sh
 @router.get("/schedule/first-starts", response_model=FirstStartsOut)
 def first_starts(ctx: ContextDep, deps: ServicesDep, patient_id: PatientQuery, course: CourseQuery,
                  after: AfterQuery = None, previous_course_end: PreviousQuery = None,
-                 timezone: ZoneQuery = None) -> dict[str, Any]:
+                 timezone: ZoneQuery = None) -> FirstStartsOut:
     """The three earliest first days on which every day of the course fits into a chair."""
-    return bookings.find_first_starts(deps, ctx, bookings.FindStart(
+    return FirstStartsOut.model_validate(bookings.find_first_starts(deps, ctx, bookings.FindStart(
         patient_id=patient_id, course=course, after=after, previous_course_end=previous_course_end,
-        timezone=timezone))
+        timezone=timezone)).as_json())
 
 
 @router.get("/schedule/week", response_model=WeekOut)
-def week(ctx: ContextDep, deps: ServicesDep, monday: MondayQuery) -> dict[str, Any]:
+def week(ctx: ContextDep, deps: ServicesDep, monday: MondayQuery) -> WeekOut:
     """Every chair's bookings of seven days, and each day's occupancy and staffing load."""
-    return bookings.week(deps, ctx, monday)
+    return WeekOut.model_validate(bookings.week(deps, ctx, monday).as_json())
 
 
 @router.get("/courses/{course_id}/bookings", response_model=list[BookingOut])
-def course_bookings(ctx: ContextDep, deps: ServicesDep, course_id: int = CourseId) -> list[dict[str, Any]]:
-    return bookings.course_bookings(deps, ctx, course_id)
+def course_bookings(ctx: ContextDep, deps: ServicesDep, course_id: int = CourseId) -> list[BookingOut]:
+    return [BookingOut.model_validate(b.as_json()) for b in bookings.course_bookings(deps, ctx, course_id)]
 
 
 @router.post("/bookings/{booking_id}/cancel", response_model=CancelledOut)
 def cancel_booking(body: CancelIn, ctx: ContextDep, deps: ServicesDep,
-                   booking_id: int = BookingId) -> dict[str, Any]:
+                   booking_id: int = BookingId) -> CancelledOut:
     """Free a day's chair (a missed day, a day stopped after a reaction)."""
-    return bookings.cancel_booking(deps, ctx, booking_id, body.reason)
+    return CancelledOut.model_validate(bookings.cancel_booking(deps, ctx, booking_id, body.reason).as_json())
 
 
 @router.post("/bookings/{booking_id}/move", response_model=BookingOut)
 def move_booking(body: MoveIn, ctx: ContextDep, deps: ServicesDep,
-                 booking_id: int = BookingId) -> dict[str, Any]:
+                 booking_id: int = BookingId) -> BookingOut:
     """Move a day to another time or chair; refused (409/422 with the next time that fits) when
     it does not fit."""
-    return bookings.move_booking(deps, ctx, booking_id, body.infusion_start, body.chair_id, body.reason)
+    return BookingOut.model_validate(bookings.move_booking(deps, ctx, booking_id, body.infusion_start,
+                                                           body.chair_id, body.reason).as_json())
 
 
 @router.get("/chairs/{chair_id}/calendar.ics", response_class=Response,
