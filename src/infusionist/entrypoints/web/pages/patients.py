@@ -155,10 +155,10 @@ async def record_lab_result(request: Request, ctx: PageContext, deps: ServicesDe
         kept = {k: form.get(k, "") for k in LAB_FIELDS}
         return redirect(request, f"{here}?{urlencode({'lab': 'refused', **kept})}", error=error.message,
                         anchor="lab-results")
-    result = recorded["result"]
-    notice = f"Result recorded: {result['value']} {result['unit']} on {result['taken_on']}."
-    if recorded["review_tasks"]:
-        notice += " Alert: " + "; ".join(a["work_up"] for a in recorded["alerts"]) + \
+    result = recorded.result
+    notice = f"Result recorded: {result.value} {result.unit} on {result.taken_on}."
+    if recorded.review_tasks:
+        notice += " Alert: " + "; ".join(a.work_up for a in recorded.alerts) + \
             " - a physician's review is on the worklist."
     return redirect(request, here, notice=notice, anchor="lab-results")
 

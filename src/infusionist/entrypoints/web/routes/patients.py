@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
@@ -134,17 +133,19 @@ class LabResultRecordedOut(BaseModel):
 
 @router.get("/patients/{patient_id}/lab-results", response_model=list[LabResultOut])
 def list_lab_results(ctx: ContextDep, deps: ServicesDep,
-                     patient_id: int = PatientId) -> list[dict[str, Any]]:
+                     patient_id: int = PatientId) -> list[LabResultOut]:
     """The patient's laboratory results, oldest sampling date first."""
-    return lab_results.list_lab_results(deps, ctx, patient_id)
+    return [LabResultOut.model_validate(r.as_json())
+            for r in lab_results.list_lab_results(deps, ctx, patient_id)]
 
 
 @router.post("/patients/{patient_id}/lab-results", response_model=LabResultRecordedOut,
              status_code=201)
 def record_lab_result(body: LabResultIn, ctx: ContextDep, deps: ServicesDep,
-                      patient_id: int = PatientId) -> dict[str, Any]:
+                      patient_id: int = PatientId) -> LabResultRecordedOut:
     """Record a result after the protocol's checks; each alert becomes a physician's review task."""
-    return lab_results.record_lab_result(deps, ctx, lab_results.RecordLabResult(
+    recorded = lab_results.record_lab_result(deps, ctx, lab_results.RecordLabResult(
         patient_id=patient_id, analyte=body.analyte, value=body.value, unit=body.unit,
         taken_on=body.taken_on, reference_low=body.reference_low,
         reference_high=body.reference_high, course_id=body.course_id))
+    return LabResultRecordedOut.model_validate(recorded.as_json())
