@@ -84,10 +84,11 @@ def configure_centre(deps: Deps, ctx: Context, centre_id: str, data: dict[str, A
     signer = _signed_by(deps, ctx, signature) if clinical else None
     new = config.model_dump(mode="json")
     with deps.uow(write=True) as uow:
-        old = uow.centres.get(centre_id)
+        stored = uow.centres.get(centre_id)
+        old = stored.model_dump(mode="json") if stored is not None else None
         latest = uow.centre_versions.latest(centre_id)
         version = (latest.version if latest is not None else 0) + 1
-        uow.centres.put(centre_id, new)
+        uow.centres.put(centre_id, config)
         uow.centre_versions.add(CentreVersion(
             centre_id=centre_id, version=version, config=new, created_at=deps.clock.now(),
             created_by=ctx.actor.username, signed_by=signer, reason=(reason or "").strip() or None))

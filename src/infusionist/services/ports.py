@@ -7,10 +7,11 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import date, datetime
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Protocol
 
 from infusionist.domain.audit_chain import AuditEntry
-from infusionist.domain.capacity import Chair
+from infusionist.domain.capacity import Chair, UnitRules
+from infusionist.domain.centre import CentreConfig
 from infusionist.domain.day_events import DayEvent
 from infusionist.domain.device_readings import (
     DeviceRecord,
@@ -114,9 +115,11 @@ class LoginFailureRepository(Protocol):
 
 
 class CentreRepository(Protocol):
-    def get(self, centre_id: str) -> dict[str, Any] | None: ...
+    def get(self, centre_id: str) -> CentreConfig | None:
+        """The centre's stored settings (None: never saved); ``CONFIG-INVALID`` when unreadable."""
+        ...
 
-    def put(self, centre_id: str, config: dict[str, Any]) -> None: ...
+    def put(self, centre_id: str, config: CentreConfig) -> None: ...
 
 
 class PatientRepository(Protocol):
@@ -313,9 +316,11 @@ class ChairRepository(Protocol):
 
 
 class UnitSettingsRepository(Protocol):
-    def get(self, centre_id: str) -> dict[str, Any] | None: ...
+    def get(self, centre_id: str) -> UnitRules | None:
+        """The unit's stored rules (None: never saved); ``UNIT-INVALID`` when unreadable."""
+        ...
 
-    def put(self, centre_id: str, settings: dict[str, Any], at: datetime) -> None: ...
+    def put(self, centre_id: str, rules: UnitRules, at: datetime) -> None: ...
 
 
 class BookingRepository(Protocol):

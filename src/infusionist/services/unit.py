@@ -29,12 +29,7 @@ def load_unit(uow: UnitOfWork, centre_id: str, zone_name: str | None = None) -> 
     """The unit as the booking rules read it; the zone is the plan's, else the centre's (UTC
     when the centre has none)."""
     config = centre_config(uow, centre_id)
-    stored = uow.unit_settings.get(centre_id)
-    try:
-        rules = UnitRules.model_validate(stored or {})
-    except ValidationError as exc:  # validated on write; a safety net
-        raise ValidationFailed("UNIT-INVALID", f"The unit's stored settings are invalid: "
-                               f"{exc.errors()[0]['msg']}") from None
+    rules = uow.unit_settings.get(centre_id) or UnitRules()
     zone = resolve_zone(zone_name or config.timezone or "UTC")
     return Unit(rules=rules, chairs=tuple(uow.chairs.list(centre_id)),
                 closed_days=frozenset(config.closed_days), zone=zone)
@@ -66,8 +61,9 @@ def configure_unit(deps: Deps, ctx: Context, centre_id: str, data: dict[str, Any
     new = rules.model_dump(mode="json")
     with deps.uow(write=True) as uow:
         old = uow.unit_settings.get(centre_id)
-        uow.unit_settings.put(centre_id, new, deps.clock.now())
-        audit.record_for(uow, deps, ctx, "unit.configure", "unit", centre_id, old=old, new=new,
+        uow.unit_settings.put(centre_id, rules, deps.clock.now())
+        audit.record_for(uow, deps, ctx, "unit.configure", "unit", centre_id,
+                         old=old.model_dump(mode="json") if old is not None else None, new=new,
                          reason=reason)
         uow.commit()
     return rules
