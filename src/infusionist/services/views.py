@@ -23,10 +23,11 @@ from infusionist.services.course_store import (
     load_course,
     parsed_plan,
 )
-from infusionist.services.courses import CreateCourse, course_view, task_status
+from infusionist.services.courses import CourseView, CreateCourse, course_view, task_status
 from infusionist.services.deps import Deps
-from infusionist.services.patients import load_patient, patient_view
+from infusionist.services.patients import PatientView, load_patient, patient_view
 from infusionist.services.planning import PlanCourseCommand, plan_course_for
+from infusionist.services.read_model import ReadModel
 
 
 def centre_zone(deps: Deps, centre_id: str = "default") -> str:
@@ -45,7 +46,44 @@ def change_marker(deps: Deps) -> int:
 ONE_DAY = timedelta(days=1)
 
 
-def today_board(deps: Deps, ctx: Context) -> list[dict[str, Any]]:
+class BoardRow(ReadModel):
+    """A patient with an infusion day today: the planned day's and the replayed state's JSON
+    contracts (``domain/plan_json.py``, docs/day-events.md), and the chair its booking holds."""
+
+    patient: PatientView
+    course_id: int
+    course: int
+    day: int
+    days: int
+    planned: dict[str, Any]
+    state: dict[str, Any]
+    chair: str | None
+
+
+class TaskRow(ReadModel):
+    """A course's task as the patient page lists it."""
+
+    name: str
+    due: str
+    status: str
+    overdue: bool
+    on_worklist: bool
+
+
+class CourseOverview(CourseView):
+    phases: dict[int, str]  # each day's phase now ("planned" before its first event)
+    reactions: list[dict[str, Any]]  # each reaction of the state's JSON, with its ``day``
+    tasks: list[TaskRow]
+    overdue: int
+    on_worklist: int
+
+
+class PatientOverview(ReadModel):
+    patient: PatientView
+    courses: list[CourseOverview]
+
+
+def today_board(deps: Deps, ctx: Context) -> list[BoardRow]:
     """Every patient with an infusion day today: who, which day, and the replayed day state."""
     require(ctx.actor.role, Permission.READ_PSEUDONYMISED)
     now = deps.clock.now()
@@ -66,20 +104,20 @@ def today_board(deps: Deps, ctx: Context) -> list[dict[str, Any]]:
             for course_id in {row[1].id for row in rows}:
                 for booking in uow.bookings.for_course(course_id):
                     chairs[(course_id, booking.day)] = names.get(booking.chair_id, "")
-    board: list[dict[str, Any]] = []
+    board: list[BoardRow] = []
     for patient, course, plan, day, events in rows:
         state = state_to_json(deps.rules.state(plan, day, events, now))
         if not sees_identity(ctx.actor.role):
             state = strip_free_text(state)
-        board.append({"patient": patient_view(patient, ctx.actor.role), "course_id": course.id,
-                      "course": course.number, "day": day, "days": len(plan.days),
-                      "planned": day_to_json(plan.day(day)), "state": state,
-                      "chair": chairs.get((course.id, day))})
-    board.sort(key=lambda row: (row["planned"]["chair_start"], row["patient"]["id"]))
+        board.append(BoardRow(patient=patient_view(patient, ctx.actor.role), course_id=course.id,
+                              course=course.number, day=day, days=len(plan.days),
+                              planned=day_to_json(plan.day(day)), state=state,
+                              chair=chairs.get((course.id, day))))
+    board.sort(key=lambda row: (row.planned["chair_start"], row.patient.id))
     return board
 
 
-def patient_overview(deps: Deps, ctx: Context, patient_id: int) -> dict[str, Any]:
+def patient_overview(deps: Deps, ctx: Context, patient_id: int) -> PatientOverview:
     """The patient, each course with its plan, every day's reactions so far, and follow-up tasks."""
     require(ctx.actor.role, Permission.READ_PSEUDONYMISED)
     now = deps.clock.now()
@@ -103,21 +141,22 @@ def patient_overview(deps: Deps, ctx: Context, patient_id: int) -> dict[str, Any
             for reaction in (state or {}).get("reactions", []):
                 reactions.append({**reaction, "day": planned.day})
         rows = [_task_row(t, today, horizon) for t in tasks[course.id]]
-        out.append({**course_view(course, ctx).as_json(), "phases": phases, "reactions": reactions,
-                    "tasks": rows, "overdue": sum(r["status"] == "overdue" for r in rows),
-                    "on_worklist": sum(r["on_worklist"] for r in rows)})
-    return {"patient": patient_view(patient, ctx.actor.role), "courses": out}
+        out.append(CourseOverview(**course_view(course, ctx).model_dump(), phases=phases,
+                                  reactions=reactions, tasks=rows,
+                                  overdue=sum(r.status == "overdue" for r in rows),
+                                  on_worklist=sum(r.on_worklist for r in rows)))
+    return PatientOverview(patient=patient_view(patient, ctx.actor.role), courses=out)
 
 
-def _task_row(task: FollowUpTask, today: date, horizon: date) -> dict[str, Any]:
+def _task_row(task: FollowUpTask, today: date, horizon: date) -> TaskRow:
     """A course's task as the patient page lists it: ``overdue`` by the domain's rule (as the
     worklist), ``due`` when it is on today's worklist, ``upcoming`` before its window opens."""
     status = task_status(task, today)
     on_worklist = status in ("due", "overdue") and task.opens <= today and task.due <= horizon
     if status == "due" and not on_worklist:
         status = "upcoming"
-    return {"name": task.name, "due": task.due.isoformat(), "status": status,
-            "overdue": status == "overdue", "on_worklist": on_worklist}
+    return TaskRow(name=task.name, due=task.due.isoformat(), status=status,
+                   overdue=status == "overdue", on_worklist=on_worklist)
 
 
 def preview_course(deps: Deps, ctx: Context, command: CreateCourse) -> dict[str, Any]:
