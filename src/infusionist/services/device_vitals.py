@@ -386,12 +386,11 @@ def list_devices(deps: Deps, ctx: Context) -> list[DeviceView]:
     return sorted(views, key=lambda v: v.device_id)
 
 
-def refused_messages(deps: Deps, ctx: Context, sender: str | None = None) -> list[dict[str, Any]]:
+def refused_messages(deps: Deps, ctx: Context, sender: str | None = None) -> list[RefusedMessage]:
     """Messages refused before intake, oldest first, as kept (admin: they may hold patient data)."""
     require(ctx.actor.role, Permission.CONFIGURE_CENTRE)
     with deps.uow() as uow:
-        rows = uow.inbound.refused(sender)
-    return [{**vars(row), "received_at": row.received_at.isoformat()} for row in rows]
+        return uow.inbound.refused(sender)
 
 
 def device_alerts(deps: Deps, ctx: Context) -> list[DeviceAlert]:

@@ -93,7 +93,8 @@ def refused(
     ctx = Context(Actor(0, SYSTEM, "Command line", Role.ADMIN), "cli")
     with reported_errors():
         rows = refused_messages(deps_for(settings()), ctx, sender)
-    typer.echo(json.dumps(rows, indent=2))
+    typer.echo(json.dumps([{**vars(row), "received_at": row.received_at.isoformat()} for row in rows],
+                          indent=2))
 
 
 @app.command("devices")
