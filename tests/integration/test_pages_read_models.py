@@ -41,6 +41,8 @@ def test_every_page_renders_from_the_read_models(client_as: ClientFactory, base_
         monitors = pages.get("/monitors")
         assert monitors.status_code == 200 and "MON-01^UNIT" in monitors.text
     with httpx.Client(base_url=base_url, cookies=physician.cookies) as pages:
+        found = pages.get("/patients?q=roe")
+        assert found.status_code == 200 and "Jane Roe (P-" in found.text
         patient = pages.get("/patients/1")
         assert patient.status_code == 200 and "Jane Roe" in patient.text
         assert pages.get("/patients/1/plan?course=2").status_code == 200
