@@ -55,4 +55,5 @@ def test_every_page_renders_from_the_read_models(client_as: ClientFactory, base_
         calendar = pages.get("/calendar?monday=2026-03-02")
         assert calendar.status_code == 200 and "Chair 1" in calendar.text
         assert pages.get(f"/days/{course_id}/1").status_code == 200
+        assert pages.get(f"/courses/{course_id}/print").status_code == 200
         assert pages.get("/").status_code == 200

@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from infusionist.domain.access import Permission, require, sees_identity, strip_free_text
+from infusionist.domain.centre import CentreConfig
 from infusionist.domain.day_state_json import state_to_json
 from infusionist.domain.plan_json import day_to_json, plan_to_json
 from infusionist.domain.planning import CoursePlan, Patient
@@ -174,7 +175,7 @@ def preview_course(deps: Deps, ctx: Context, command: CreateCourse) -> dict[str,
     return plan_to_json(plan)
 
 
-def course_for_print(deps: Deps, ctx: Context, course_id: int) -> tuple[dict[str, Any], Any]:
+def course_for_print(deps: Deps, ctx: Context, course_id: int) -> tuple[dict[str, Any], CentreConfig]:
     """The course's stored plan (pseudonymised for investigators) and its centre's configuration."""
     require(ctx.actor.role, Permission.READ_PSEUDONYMISED)
     with deps.uow() as uow:
