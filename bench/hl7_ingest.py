@@ -104,7 +104,7 @@ def alert_shown(course_id: int) -> bool:
     """What the board shows for the day (the full replay), read in the reader process."""
     assert _reader is not None
     state = day_state(_reader, NURSE, course_id, 1)
-    return "LOW-SPO2" in {a["code"] for a in state["alerts"]}
+    return "LOW-SPO2" in {a.code for a in state.state.alerts}
 
 
 def client(reader: ProcessPoolExecutor, port: int, chair: int, patient: str, course_id: int, count: int,

@@ -116,7 +116,7 @@ def test_kill_9_while_writing_loses_no_acknowledged_write(deps: Deps, settings: 
     server.wait(timeout=10)
     stored = set()
     for day in (1, 2, 3, 4):
-        stored |= {(day, e["seq"]) for e in list_events(deps, physician_context(deps), course_id, day)}
+        stored |= {(day, e.seq) for e in list_events(deps, physician_context(deps), course_id, day)}
     assert set(acknowledged) <= stored
     assert audit.verify(deps).intact
 
@@ -155,6 +155,6 @@ def test_backup_while_writing_then_restore_round_trips(deps: Deps, settings: Set
     assert restored.returncode == 0, restored.stderr
     assert "intact" in restored.stdout
     events = list_events(deps, ctx, course_id, 1)
-    assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
+    assert [e.seq for e in events] == list(range(1, len(events) + 1))
     assert len(events) <= after_backup  # the event written after the backup is gone again
     assert audit.verify(deps, anchor).intact

@@ -32,6 +32,6 @@ def test_the_example_message_arrives_on_the_demo_day_in_progress(tmp_path: Path)
     assert again["code"] == "AA"
     events = list_events(deps, NURSE_CTX, course_id, day)
     assert len(events) == before + 1
-    assert events[-1]["recorded_by"] == "device:DEMO-MONITOR^DEMO-UNIT"
-    assert events[-1]["payload"]["temperature_c"] == "37.1"
+    assert events[-1].recorded_by == "device:DEMO-MONITOR^DEMO-UNIT"
+    assert events[-1].payload["temperature_c"] == "37.1"
     engine_of(deps).dispose()

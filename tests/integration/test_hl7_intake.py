@@ -44,7 +44,7 @@ def port(deps: Deps) -> Iterator[int]:
 
 
 def events(deps: Deps, unit: Unit) -> list[dict[str, Any]]:
-    return list_events(deps, NURSE, unit.course_id, 1)
+    return [e.as_json() for e in list_events(deps, NURSE, unit.course_id, 1)]
 
 
 def inbound_count(deps: Deps, status: InboundStatus | None = None) -> int:
@@ -85,7 +85,7 @@ def test_an_alarming_value_raises_the_same_alert_as_manual_entry(deps: Deps, uni
                            system="MDC"))
     assert ack["code"] == "AA"
     state = day_state(deps, NURSE, unit.course_id, 1)
-    assert "LOW-SPO2" in {alert["code"] for alert in state["alerts"]}
+    assert "LOW-SPO2" in {alert.code for alert in state.state.alerts}
 
 
 def test_mdc_codes_and_fahrenheit_are_converted(deps: Deps, unit: Unit, port: int) -> None:
@@ -170,10 +170,11 @@ def test_devices_show_their_last_message_and_a_silent_monitor_raises_an_alert(
         deps: Deps, unit: Unit, port: int) -> None:
     register(deps, "MON-02^INFUSION", "CHAIR-2")
     send(port, oru("MSG-LIVE", unit.pseudonym))
-    views = {v["device_id"]: v for v in list_devices(deps, NURSE)}
-    assert views["MON-01^INFUSION"]["last_message_at"] is not None
-    assert not views["MON-01^INFUSION"]["silent"] and views["MON-01^INFUSION"]["alert"] is None
-    assert views["MON-02^INFUSION"]["silent"] and views["MON-02^INFUSION"]["alert"]["code"] == "DEVICE-SILENT"
+    views = {v.device_id: v for v in list_devices(deps, NURSE)}
+    assert views["MON-01^INFUSION"].last_message_at is not None
+    assert not views["MON-01^INFUSION"].silent and views["MON-01^INFUSION"].alert is None
+    alert = views["MON-02^INFUSION"].alert
+    assert views["MON-02^INFUSION"].silent and alert is not None and alert.code == "DEVICE-SILENT"
 
 
 

@@ -58,8 +58,8 @@ def test_an_unknown_sender_is_answered_AR_naming_the_reason_kept_raw_and_counted
     assert kept.raw == message and kept.raw_encoding == "text" and kept.peer == "127.0.0.1"
     assert (kept.sender, kept.control_id, kept.ack_code) == ("ROGUE^LAPTOP", "U-1", "AR")
     send(port, message)
-    [listed] = [v for v in list_devices(deps, NURSE_CTX) if v["device_id"] == "ROGUE^LAPTOP"]
-    assert not listed["configured"] and listed["refused_count"] == 2 and listed["last_refused_at"]
+    [listed] = [v for v in list_devices(deps, NURSE_CTX) if v.device_id == "ROGUE^LAPTOP"]
+    assert not listed.configured and listed.refused_count == 2 and listed.last_refused_at
 
 
 def test_once_registered_the_same_message_is_heard(deps: Deps, unit: Unit, port: int) -> None:
@@ -88,7 +88,7 @@ def test_a_retired_sender_is_refused_and_registering_it_again_hears_it(
     register(deps)
     [first] = send(port, oru("RET-1", unit.pseudonym))
     view = retire_device(deps, ADMIN, "MON-01^INFUSION")
-    assert view["retired"] and not view["silent"]
+    assert view.retired and not view.silent
     [refused] = send(port, oru("RET-2", unit.pseudonym))
     assert first["code"] == "AA" and refused["code"] == "AR"
     assert refused["err"] is not None and refused["err"][5] == "HL7-SENDER-RETIRED"

@@ -14,7 +14,8 @@ from infusionist.adapters.bedside import BedsideRules
 from infusionist.adapters.common_passwords import CommonPasswords
 from infusionist.adapters.protocol_files import load_protocol
 from infusionist.domain.audit_chain import GENESIS_HASH, AuditEntry
-from infusionist.domain.capacity import Chair
+from infusionist.domain.capacity import Chair, UnitRules
+from infusionist.domain.centre import CentreConfig
 from infusionist.domain.errors import ChairConflict, Conflict
 from infusionist.domain.followup import FollowUpTask, TaskStatus
 from infusionist.domain.records import (
@@ -92,7 +93,7 @@ class FakeUnitOfWork:
         self.inbound = FakeInbound(self.t["inbound"], self.t["refused"])
         self.devices = FakeDevices(self.t["devices"])
         self.chairs = _Chairs(self.t["chairs"])
-        self.unit_settings = _Centres(self.t["unit_settings"])
+        self.unit_settings = _UnitSettings(self.t["unit_settings"])
         self.bookings = _Bookings(self.t["bookings"], self.t["courses"], self.t["patients"])
         self.centre_versions = _CentreVersions(self.t["centre_versions"])
         self.flashes = _Flashes(self.t["flashes"])
@@ -258,11 +259,22 @@ class _Centres:
     def __init__(self, rows: dict[Any, Any]) -> None:
         self.rows = rows
 
-    def get(self, centre_id: str) -> dict[str, Any] | None:
+    def get(self, centre_id: str) -> CentreConfig | None:
         return self.rows.get(centre_id)
 
-    def put(self, centre_id: str, config: dict[str, Any]) -> None:
+    def put(self, centre_id: str, config: CentreConfig) -> None:
         self.rows[centre_id] = config
+
+
+class _UnitSettings:
+    def __init__(self, rows: dict[Any, Any]) -> None:
+        self.rows = rows
+
+    def get(self, centre_id: str) -> UnitRules | None:
+        return self.rows.get(centre_id)
+
+    def put(self, centre_id: str, rules: UnitRules, at: datetime) -> None:
+        self.rows[centre_id] = rules
 
 
 class _Courses(_ById):

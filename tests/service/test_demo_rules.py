@@ -57,8 +57,8 @@ def test_today_is_a_valid_day_of_every_demo_course_and_no_event_is_outside_today
         assert unit.days[key] == day
         assert plan["days"][day - 1]["date"] == today.isoformat()
         for event in events.list_events(deps, NURSE, course_id, day):
-            at = datetime.fromisoformat(event["payload"]["at"])
-            assert midnight <= at <= now, (key, event["payload"])
+            at = datetime.fromisoformat(event.payload["at"])
+            assert midnight <= at <= now, (key, event.payload)
 
 
 def test_the_finished_course_was_recorded_in_daytime_on_a_monday_to_friday() -> None:
@@ -70,9 +70,9 @@ def test_the_finished_course_was_recorded_in_daytime_on_a_monday_to_friday() -> 
     assert date.fromisoformat(plan["days"][0]["date"]).weekday() == 0
     for day in range(1, 6):
         for event in events.list_events(deps, NURSE, course_id, day):
-            local = datetime.fromisoformat(event["payload"]["at"]).astimezone(ZONE)
+            local = datetime.fromisoformat(event.payload["at"]).astimezone(ZONE)
             assert local.date().isoformat() == plan["days"][day - 1]["date"]
-            assert 7 <= local.hour < 18, event["payload"]
+            assert 7 <= local.hour < 18, event.payload
 
 
 def test_a_scenario_that_needs_more_of_the_day_shows_an_earlier_phase() -> None:
@@ -87,7 +87,7 @@ def test_the_day_states_match_the_scenarios_in_the_evening() -> None:
     deps, clock, _ = fake_deps()
     clock.current = _at(date(2026, 12, 1), 21, 0)
     unit = build_demo_unit(deps, "Europe/Berlin")
-    phases = {key: events.day_state(deps, NURSE, unit.courses[key], unit.days[key])["phase"]
+    phases = {key: events.day_state(deps, NURSE, unit.courses[key], unit.days[key]).state.phase
               for key in unit.days}
     assert phases == {"today": "planned", "ready": "planned", "running": "running",
                       "reaction": "paused", "observation": "observing"}

@@ -109,14 +109,14 @@ def test_a_batch_is_stored_and_settled_in_one_commit_each_and_a_refusal_touches_
 
 def test_a_monitor_silent_for_twice_its_interval_raises_DEVICE_SILENT() -> None:
     deps, clock, _uow, patient, _course = unit()
-    assert [a["code"] for a in device_vitals.device_alerts(deps, NURSE)] == ["DEVICE-SILENT"]  # never sent
+    assert [a.code for a in device_vitals.device_alerts(deps, NURSE)] == ["DEVICE-SILENT"]  # never sent
     received = receive(deps, "C-4", "MSH|raw")
     settle(deps, received, reading(patient, "C-4"), None)
     clock.advance(seconds=120)
     assert device_vitals.device_alerts(deps, NURSE) == []
     clock.advance(seconds=1)
     [alert] = device_vitals.device_alerts(deps, NURSE)
-    assert alert["code"] == "DEVICE-SILENT" and "CHAIR-1" in alert["message"]
+    assert alert.code == "DEVICE-SILENT" and "CHAIR-1" in alert.message
 
 
 def test_a_message_not_heard_is_kept_apart_answered_AR_and_counted_without_taking_its_key() -> None:
@@ -128,7 +128,7 @@ def test_a_message_not_heard_is_kept_apart_answered_AR_and_counted_without_takin
     assert (stranger.settled.ack, stranger.settled.error_code) == ("AR", "HL7-UNKNOWN-SENDER")
     assert wrong_place.settled is not None and wrong_place.settled.error_code == "HL7-SENDER-ADDRESS"
     assert uow.store.tables["inbound"] == {} and len(uow.store.tables["refused"]) == 2
-    counts = {v["device_id"]: v["refused_count"] for v in device_vitals.list_devices(deps, NURSE)}
+    counts = {v.device_id: v.refused_count for v in device_vitals.list_devices(deps, NURSE)}
     assert counts == {"ROGUE^X": 1, SENDER: 1}
     heard = receive(deps, "C-2", "MSH|elsewhere")  # from its own address: the same key is heard
     assert heard.settled is None and heard.message_id > 0

@@ -96,9 +96,9 @@ def test_a_call_answered_with_symptoms_records_the_reaction_on_that_day__IAR_15_
     assert answered["reason"] == ("delayed reaction: rash, pruritus; "
                                   "itchy rash on the arms since last night")
     reaction = answered["reaction"]
-    assert (reaction["course_id"], reaction["day"], reaction["type"]) == (course_id, 3, "reaction_onset")
+    assert (reaction.course_id, reaction.day, reaction.type) == (course_id, 3, "reaction_onset")
     stored = events.list_events(deps, ctx[Role.NURSE], course_id, 3)
-    assert [(e["type"], e["payload"]["symptoms"], e["payload"]["at"]) for e in stored] == [
+    assert [(e.type, e.payload["symptoms"], e.payload["at"]) for e in stored] == [
         ("reaction_onset", ["rash", "pruritus"], ONSET.isoformat())]
     assert events.list_events(deps, ctx[Role.NURSE], course_id, 2) == []
     assert uow.store.tables["tasks"][task_id].status == "done"

@@ -60,8 +60,8 @@ def test_a_decision_is_signed_with_the_password_and_only_by_a_physician__PROT_19
         record(deps, nurse, course_id, decision, signature=events.Signature("password-nurse", "I decide"))
     stored = record(deps, physician, course_id, decision,
                     signature=events.Signature("password-physician", "I take this decision"))
-    assert "signed_by" not in stored["payload"]  # the signature is its own record
-    assert stored["signature"]["username"] == "physician"
+    assert "signed_by" not in stored.payload  # the signature is its own record
+    assert stored.signature is not None and stored.signature["username"] == "physician"
 
 
 def test_an_entry_later_than_the_servers_clock_is_refused_and_the_day_goes_on__PROT_06() -> None:
@@ -83,7 +83,7 @@ def test_an_unsigned_correction_cannot_clear_a_positive_test_but_a_physicians_ca
     record(deps, physician, course_id, entry("correction", "07:45", **fixed),
            signature=events.Signature("password-physician", "I correct the result"))
     state = events.day_state(deps, nurse, course_id, 1)
-    assert "PREGNANCY-POSITIVE" not in {a["code"] for a in state["alerts"]}
+    assert "PREGNANCY-POSITIVE" not in {a.code for a in state.state.alerts}
 
 
 def test_a_positive_test_on_day_1_blocks_the_start_of_day_2__PROT_07() -> None:

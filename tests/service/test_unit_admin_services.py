@@ -186,14 +186,14 @@ def test_each_save_is_a_new_version_and_a_plan_records_the_version_it_used() -> 
     deps, _clock, _uow, ctx = unit()
     admin = ctx[Role.ADMIN]
     first = centres.configure_centre(deps, admin, "default", {"contact_phone": "+49 30 1"}, "phone")
-    assert first["version"] == 1  # organisational: no signature needed
+    assert first.version == 1  # organisational: no signature needed
     jane = register(deps, ctx[Role.PHYSICIAN])
     course1 = courses.create_course(deps, ctx[Role.PHYSICIAN], courses.CreateCourse(
         jane["id"], 1, date(2026, 3, 2), timezone="Europe/Berlin"))
     second = centres.configure_centre(deps, admin, "default",
                                       {"contact_phone": "+49 30 1", "vital_signs_interval_minutes": 15},
                                       "closer watch", physician_signs())
-    assert second["version"] == 2
+    assert second.version == 2
     history = centres.centre_history(deps, admin, "default")
     assert [(v.version, v.signed_by) for v in history] == [(2, "physician"), (1, None)]
     assert history[1].config["vital_signs_interval_minutes"] is None  # never updated in place
@@ -208,7 +208,7 @@ def test_each_save_is_a_new_version_and_a_plan_records_the_version_it_used() -> 
     # the plan made after the change uses it: vital signs every 15 min instead of every 30
     assert day_1_checks(course2) > day_1_checks(course1)
     assert courses.get_course(deps, ctx[Role.PHYSICIAN], course1["id"])["plan"] == course1["plan"]
-    assert centres.get_centre(deps, ctx[Role.NURSE], "default")["version"] == 2
+    assert centres.get_centre(deps, ctx[Role.NURSE], "default").version == 2
 
 
 @pytest.mark.parametrize(("signature", "error", "code"), [
@@ -253,7 +253,7 @@ def test_alerts_may_be_made_stricter_and_product_defaults_moved_within_plausibil
     deps, _clock, _uow, ctx = unit()
     saved = centres.configure_centre(deps, ctx[Role.ADMIN], "default", {"alert_thresholds": {
         "FEVER": "37.8", "HYPOTENSION": "95", "TACHYCARDIA": "130"}}, "unit policy", physician_signs())
-    assert saved["alert_thresholds"] == {"FEVER": "37.8", "HYPOTENSION": "95", "TACHYCARDIA": "130"}
+    assert saved.as_json()["alert_thresholds"] == {"FEVER": "37.8", "HYPOTENSION": "95", "TACHYCARDIA": "130"}
 
 
 def test_only_an_admin_saves_the_settings() -> None:
@@ -274,7 +274,7 @@ def test_a_monitor_is_placed_moved_and_retired_with_the_old_place_in_the_audit_t
                                                              interval_seconds=30, sources=("10.1.2.11",)))
     device_vitals.retire_device(deps, admin, "MON-01^UNIT", "broken screen")
     [view] = device_vitals.list_devices(deps, admin)
-    assert view["retired"] and view["place"] == "CHAIR-2"  # kept, no longer heard
+    assert view.retired and view.place == "CHAIR-2"  # kept, no longer heard
     row = audit.list_audit(deps, admin, 0, 1000)[-1]
     assert row.action == "device.retire" and row.old_value["place"] == "CHAIR-2"
     assert row.reason == "broken screen"

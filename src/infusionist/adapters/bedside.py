@@ -14,18 +14,17 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from infusionist.domain.dates import check_supported_instant
-from infusionist.domain.day_events import parse_event
+from infusionist.domain.day_events import DayEvent, parse_event
 from infusionist.domain.day_reading import DayReading, read_day
-from infusionist.domain.day_state_json import state_to_json
-from infusionist.domain.infusion_day import DayFold, append, check_course, replay
+from infusionist.domain.infusion_day import DayFold, DayState, append, check_course, replay
 from infusionist.domain.planning import CoursePlan
 from infusionist.domain.protocol import Protocol
+from infusionist.domain.records import StoredEvent
 
 _KEPT_FOLDS = 512  # days kept in memory (a unit has a few dozen open days)
 
@@ -42,28 +41,28 @@ class BedsideRules:
         self._folds: OrderedDict[tuple[object, ...], _Kept] = OrderedDict()
         self._lock = threading.Lock()
 
-    def parse(self, payload: dict[str, Any]) -> dict[str, Any]:
+    def parse(self, payload: Mapping[str, object]) -> DayEvent:
         event = parse_event(payload)
         check_supported_instant(event.at, "the time of the entry", "at")
         replacement = getattr(event, "replacement", None)
         if replacement is not None:
             check_supported_instant(replacement.at, "the time of the corrected entry", "replacement.at")
-        return payload
+        return event
 
     def check_append(
-        self, plan: CoursePlan, day: int, new: dict[str, Any], *, prior_count: int,
-        prior_last: dict[str, Any] | None, load_prior: Callable[[], list[dict[str, Any]]],
+        self, plan: CoursePlan, day: int, new: StoredEvent, *, prior_count: int,
+        prior_last: StoredEvent | None, load_prior: Callable[[], Sequence[StoredEvent]],
         now: datetime,
     ) -> None:
-        event = parse_event(new)
+        event = _event(new)
         key = _day_key(plan, day)
         with self._lock:
             kept = self._folds.pop(key, None)
             if kept is None or kept.fold.count != prior_count or kept.last != _fingerprint(prior_last):
-                kept = _Kept(DayFold.of(plan, day, [parse_event(e) for e in load_prior()], self.protocol),
+                kept = _Kept(DayFold.of(plan, day, _events(load_prior()), self.protocol),
                              _fingerprint(prior_last))
             if not kept.fold.extend(event, now):  # a correction, or one the fold cannot take in order
-                append(plan, day, [parse_event(e) for e in load_prior()], event, self.protocol, now)
+                append(plan, day, _events(load_prior()), event, self.protocol, now)
                 return
             # Kept as if the new event were stored; if its commit fails, the count or the latest
             # event will not match next time and the fold is rebuilt.
@@ -72,20 +71,24 @@ class BedsideRules:
             while len(self._folds) > _KEPT_FOLDS:
                 self._folds.popitem(last=False)
 
-    def check_course(self, plan: CoursePlan, day: int, new: dict[str, Any],
-                     other_days: dict[int, list[dict[str, Any]]]) -> None:
-        check_course(plan, day, parse_event(new),
-                     {d: [parse_event(e) for e in events] for d, events in other_days.items()},
+    def check_course(self, plan: CoursePlan, day: int, new: StoredEvent,
+                     other_days: Mapping[int, Sequence[StoredEvent]]) -> None:
+        check_course(plan, day, _event(new), {d: _events(events) for d, events in other_days.items()},
                      self.protocol)
 
-    def state(
-        self, plan: CoursePlan, day: int, events: list[dict[str, Any]], at: datetime
-    ) -> dict[str, Any]:
-        state = replay(plan, day, [parse_event(e) for e in events], at, self.protocol)
-        return state_to_json(state)
+    def state(self, plan: CoursePlan, day: int, events: Sequence[StoredEvent], at: datetime) -> DayState:
+        return replay(plan, day, _events(events), at, self.protocol)
 
-    def read(self, plan: CoursePlan, day: int, events: list[dict[str, Any]], at: datetime) -> DayReading:
-        return read_day(plan, day, [parse_event(e) for e in events], at, self.protocol)
+    def read(self, plan: CoursePlan, day: int, events: Sequence[StoredEvent], at: datetime) -> DayReading:
+        return read_day(plan, day, _events(events), at, self.protocol)
+
+
+def _event(stored: StoredEvent) -> DayEvent:
+    return parse_event(stored.as_recorded())
+
+
+def _events(stored: Sequence[StoredEvent]) -> list[DayEvent]:
+    return [_event(e) for e in stored]
 
 
 def _day_key(plan: CoursePlan, day: int) -> tuple[object, ...]:
@@ -94,5 +97,7 @@ def _day_key(plan: CoursePlan, day: int) -> tuple[object, ...]:
             planned.infusion_start)
 
 
-def _fingerprint(payload: dict[str, Any] | None) -> str | None:
-    return None if payload is None else json.dumps(payload, sort_keys=True, separators=(",", ":"))
+def _fingerprint(stored: StoredEvent | None) -> str | None:
+    """The entry as recorded, by content (its sequence number and time of recording aside)."""
+    return None if stored is None else json.dumps(stored.as_recorded(), sort_keys=True,
+                                                   separators=(",", ":"))

@@ -42,6 +42,17 @@ from infusionist.services.deps import Deps
 from infusionist.services.patients import load_patient
 from infusionist.services.planning import PlanCourseCommand, plan_course_for
 from infusionist.services.ports import UnitOfWork
+from infusionist.services.schedule_views import (
+    BookingView,
+    CalendarBookingView,
+    CancelledView,
+    ChairView,
+    ChoiceDayView,
+    ChoiceView,
+    DayLoadView,
+    FirstStartsView,
+    WeekView,
+)
 from infusionist.services.unit import load_unit
 
 CHOICES = 3
@@ -114,7 +125,7 @@ def _require_chairs(unit: Unit) -> None:
                              "Unit page before courses can be booked.")
 
 
-def find_first_starts(deps: Deps, ctx: Context, query: FindStart) -> dict[str, Any]:
+def find_first_starts(deps: Deps, ctx: Context, query: FindStart) -> FirstStartsView:
     """The three earliest first days from tomorrow (each with its earliest start time and a
     chair for every day) on which the whole course fits into the unit."""
     require(ctx.actor.role, Permission.PLAN_COURSE)
@@ -143,11 +154,12 @@ def find_first_starts(deps: Deps, ctx: Context, query: FindStart) -> dict[str, A
             following = min(last + (last - earliest) * 2, earliest + HORIZON)
             schedule.add(_bookings_of(uow, unit, last + timedelta(days=1), following))
             last = following
-    return {"patient_id": patient.id, "course": query.course,
-            "previous_course_end": previous.isoformat() if previous else None,
-            "after": earliest.isoformat(), "timezone": str(unit.zone),
-            "chair_minutes": [s.chair_minutes for s in shape],
-            "choices": [choice_view(c, unit) for c in choices]}
+    return FirstStartsView(
+        patient_id=patient.id, course=query.course,
+        previous_course_end=previous.isoformat() if previous else None,
+        after=earliest.isoformat(), timezone=str(unit.zone),
+        chair_minutes=[s.chair_minutes for s in shape],
+        choices=[choice_view(c, unit) for c in choices])
 
 
 _SHAPES: dict[tuple[str, ...], tuple[DayShape, ...]] = {}
@@ -172,18 +184,18 @@ def _shape(deps: Deps, config: CentreConfig, patient: PatientRecord, course: int
     return shape
 
 
-def choice_view(choice: Choice, unit: Unit) -> dict[str, Any]:
+def choice_view(choice: Choice, unit: Unit) -> ChoiceView:
     names = {c.id: c.name for c in unit.chairs}
-    return {
-        "first_day": choice.first_day.isoformat(),
-        "infusion_start": choice.infusion_start.strftime("%H:%M"),
-        "chair_ids": [s.chair_id for s in choice.slots],
-        "days": [{"day": n, "date": s.start.astimezone(unit.zone).date().isoformat(),
-                  "chair_id": s.chair_id, "chair": names.get(s.chair_id, ""),
-                  "chair_start": s.start.isoformat(), "infusion_start": s.infusion_start.isoformat(),
-                  "chair_end": s.end.isoformat()}
-                 for n, s in enumerate(choice.slots, start=1)],
-    }
+    return ChoiceView(
+        first_day=choice.first_day.isoformat(),
+        infusion_start=choice.infusion_start.strftime("%H:%M"),
+        chair_ids=[s.chair_id for s in choice.slots],
+        days=[ChoiceDayView(day=n, date=s.start.astimezone(unit.zone).date().isoformat(),
+                            chair_id=s.chair_id, chair=names.get(s.chair_id, ""),
+                            chair_start=s.start.isoformat(), infusion_start=s.infusion_start.isoformat(),
+                            chair_end=s.end.isoformat())
+              for n, s in enumerate(choice.slots, start=1)],
+    )
 
 
 def book_course(deps: Deps, uow: UnitOfWork, ctx: Context, centre_id: str, course_id: int,
@@ -280,7 +292,7 @@ def _load(uow: UnitOfWork, booking_id: int) -> tuple[BookingRecord, CourseRecord
     return booking, course, load_unit(uow, patient.centre_id, str(course.plan["timezone"]))
 
 
-def cancel_booking(deps: Deps, ctx: Context, booking_id: int, reason: str) -> dict[str, Any]:
+def cancel_booking(deps: Deps, ctx: Context, booking_id: int, reason: str) -> CancelledView:
     """Free a day's chair (a missed day, a day stopped after a reaction)."""
     require(ctx.actor.role, Permission.PLAN_COURSE)
     with deps.uow(write=True) as uow:
@@ -289,11 +301,11 @@ def cancel_booking(deps: Deps, ctx: Context, booking_id: int, reason: str) -> di
         audit.record_for(uow, deps, ctx, "booking.cancel", "booking", booking_id,
                          old=_audit_day(booking, unit), reason=reason)
         uow.commit()
-    return {"id": booking_id, "cancelled": True}
+    return CancelledView(id=booking_id, cancelled=True)
 
 
 def move_booking(deps: Deps, ctx: Context, booking_id: int, infusion_start: datetime,
-                 chair_id: int | None, reason: str) -> dict[str, Any]:
+                 chair_id: int | None, reason: str) -> BookingView:
     """Move a day to another time or chair: the old booking is cancelled (its chair freed) and
     the new one checked by the same rules and written in the same transaction."""
     require(ctx.actor.role, Permission.PLAN_COURSE)
@@ -315,15 +327,16 @@ def move_booking(deps: Deps, ctx: Context, booking_id: int, infusion_start: date
     return booking_view(moved, unit)
 
 
-def booking_view(record: BookingRecord, unit: Unit) -> dict[str, Any]:
+def booking_view(record: BookingRecord, unit: Unit) -> BookingView:
     chair = unit.chair(record.chair_id)
-    return {"id": record.id, "course_id": record.course_id, "day": record.day,
-            "chair_id": record.chair_id, "chair": chair.name if chair else "",
-            "chair_start": record.starts_at.isoformat(), "infusion_start": record.infusion_at.isoformat(),
-            "chair_end": record.ends_at.isoformat(), "held_until": record.held_until.isoformat()}
+    return BookingView(id=record.id, course_id=record.course_id, day=record.day,
+                       chair_id=record.chair_id, chair=chair.name if chair else "",
+                       chair_start=record.starts_at.isoformat(),
+                       infusion_start=record.infusion_at.isoformat(),
+                       chair_end=record.ends_at.isoformat(), held_until=record.held_until.isoformat())
 
 
-def course_bookings(deps: Deps, ctx: Context, course_id: int) -> list[dict[str, Any]]:
+def course_bookings(deps: Deps, ctx: Context, course_id: int) -> list[BookingView]:
     require(ctx.actor.role, Permission.READ_PSEUDONYMISED)
     with deps.uow() as uow:
         course = load_course(uow, course_id)
@@ -335,7 +348,7 @@ def course_bookings(deps: Deps, ctx: Context, course_id: int) -> list[dict[str, 
 # -- the unit's week --------------------------------------------------------------------------
 
 
-def week(deps: Deps, ctx: Context, monday: date, centre_id: str = "default") -> dict[str, Any]:
+def week(deps: Deps, ctx: Context, monday: date, centre_id: str = "default") -> WeekView:
     """Seven days from ``monday``: each chair's bookings (name or pseudonym by role, day n of N),
     and each day's occupancy (booked chair time over open chair time) and staffing load (most
     patients in the unit at once over what the nurses on duty may look after)."""
@@ -351,15 +364,17 @@ def week(deps: Deps, ctx: Context, monday: date, centre_id: str = "default") -> 
         days_of = {r.booking.course_id: len(known_course(deps, uow, r.booking.course_id)[1].days)
                    for r in rows}
     schedule = Schedule(unit, (_booking(r.booking) for r in rows))
-    bookings = [{**booking_view(r.booking, unit), "patient_id": r.patient_id,
-                 "patient": r.patient_name if identity else r.pseudonym, "pseudonym": r.pseudonym,
-                 "course": r.course, "of_days": days_of[r.booking.course_id]} for r in rows]
-    return {"monday": monday.isoformat(), "timezone": str(unit.zone),
-            "chairs": [c.model_dump(mode="json") for c in unit.chairs if c.active],
-            "days": [_day_load(schedule, unit, d) for d in dates], "bookings": bookings}
+    bookings = [CalendarBookingView(
+        **booking_view(r.booking, unit).model_dump(), patient_id=r.patient_id,
+        patient=r.patient_name if identity else r.pseudonym, pseudonym=r.pseudonym,
+        course=r.course, of_days=days_of[r.booking.course_id]) for r in rows]
+    return WeekView(monday=monday.isoformat(), timezone=str(unit.zone),
+                    chairs=[ChairView.model_validate(c.model_dump(mode="json"))
+                            for c in unit.chairs if c.active],
+                    days=[_day_load(schedule, unit, d) for d in dates], bookings=bookings)
 
 
-def _day_load(schedule: Schedule, unit: Unit, day: date) -> dict[str, Any]:
+def _day_load(schedule: Schedule, unit: Unit, day: date) -> DayLoadView:
     hours = unit.rules.hours_on(day)
     open_day = hours is not None and day not in unit.closed_days
     booked = schedule.on(day)
@@ -372,13 +387,13 @@ def _day_load(schedule: Schedule, unit: Unit, day: date) -> dict[str, Any]:
     peak = max((sum(1 for o in booked if o.slot.start <= b.slot.start < o.slot.end) for b in booked),
                default=0)
     limit = unit.rules.running_limit(day) if open_day else 0
-    return {"date": day.isoformat(), "open": open_day,
-            "opens": hours.opens.strftime("%H:%M") if hours and open_day else None,
-            "closes": hours.closes.strftime("%H:%M") if hours and open_day else None,
-            "bookings": len(booked),
-            "occupancy_percent": round(100 * used / (chairs * open_minutes))
-            if chairs and open_minutes else 0,
-            "most_at_once": peak, "staff_limit": limit}
+    return DayLoadView(
+        date=day.isoformat(), open=open_day,
+        opens=hours.opens.strftime("%H:%M") if hours and open_day else None,
+        closes=hours.closes.strftime("%H:%M") if hours and open_day else None,
+        bookings=len(booked),
+        occupancy_percent=round(100 * used / (chairs * open_minutes)) if chairs and open_minutes else 0,
+        most_at_once=peak, staff_limit=limit)
 
 
 def chair_entries(deps: Deps, ctx: Context, chair_id: int, first: date, last: date,

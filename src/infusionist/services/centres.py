@@ -37,12 +37,24 @@ class PhysicianSignature:
     password: str
 
 
-def get_centre(deps: Deps, ctx: Context, centre_id: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class CentreSettings:
+    """The centre's settings in force and the saved version they are (None before the first save)."""
+
+    config: CentreConfig
+    version: int | None
+
+    def as_json(self) -> dict[str, Any]:
+        """The settings as JSON with their ``version`` (the pages' form reads it)."""
+        return {**self.config.model_dump(mode="json"), "version": self.version}
+
+
+def get_centre(deps: Deps, ctx: Context, centre_id: str) -> CentreSettings:
     require(ctx.actor.role, Permission.READ_CENTRE)
     with deps.uow() as uow:
-        config = centre_config(uow, centre_id).model_dump(mode="json")
+        config = centre_config(uow, centre_id)
         latest = uow.centre_versions.latest(centre_id)
-    return {**config, "version": latest.version if latest is not None else None}
+    return CentreSettings(config, latest.version if latest is not None else None)
 
 
 def clinical_changes(old: CentreConfig, new: CentreConfig) -> list[str]:
@@ -52,7 +64,7 @@ def clinical_changes(old: CentreConfig, new: CentreConfig) -> list[str]:
 
 
 def configure_centre(deps: Deps, ctx: Context, centre_id: str, data: dict[str, Any],
-                     reason: str | None, signature: PhysicianSignature | None = None) -> dict[str, Any]:
+                     reason: str | None, signature: PhysicianSignature | None = None) -> CentreSettings:
     """Save ``data`` as the centre's next settings version; nothing is written when refused."""
     require(ctx.actor.role, Permission.CONFIGURE_CENTRE)
     try:
@@ -73,10 +85,11 @@ def configure_centre(deps: Deps, ctx: Context, centre_id: str, data: dict[str, A
     signer = _signed_by(deps, ctx, signature) if clinical else None
     new = config.model_dump(mode="json")
     with deps.uow(write=True) as uow:
-        old = uow.centres.get(centre_id)
+        stored = uow.centres.get(centre_id)
+        old = stored.model_dump(mode="json") if stored is not None else None
         latest = uow.centre_versions.latest(centre_id)
         version = (latest.version if latest is not None else 0) + 1
-        uow.centres.put(centre_id, new)
+        uow.centres.put(centre_id, config)
         uow.centre_versions.add(CentreVersion(
             centre_id=centre_id, version=version, config=new, created_at=deps.clock.now(),
             created_by=ctx.actor.username, signed_by=signer, reason=(reason or "").strip() or None))
@@ -84,7 +97,7 @@ def configure_centre(deps: Deps, ctx: Context, centre_id: str, data: dict[str, A
                          old=old, new={**new, "version": version, "signed_by": signer,
                                        "clinical_changes": clinical}, reason=reason)
         uow.commit()
-    return {**new, "version": version}
+    return CentreSettings(config, version)
 
 
 def centre_history(deps: Deps, ctx: Context, centre_id: str) -> list[CentreVersion]:

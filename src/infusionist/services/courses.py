@@ -23,6 +23,7 @@ from infusionist.services.course_store import (
 from infusionist.services.deps import Deps
 from infusionist.services.patients import load_patient
 from infusionist.services.planning import PlanCourseCommand, plan_course_for
+from infusionist.services.read_model import ReadModel
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,31 @@ class CreateCourse:
     chair_ids: tuple[int, ...] = ()  # one chair per day (a choice of "find the first start")
 
 
-def create_course(deps: Deps, ctx: Context, command: CreateCourse) -> dict[str, Any]:
+class CourseView(ReadModel):
+    """A stored course: its protocol, who planned it with which centre settings, and the plan's
+    JSON (``domain/plan_json.py``; the patient named by pseudonym for pseudonymised readers)."""
+
+    id: int
+    patient_id: int
+    course: int
+    protocol: dict[str, str | None]  # id, version, digest
+    created_at: str
+    created_by: str
+    centre_version: int | None  # the centre's settings the plan was made with
+    plan: dict[str, Any]
+
+
+class TaskView(ReadModel):
+    """A course's follow-up task with its status today (``overdue`` derived from its window)."""
+
+    id: int
+    activity_id: str
+    name: str
+    due: str
+    status: str
+
+
+def create_course(deps: Deps, ctx: Context, command: CreateCourse) -> CourseView:
     require(ctx.actor.role, Permission.PLAN_COURSE)
     with deps.uow(write=True) as uow:
         patient = load_patient(uow, command.patient_id)
@@ -78,21 +103,21 @@ def create_course(deps: Deps, ctx: Context, command: CreateCourse) -> dict[str, 
     return course_view(course, ctx)
 
 
-def get_course(deps: Deps, ctx: Context, course_id: int) -> dict[str, Any]:
+def get_course(deps: Deps, ctx: Context, course_id: int) -> CourseView:
     require(ctx.actor.role, Permission.READ_PSEUDONYMISED)
     with deps.uow() as uow:
         return course_view(load_course(uow, course_id), ctx)
 
 
-def list_tasks(deps: Deps, ctx: Context, course_id: int) -> list[dict[str, Any]]:
+def list_tasks(deps: Deps, ctx: Context, course_id: int) -> list[TaskView]:
     require(ctx.actor.role, Permission.READ_PSEUDONYMISED)
     with deps.uow() as uow:
         course = load_course(uow, course_id)
         tasks = uow.tasks.for_course(course_id)
     today = deps.clock.now().astimezone(course_zone(course)).date()
     rule = due_rule(deps.protocol)
-    return [{"id": t.id, "activity_id": t.activity_id, "name": t.name, "due": t.due.isoformat(),
-             "status": task_due(rule, t, today).status} for t in tasks]
+    return [TaskView(id=t.id, activity_id=t.activity_id, name=t.name, due=t.due.isoformat(),
+                     status=task_due(rule, t, today).status) for t in tasks]
 
 
 def task_due(rule: DueRule, task: FollowUpTask, today: date) -> Due:
@@ -100,24 +125,19 @@ def task_due(rule: DueRule, task: FollowUpTask, today: date) -> Due:
     return rule.on(task.status.value, task.due, task.opens, task.overdue_from, today)
 
 
-def course_view(course: CourseRecord, ctx: Context) -> dict[str, Any]:
+def course_view(course: CourseRecord, ctx: Context) -> CourseView:
     plan = course.plan
     if not sees_identity(ctx.actor.role):
         plan = pseudonymise_plan(plan, str(plan.get("patient", {}).get("id", "")))
-    return {
-        "id": course.id,
-        "patient_id": course.patient_id,
-        "course": course.number,
-        "protocol": {"id": course.protocol_id, "version": course.protocol_version,
-                     "digest": course.plan.get("protocol", {}).get("digest")},
-        "created_at": course.created_at.isoformat(),
-        "created_by": course.created_by,
-        "centre_version": course.centre_version,  # the centre's settings the plan was made with
-        "plan": plan,
-    }
+    return CourseView(
+        id=course.id, patient_id=course.patient_id, course=course.number,
+        protocol={"id": course.protocol_id, "version": course.protocol_version,
+                  "digest": course.plan.get("protocol", {}).get("digest")},
+        created_at=course.created_at.isoformat(), created_by=course.created_by,
+        centre_version=course.centre_version, plan=plan)
 
 
-def list_courses(deps: Deps, ctx: Context, patient_id: int) -> list[dict[str, Any]]:
+def list_courses(deps: Deps, ctx: Context, patient_id: int) -> list[CourseView]:
     require(ctx.actor.role, Permission.READ_PSEUDONYMISED)
     with deps.uow() as uow:
         load_patient(uow, patient_id)

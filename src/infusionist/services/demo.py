@@ -33,7 +33,7 @@ from infusionist.domain.records import Actor, Context, User
 from infusionist.services import audit
 from infusionist.services.auth import actor_of
 from infusionist.services.centres import configure_centre
-from infusionist.services.courses import CreateCourse, create_course, get_course
+from infusionist.services.courses import CourseView, CreateCourse, create_course, get_course
 from infusionist.services.deps import Deps
 from infusionist.services.device_vitals import configure_device
 from infusionist.services.events import AppendEvent, append_event
@@ -283,14 +283,13 @@ def first_day_of_this_week(today: date) -> date:
     return today - timedelta(days=weekday if weekday < SATURDAY else weekday - SATURDAY)
 
 
-def _finished(deps: Deps, ctx: Context, course: Payload, zone: ZoneInfo,
+def _finished(deps: Deps, ctx: Context, course: CourseView, zone: ZoneInfo,
               numbers: DemoNumbers) -> None:
     """Course 1 recorded in full, each planned day from 09:00 local on its date (5 weeks ago)."""
-    for planned in course["plan"]["days"]:
+    for planned in course.plan["days"]:
         day = int(planned["day"])
         start = datetime.combine(date.fromisoformat(planned["date"]), time(9, 0), zone)
-        course_id = int(course["id"])
-        full_day(_Day(deps, ctx, course_id, day, start), 0, numbers)
+        full_day(_Day(deps, ctx, course.id, day, start), 0, numbers)
 
 
 SCENARIOS: tuple[_Scenario, ...] = (

@@ -33,7 +33,6 @@ from infusionist.domain.device_readings import (
     RefusedMessage,
     device_actor_name,
     invalid_sources,
-    is_silent,
     sender_refusal,
 )
 from infusionist.domain.errors import InfusionistError, NotFound, ValidationFailed
@@ -41,6 +40,7 @@ from infusionist.domain.records import Actor, Context, CourseRecord, PatientReco
 from infusionist.services import audit
 from infusionist.services.course_store import course_zone, known_course
 from infusionist.services.deps import Deps
+from infusionist.services.device_view import DeviceAlert, DeviceView, device_view
 from infusionist.services.events import append_in_transaction
 from infusionist.services.ports import UnitOfWork
 
@@ -319,7 +319,7 @@ def _today(uow: UnitOfWork, deps: Deps, patient: PatientRecord,
                    details={"location": "PID^1^3", "hl7_code": "204"})
 
 
-def configure_device(deps: Deps, ctx: Context, device: DeviceRecord) -> dict[str, Any]:
+def configure_device(deps: Deps, ctx: Context, device: DeviceRecord) -> DeviceView:
     """Register a monitor (admin): the sender it is (MSH-3^MSH-4), the place it belongs to, how
     often it sends, and the addresses or networks (CIDR) it may send from. Registering a retired
     monitor again hears it again. Audited."""
@@ -344,7 +344,7 @@ def configure_device(deps: Deps, ctx: Context, device: DeviceRecord) -> dict[str
     return device_view(device, None, deps.clock.now())
 
 
-def retire_device(deps: Deps, ctx: Context, device_id: str, reason: str | None = None) -> dict[str, Any]:
+def retire_device(deps: Deps, ctx: Context, device_id: str, reason: str | None = None) -> DeviceView:
     """Stop hearing a monitor (admin): its later messages are refused ``HL7-SENDER-RETIRED``; what
     it sent stays. Audited (with the admin's reason, if given); registering it again undoes it."""
     require(ctx.actor.role, Permission.CONFIGURE_CENTRE)
@@ -370,7 +370,7 @@ def _audited(device: DeviceRecord | None) -> dict[str, Any] | None:
     return {**vars(device), "sources": list(device.sources), "retired_at": retired}
 
 
-def list_devices(deps: Deps, ctx: Context) -> list[dict[str, Any]]:
+def list_devices(deps: Deps, ctx: Context) -> list[DeviceView]:
     """Registered monitors and any other sender (heard before, or refused), with the time of the
     last message, silence, and how many of its messages were refused."""
     require(ctx.actor.role, Permission.READ_CENTRE)
@@ -383,45 +383,16 @@ def list_devices(deps: Deps, ctx: Context) -> list[dict[str, Any]]:
              for key, device in configured.items()]
     others = (set(seen) | set(refused)) - set(configured)
     views += [device_view(None, seen.get(key), now, key, refusals=refused.get(key)) for key in others]
-    return sorted(views, key=lambda v: str(v["device_id"]))
+    return sorted(views, key=lambda v: v.device_id)
 
 
-def refused_messages(deps: Deps, ctx: Context, sender: str | None = None) -> list[dict[str, Any]]:
+def refused_messages(deps: Deps, ctx: Context, sender: str | None = None) -> list[RefusedMessage]:
     """Messages refused before intake, oldest first, as kept (admin: they may hold patient data)."""
     require(ctx.actor.role, Permission.CONFIGURE_CENTRE)
     with deps.uow() as uow:
-        rows = uow.inbound.refused(sender)
-    return [{**vars(row), "received_at": row.received_at.isoformat()} for row in rows]
+        return uow.inbound.refused(sender)
 
 
-def device_alerts(deps: Deps, ctx: Context) -> list[dict[str, Any]]:
+def device_alerts(deps: Deps, ctx: Context) -> list[DeviceAlert]:
     """``DEVICE-SILENT`` for every configured monitor silent for twice its interval."""
-    return [view["alert"] for view in list_devices(deps, ctx) if view["alert"] is not None]
-
-
-def device_view(device: DeviceRecord | None, last: datetime | None, now: datetime,
-                key: str = "", *, refusals: tuple[int, datetime] | None = None) -> dict[str, Any]:
-    retired = device is not None and device.retired_at is not None
-    silent = device is not None and not retired and is_silent(last, device.interval_seconds, now)
-    device_id = device.device_id if device is not None else key
-    alert = None
-    if device is not None and silent:
-        since = f"since {last.isoformat()}" if last is not None else "ever"
-        alert = {"code": "DEVICE-SILENT", "severity": "warning",
-                 "message": f"Monitor {device_id} at {device.place} has sent nothing {since} "
-                            f"(expected every {device.interval_seconds} s); check it is on and connected.",
-                 "requirements": []}
-    return {
-        "device_id": device_id,
-        "configured": device is not None,
-        "place": device.place if device is not None else None,
-        "interval_seconds": device.interval_seconds if device is not None else None,
-        "description": device.description if device is not None else "",
-        "sources": list(device.sources) if device is not None else [],
-        "retired": retired,
-        "last_message_at": last.isoformat() if last is not None else None,
-        "silent": silent,
-        "alert": alert,
-        "refused_count": refusals[0] if refusals is not None else 0,
-        "last_refused_at": refusals[1].isoformat() if refusals is not None else None,
-    }
+    return [view.alert for view in list_devices(deps, ctx) if view.alert is not None]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from pydantic import BaseModel, ConfigDict
 
 from infusionist.domain.access import (
     Permission,
@@ -14,10 +17,13 @@ from infusionist.domain.access import (
     sees_identity,
     strip_free_text,
 )
+from infusionist.domain.day_events import Correction, DayEvent, PhysicianDecision
 from infusionist.domain.day_reading import DayReading
+from infusionist.domain.day_state_json import state_to_json
 from infusionist.domain.errors import Conflict, NotFound, ValidationFailed
+from infusionist.domain.infusion_day import DayState
 from infusionist.domain.planning import CoursePlan
-from infusionist.domain.records import Context, CourseRecord, StoredEvent, signed_by
+from infusionist.domain.records import Context, CourseRecord, StoredEvent
 from infusionist.services import audit
 from infusionist.services.auth import reauthenticate
 from infusionist.services.course_store import known_course, parsed_plan
@@ -40,25 +46,67 @@ class AppendEvent:
     course_id: int
     day: int
     expected_seq: int
-    payload: dict[str, Any]
+    payload: Mapping[str, Any]  # the event as the client sent it (JSON)
     signature: Signature | None = None
+
+
+class EventView(BaseModel):
+    """A stored event as its reader may see it (free text redacted for investigators)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    course_id: int
+    day: int
+    seq: int
+    type: str
+    recorded_at: str
+    recorded_by: str
+    payload: dict[str, Any]
+    signature: dict[str, str] | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return self.model_dump()
+
+
+@dataclass(frozen=True)
+class DayView:
+    """The day's one reading now (its state included), the number of events it holds, and whether
+    its reader sees free text."""
+
+    reading: DayReading
+    seq: int
+    identity: bool
+
+    @property
+    def state(self) -> DayState:
+        return self.reading.state
+
+    @property
+    def next_seq(self) -> int:
+        return self.seq + 1
+
+    def as_json(self) -> dict[str, Any]:
+        """The state's JSON contract (docs/day-events.md) with ``seq`` and ``next_seq``; without
+        free text for a reader who sees no identity."""
+        shown = {**state_to_json(self.state), "seq": self.seq, "next_seq": self.next_seq}
+        return shown if self.identity else strip_free_text(shown)
 
 
 def needs_signature(event_type: str) -> bool:
     return event_type in SIGNED_EVENT_TYPES or event_type.endswith("_override")
 
 
-def append_event(deps: Deps, ctx: Context, command: AppendEvent) -> dict[str, Any]:
+def append_event(deps: Deps, ctx: Context, command: AppendEvent) -> EventView:
     """Record one event if nobody wrote since the client read (``expected_seq``), else 409."""
     require_recording(ctx.actor.role, str(command.payload.get("type", "")))
     # The server knows who is recording: the author is the logged-in user (or the device), never
     # what was sent.
     _refuse_claimed_signature(command.payload)
-    payload = deps.rules.parse({**command.payload, "by": ctx.actor.username})
-    event_type = str(payload.get("type", ""))
-    require_recording(ctx.actor.role, event_type)
-    _check_correction(payload)
-    signed = needs_signature(event_type) or command.signature is not None
+    payload = {**command.payload, "by": ctx.actor.username}
+    event = deps.rules.parse(payload)
+    require_recording(ctx.actor.role, event.type)
+    _check_correction(event)
+    signed = needs_signature(event.type) or command.signature is not None
     signature = _sign(deps, ctx, command.signature) if signed else None
     with deps.uow(write=True) as uow:
         course, plan = _known_course_day(deps, uow, command.course_id, command.day)
@@ -71,100 +119,85 @@ def append_event(deps: Deps, ctx: Context, command: AppendEvent) -> dict[str, An
                 f"not {command.expected_seq}; reload and try again.",
                 details={"expected_seq": f"stale, next is {last + 1}"},
             )
-        stored = _checked_append(uow, deps, ctx, course, plan, command.day, latest, payload, signature)
+        stored = _checked_append(uow, deps, ctx, course, plan, command.day, latest, payload, event,
+                                 signature)
         uow.commit()
     return event_view(stored, ctx)
 
 
 def append_in_transaction(
-    uow: UnitOfWork, deps: Deps, ctx: Context, course: CourseRecord, day: int, payload: dict[str, Any]
+    uow: UnitOfWork, deps: Deps, ctx: Context, course: CourseRecord, day: int, sent: Mapping[str, Any]
 ) -> StoredEvent:
     """Append an unsigned event as the next of the day in the caller's transaction (no commit).
 
     The same parsing, guards and audit row as :func:`append_event`; for devices (HL7), whose
     messages carry no sequence number and whose events commit together with the message status.
     """
-    require_recording(ctx.actor.role, str(payload.get("type", "")))
-    _refuse_claimed_signature(payload)
-    payload = deps.rules.parse({**payload, "by": ctx.actor.username})
-    event_type = str(payload.get("type", ""))
-    require_recording(ctx.actor.role, event_type)
-    _check_correction(payload)
-    if needs_signature(event_type):
+    require_recording(ctx.actor.role, str(sent.get("type", "")))
+    _refuse_claimed_signature(sent)
+    payload = {**sent, "by": ctx.actor.username}
+    event = deps.rules.parse(payload)
+    require_recording(ctx.actor.role, event.type)
+    _check_correction(event)
+    if needs_signature(event.type):
         raise ValidationFailed("INPUT-SIGNATURE-REQUIRED",
-                               f"{event_type}: needs a person's signature; a device cannot record it.")
+                               f"{event.type}: needs a person's signature; a device cannot record it.")
     plan = _plan_day(course, day)
-    return _checked_append(uow, deps, ctx, course, plan, day, uow.events.last(course.id, day), payload, None)
+    return _checked_append(uow, deps, ctx, course, plan, day, uow.events.last(course.id, day), payload,
+                           event, None)
 
 
 def _checked_append(uow: UnitOfWork, deps: Deps, ctx: Context, course: CourseRecord, plan: CoursePlan,
-                    day: int, latest: StoredEvent | None, payload: dict[str, Any],
+                    day: int, latest: StoredEvent | None, payload: dict[str, Any], event: DayEvent,
                     signature: dict[str, str] | None) -> StoredEvent:
-    """Guard ``payload`` as the event after ``latest`` (None: the day's first), then store it."""
-    seq = (latest.seq if latest is not None else 0) + 1
-    recorded = payload if signature is None else signed_by(payload, signature["username"])
-    if _course_wide(payload):  # what the course's other days decide (positive test, dates)
-        others = {d.day: [e.as_recorded() for e in uow.events.for_day(course.id, d.day)]
-                  for d in plan.days if d.day != day}
-        deps.rules.check_course(plan, day, recorded, others)
-    deps.rules.check_append(
-        plan, day, recorded, prior_count=seq - 1,
-        prior_last=latest.as_recorded() if latest is not None else None,
-        load_prior=lambda: [e.as_recorded() for e in uow.events.for_day(course.id, day)],
-        now=deps.clock.now(),
-    )
-    stored = uow.events.add(StoredEvent(
-        course_id=course.id, day=day, seq=seq, type=str(payload.get("type", "")),
-        recorded_at=deps.clock.now(), recorded_by=ctx.actor.username, payload=payload,
+    """Guard ``event`` (sent as ``payload``) as the event after ``latest`` (None: the day's first),
+    then store it."""
+    now = deps.clock.now()
+    candidate = StoredEvent(
+        course_id=course.id, day=day, seq=(latest.seq if latest is not None else 0) + 1,
+        type=event.type, recorded_at=now, recorded_by=ctx.actor.username, payload=payload,
         signature=signature,
-    ))
+    )
+    if _course_wide(event):  # what the course's other days decide (positive test, dates)
+        others = {d.day: uow.events.for_day(course.id, d.day) for d in plan.days if d.day != day}
+        deps.rules.check_course(plan, day, candidate, others)
+    deps.rules.check_append(
+        plan, day, candidate, prior_count=candidate.seq - 1, prior_last=latest,
+        load_prior=lambda: uow.events.for_day(course.id, day), now=now,
+    )
+    stored = uow.events.add(candidate)
     audit.record_for(uow, deps, ctx, "event.append", "day_event", f"{course.id}/{day}/{stored.seq}",
-                     new={"payload": payload, "signature": signature}, reason=_reason(payload))
+                     new={"payload": payload, "signature": signature}, reason=_reason(event))
     return stored
 
 
-def list_events(deps: Deps, ctx: Context, course_id: int, day: int) -> list[dict[str, Any]]:
+def list_events(deps: Deps, ctx: Context, course_id: int, day: int) -> list[EventView]:
     require(ctx.actor.role, Permission.READ_PSEUDONYMISED)
     with deps.uow() as uow:
         _known_course_day(deps, uow, course_id, day)
         return [event_view(e, ctx) for e in uow.events.for_day(course_id, day)]
 
 
-def day_state(deps: Deps, ctx: Context, course_id: int, day: int) -> dict[str, Any]:
+def day_state(deps: Deps, ctx: Context, course_id: int, day: int) -> DayView:
+    """The day now, read once (``domain/day_reading.py``): its state for the page and the API, its
+    reading for the chart."""
     require(ctx.actor.role, Permission.READ_PSEUDONYMISED)
     with deps.uow() as uow:
         _course, plan = _known_course_day(deps, uow, course_id, day)
         events = uow.events.for_day(course_id, day)
-    state = deps.rules.state(plan, day, [e.as_recorded() for e in events], deps.clock.now())
-    state = {**state, "seq": len(events), "next_seq": len(events) + 1}
-    return state if sees_identity(ctx.actor.role) else strip_free_text(state)
+    reading = deps.rules.read(plan, day, events, deps.clock.now())
+    return DayView(reading, len(events), sees_identity(ctx.actor.role))
 
 
-def day_reading(deps: Deps, ctx: Context, course_id: int, day: int) -> DayReading:
-    """The day's one reading now (``domain/day_reading.py``): what the chart draws."""
-    require(ctx.actor.role, Permission.READ_PSEUDONYMISED)
-    with deps.uow() as uow:
-        _course, plan = _known_course_day(deps, uow, course_id, day)
-        events = uow.events.for_day(course_id, day)
-    return deps.rules.read(plan, day, [e.as_recorded() for e in events], deps.clock.now())
-
-
-def event_view(event: StoredEvent, ctx: Context) -> dict[str, Any]:
+def event_view(event: StoredEvent, ctx: Context) -> EventView:
     identity = sees_identity(ctx.actor.role)
     payload = event.payload if identity else redact_free_text(event.payload)
     signature = event.signature
     if signature is not None and not identity:
         signature = redact_signature(signature)
-    return {
-        "course_id": event.course_id,
-        "day": event.day,
-        "seq": event.seq,
-        "type": event.type,
-        "recorded_at": event.recorded_at.isoformat(),
-        "recorded_by": event.recorded_by,
-        "payload": payload,
-        "signature": signature,
-    }
+    return EventView(course_id=event.course_id, day=event.day, seq=event.seq, type=event.type,
+                     recorded_at=event.recorded_at.isoformat(), recorded_by=event.recorded_by,
+                     payload=payload, signature=signature)
 
 
 def _known_course_day(
@@ -198,14 +231,13 @@ def _sign(deps: Deps, ctx: Context, signature: Signature | None) -> dict[str, st
             "signed_at": deps.clock.now().isoformat(), "meaning": signature.meaning.strip()}
 
 
-def _course_wide(payload: dict[str, Any]) -> bool:
+def _course_wide(event: DayEvent) -> bool:
     """Entries that the course's other days can refuse: a start, a reschedule."""
-    kind = payload.get("type")
-    rescheduled = kind == "physician_decision" and payload.get("decision") == "reschedule"
-    return kind == "infusion_started" or rescheduled
+    rescheduled = isinstance(event, PhysicianDecision) and event.decision == "reschedule"
+    return event.type == "infusion_started" or rescheduled
 
 
-def _refuse_claimed_signature(payload: dict[str, Any]) -> None:
+def _refuse_claimed_signature(payload: Mapping[str, Any]) -> None:
     replacement = payload.get("replacement")
     if "signed_by" in payload or (isinstance(replacement, dict) and "signed_by" in replacement):
         raise ValidationFailed("INPUT-SIGNED-BY",
@@ -213,13 +245,12 @@ def _refuse_claimed_signature(payload: dict[str, Any]) -> None:
                                details={"signed_by": "set by the server from the signature"})
 
 
-def _check_correction(payload: dict[str, Any]) -> None:
-    is_correction = payload.get("type") == "correction" or payload.get("corrects") is not None
-    if is_correction and not str(payload.get("reason") or "").strip():
+def _check_correction(event: DayEvent) -> None:
+    if isinstance(event, Correction) and not event.reason.strip():
         raise ValidationFailed("INPUT-REASON-REQUIRED", "reason: a correction needs a reason.",
                                details={"reason": "required for a correction"})
 
 
-def _reason(payload: dict[str, Any]) -> str | None:
-    reason = payload.get("reason")
+def _reason(event: DayEvent) -> str | None:
+    reason = getattr(event, "reason", None)
     return str(reason) if reason is not None else None

@@ -14,9 +14,8 @@ analyte sampled before this one.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, tzinfo
 from decimal import Decimal
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from infusionist.domain.access import Permission, require
@@ -27,6 +26,14 @@ from infusionist.domain.records import Context, CourseRecord, LabResultRecord
 from infusionist.services import audit
 from infusionist.services.course_store import centre_config
 from infusionist.services.deps import Deps
+from infusionist.services.lab_views import (
+    FlaggedLabResultView,
+    LabAlertView,
+    LabResultRecorded,
+    LabResultView,
+    ReviewTaskView,
+    result_view,
+)
 from infusionist.services.patients import load_patient
 from infusionist.services.ports import UnitOfWork
 
@@ -43,7 +50,7 @@ class RecordLabResult:
     course_id: int | None = None  # default: the patient's latest course
 
 
-def record_lab_result(deps: Deps, ctx: Context, command: RecordLabResult) -> dict[str, Any]:
+def record_lab_result(deps: Deps, ctx: Context, command: RecordLabResult) -> LabResultRecorded:
     """Check, store and evaluate one result; each alert becomes a physician's review task."""
     require(ctx.actor.role, Permission.RECORD_EVENT)
     monitoring = deps.protocol.monitoring
@@ -74,36 +81,26 @@ def record_lab_result(deps: Deps, ctx: Context, command: RecordLabResult) -> dic
             task = review_task(monitoring, result, alert, course.number)
             tasks.append(uow.tasks.add(task.model_copy(update={"course_id": course.id})))
         audit.record_for(uow, deps, ctx, "lab_result.record", "lab_result", stored.id,
-                         new={**result_view(stored),
+                         new={**result_view(stored).as_json(),
                               "alerts": [a.code for a in alerts],
                               "review_tasks": [t.id for t in tasks]})
         uow.commit()
-    return {
-        "result": result_view(stored),
-        "alerts": [{"code": a.code, "work_up": a.work_up, "message": a.message,
-                    "requirements": list(a.requirements)} for a in alerts],
-        "review_tasks": [{"task_id": t.id, "activity_id": t.activity_id, "task": t.name,
-                          "kind": t.kind, "due": t.due.isoformat()} for t in tasks],
-    }
+    return LabResultRecorded(
+        result=result_view(stored),
+        alerts=[LabAlertView(code=a.code, work_up=a.work_up, message=a.message,
+                             requirements=list(a.requirements)) for a in alerts],
+        review_tasks=[ReviewTaskView(task_id=t.id, activity_id=t.activity_id, task=t.name,
+                                     kind=t.kind, due=t.due.isoformat()) for t in tasks],
+    )
 
 
-def list_lab_results(deps: Deps, ctx: Context, patient_id: int) -> list[dict[str, Any]]:
+def list_lab_results(deps: Deps, ctx: Context, patient_id: int) -> list[LabResultView]:
     """The patient's results, oldest first. Results carry no identity: investigators see the
     same rows under the patient's id (the pseudonym is on the patient)."""
     require(ctx.actor.role, Permission.READ_PSEUDONYMISED)
     with deps.uow() as uow:
         patient = load_patient(uow, patient_id)
         return [result_view(r) for r in uow.lab_results.for_patient(patient.id)]
-
-
-def result_view(result: LabResultRecord) -> dict[str, Any]:
-    return {
-        "id": result.id, "patient_id": result.patient_id, "course_id": result.course_id,
-        "analyte": result.analyte, "value": result.value, "unit": result.unit,
-        "reference_low": result.reference_low, "reference_high": result.reference_high,
-        "taken_on": result.taken_on.isoformat(), "recorded_by": result.recorded_by,
-        "recorded_at": result.recorded_at.isoformat(),
-    }
 
 
 def _course_of(uow: UnitOfWork, patient_id: int, course_id: int | None) -> CourseRecord:
@@ -127,7 +124,7 @@ def _domain_result(result_id: str, command: RecordLabResult, taken_at: datetime)
                      taken_at=taken_at)
 
 
-def domain_lab_result(stored: LabResultRecord, zone: Any) -> LabResult:
+def domain_lab_result(stored: LabResultRecord, zone: tzinfo | None) -> LabResult:
     """A stored result as the domain's ``LabResult``, taken at midnight of its day in ``zone``."""
     return LabResult(
         id=str(stored.id), analyte=stored.analyte, value=Decimal(stored.value), unit=stored.unit,
@@ -141,7 +138,7 @@ def _text(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
 
-def flagged_lab_results(deps: Deps, ctx: Context, patient_id: int) -> list[dict[str, Any]]:
+def flagged_lab_results(deps: Deps, ctx: Context, patient_id: int) -> list[FlaggedLabResultView]:
     """The patient's results, oldest first, each with the alert codes it raised (``alerts``,
     read back from its physician's review tasks, ``review-{result id}-{code}``) for the pages."""
     require(ctx.actor.role, Permission.READ_PSEUDONYMISED)
@@ -153,6 +150,7 @@ def flagged_lab_results(deps: Deps, ctx: Context, patient_id: int) -> list[dict[
     out = []
     for result in results:
         prefix = f"review-{result.id}-"
-        out.append({**result_view(result),
-                    "alerts": [a[len(prefix):].upper() for a in reviews if a.startswith(prefix)]})
+        out.append(FlaggedLabResultView(
+            **result_view(result).model_dump(),
+            alerts=[a[len(prefix):].upper() for a in reviews if a.startswith(prefix)]))
     return out

@@ -7,7 +7,6 @@ import secrets
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 from infusionist.domain.access import Permission, Role, require, sees_identity
 from infusionist.domain.dates import check_supported_date
@@ -16,6 +15,7 @@ from infusionist.domain.records import Context, PatientRecord
 from infusionist.services import audit
 from infusionist.services.deps import Deps
 from infusionist.services.ports import UnitOfWork
+from infusionist.services.read_model import ReadModel
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ def new_pseudonym() -> str:
     return "P-" + secrets.token_hex(5).upper()
 
 
-def register_patient(deps: Deps, ctx: Context, command: RegisterPatient) -> dict[str, Any]:
+def register_patient(deps: Deps, ctx: Context, command: RegisterPatient) -> PatientView:
     require(ctx.actor.role, Permission.REGISTER_PATIENT)
     command = _checked(deps, command)
     with deps.uow(write=True) as uow:
@@ -54,13 +54,13 @@ def register_patient(deps: Deps, ctx: Context, command: RegisterPatient) -> dict
             identifier=command.identifier, contact=command.contact,
         ))
         audit.record_for(uow, deps, ctx, "patient.create", "patient", patient.id,
-                         new=patient_view(patient, Role.PHYSICIAN))
+                         new=patient_view(patient, Role.PHYSICIAN).as_json())
         uow.commit()
     return patient_view(patient, ctx.actor.role)
 
 
 def edit_patient(deps: Deps, ctx: Context, patient_id: int, command: RegisterPatient,
-                 reason: str | None = None) -> dict[str, Any]:
+                 reason: str | None = None) -> PatientView:
     """Change a patient's details (same checks as registering); the audit row keeps old and new.
     The pseudonym and the centre never change. Courses already planned keep their plan."""
     require(ctx.actor.role, Permission.REGISTER_PATIENT)
@@ -76,7 +76,8 @@ def edit_patient(deps: Deps, ctx: Context, patient_id: int, command: RegisterPat
         if after == before:
             return patient_view(before, ctx.actor.role)  # nothing changed, nothing written
         uow.patients.update(after)
-        old, new = patient_view(before, Role.PHYSICIAN), patient_view(after, Role.PHYSICIAN)
+        old = patient_view(before, Role.PHYSICIAN).as_json()
+        new = patient_view(after, Role.PHYSICIAN).as_json()
         changed = sorted(k for k in new if old.get(k) != new.get(k))
         audit.record_for(uow, deps, ctx, "patient.edit", "patient", patient_id,
                          old={k: old.get(k) for k in changed}, new={k: new.get(k) for k in changed},
@@ -85,7 +86,7 @@ def edit_patient(deps: Deps, ctx: Context, patient_id: int, command: RegisterPat
     return patient_view(after, ctx.actor.role)
 
 
-def find_patients(deps: Deps, ctx: Context, text: str) -> list[dict[str, Any]]:
+def find_patients(deps: Deps, ctx: Context, text: str) -> list[PatientView]:
     """Patients whose name, hospital number or pseudonym contains ``text``; investigators find
     by pseudonym only (they never search names)."""
     require(ctx.actor.role, Permission.READ_PSEUDONYMISED)
@@ -148,13 +149,13 @@ def _identifier_free(uow: UnitOfWork, command: RegisterPatient, patient_id: int 
                        details={"identifier": "already registered"})
 
 
-def get_patient(deps: Deps, ctx: Context, patient_id: int) -> dict[str, Any]:
+def get_patient(deps: Deps, ctx: Context, patient_id: int) -> PatientView:
     require(ctx.actor.role, Permission.READ_PSEUDONYMISED)
     with deps.uow() as uow:
         return patient_view(load_patient(uow, patient_id), ctx.actor.role)
 
 
-def list_patients(deps: Deps, ctx: Context) -> list[dict[str, Any]]:
+def list_patients(deps: Deps, ctx: Context) -> list[PatientView]:
     require(ctx.actor.role, Permission.READ_PSEUDONYMISED)
     with deps.uow() as uow:
         return [patient_view(p, ctx.actor.role) for p in uow.patients.list()]
@@ -168,19 +169,29 @@ def load_patient(uow: UnitOfWork, patient_id: int) -> PatientRecord:
     return patient
 
 
-def patient_view(patient: PatientRecord, role: Role) -> dict[str, Any]:
-    """The patient as JSON; without name and birth date for roles that see pseudonyms only."""
-    view: dict[str, Any] = {
-        "id": patient.id,
-        "pseudonym": patient.pseudonym,
-        "centre_id": patient.centre_id,
-        "sex": patient.sex,
-        "childbearing_potential": patient.childbearing_potential,
-        "weight_kg": patient.weight_kg,
-    }
-    if sees_identity(role):
-        view["name"] = patient.name
-        view["birth_date"] = patient.birth_date.isoformat() if patient.birth_date else None
-        view["identifier"] = patient.identifier
-        view["contact"] = patient.contact
-    return view
+class PatientView(ReadModel):
+    """A patient as the reader may see them: the identity (name, birth date, hospital number,
+    contact) only for roles that see it; for the others it is unset and left out of the JSON."""
+
+    id: int
+    pseudonym: str
+    centre_id: str
+    sex: str
+    childbearing_potential: bool
+    weight_kg: str | None
+    name: str | None = None
+    birth_date: str | None = None
+    identifier: str | None = None
+    contact: str | None = None
+
+
+def patient_view(patient: PatientRecord, role: Role) -> PatientView:
+    """The patient; without name and birth date for roles that see pseudonyms only."""
+    seen = PatientView(id=patient.id, pseudonym=patient.pseudonym, centre_id=patient.centre_id,
+                       sex=patient.sex, childbearing_potential=patient.childbearing_potential,
+                       weight_kg=patient.weight_kg)
+    if not sees_identity(role):
+        return seen
+    return PatientView(**seen.model_dump(exclude_unset=True), name=patient.name,
+                       birth_date=patient.birth_date.isoformat() if patient.birth_date else None,
+                       identifier=patient.identifier, contact=patient.contact)

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import date, datetime
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Protocol
 
 from infusionist.domain.audit_chain import AuditEntry
-from infusionist.domain.capacity import Chair
+from infusionist.domain.capacity import Chair, UnitRules
+from infusionist.domain.centre import CentreConfig
+from infusionist.domain.day_events import DayEvent
 from infusionist.domain.day_reading import DayReading
 from infusionist.domain.device_readings import (
     DeviceRecord,
@@ -19,6 +21,7 @@ from infusionist.domain.device_readings import (
     RefusedMessage,
 )
 from infusionist.domain.followup import FollowUpTask
+from infusionist.domain.infusion_day import DayState
 from infusionist.domain.planning import CoursePlan
 from infusionist.domain.records import (
     BookingRecord,
@@ -113,9 +116,11 @@ class LoginFailureRepository(Protocol):
 
 
 class CentreRepository(Protocol):
-    def get(self, centre_id: str) -> dict[str, Any] | None: ...
+    def get(self, centre_id: str) -> CentreConfig | None:
+        """The centre's stored settings (None: never saved); ``CONFIG-INVALID`` when unreadable."""
+        ...
 
-    def put(self, centre_id: str, config: dict[str, Any]) -> None: ...
+    def put(self, centre_id: str, config: CentreConfig) -> None: ...
 
 
 class PatientRepository(Protocol):
@@ -312,9 +317,11 @@ class ChairRepository(Protocol):
 
 
 class UnitSettingsRepository(Protocol):
-    def get(self, centre_id: str) -> dict[str, Any] | None: ...
+    def get(self, centre_id: str) -> UnitRules | None:
+        """The unit's stored rules (None: never saved); ``UNIT-INVALID`` when unreadable."""
+        ...
 
-    def put(self, centre_id: str, settings: dict[str, Any], at: datetime) -> None: ...
+    def put(self, centre_id: str, rules: UnitRules, at: datetime) -> None: ...
 
 
 class BookingRepository(Protocol):
@@ -426,35 +433,35 @@ class UnitOfWorkFactory(Protocol):
 
 
 class DayRules(Protocol):
-    """The bedside domain: event parsing, the guards and the replay into a day state."""
+    """The bedside domain: event parsing, the guards and the replay into a day state. Stored
+    entries come as :class:`StoredEvent` records; the rules read each as recorded
+    (:meth:`StoredEvent.as_recorded`: the payload with the signer of a signed entry)."""
 
-    def parse(self, payload: dict[str, Any]) -> dict[str, Any]:
-        """The validated, normalised payload; raises ``ValidationFailed``."""
+    def parse(self, payload: Mapping[str, object]) -> DayEvent:
+        """The validated event; raises ``ValidationFailed``."""
         ...
 
     def check_append(
-        self, plan: CoursePlan, day: int, new: dict[str, Any], *, prior_count: int,
-        prior_last: dict[str, Any] | None, load_prior: Callable[[], list[dict[str, Any]]],
+        self, plan: CoursePlan, day: int, new: StoredEvent, *, prior_count: int,
+        prior_last: StoredEvent | None, load_prior: Callable[[], Sequence[StoredEvent]],
         now: datetime,
     ) -> None:
         """Raises ``EventRefused`` when a guard refuses ``new`` after the day's ``prior_count``
         events, the latest of which is ``prior_last``, or when ``new`` is timed later than ``now``.
-        ``load_prior`` reads them all (as recorded: :meth:`StoredEvent.as_recorded`); an
-        implementation that keeps the day's fold between calls needs it only on a cache miss."""
+        ``load_prior`` reads them all; an implementation that keeps the day's fold between calls
+        needs it only on a cache miss."""
         ...
 
-    def state(
-        self, plan: CoursePlan, day: int, events: list[dict[str, Any]], at: datetime
-    ) -> dict[str, Any]:
-        """The day state as JSON at ``at``."""
+    def state(self, plan: CoursePlan, day: int, events: Sequence[StoredEvent], at: datetime) -> DayState:
+        """The day's replay at ``at``."""
         ...
 
-    def read(self, plan: CoursePlan, day: int, events: list[dict[str, Any]], at: datetime) -> DayReading:
+    def read(self, plan: CoursePlan, day: int, events: Sequence[StoredEvent], at: datetime) -> DayReading:
         """The day's one reading at ``at`` (``domain/day_reading.py``), for the pages that draw it."""
         ...
 
-    def check_course(self, plan: CoursePlan, day: int, new: dict[str, Any],
-                     other_days: dict[int, list[dict[str, Any]]]) -> None:
+    def check_course(self, plan: CoursePlan, day: int, new: StoredEvent,
+                     other_days: Mapping[int, Sequence[StoredEvent]]) -> None:
         """Raises ``EventRefused`` when the course's other days refuse ``new`` on ``day``: a
         positive test not cleared blocks later starts (PROT-07); a reschedule onto another day's
         date (PROT-04, PROT-05)."""

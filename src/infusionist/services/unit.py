@@ -29,28 +29,17 @@ def load_unit(uow: UnitOfWork, centre_id: str, zone_name: str | None = None) -> 
     """The unit as the booking rules read it; the zone is the plan's, else the centre's (UTC
     when the centre has none)."""
     config = centre_config(uow, centre_id)
-    stored = uow.unit_settings.get(centre_id)
-    try:
-        rules = UnitRules.model_validate(stored or {})
-    except ValidationError as exc:  # validated on write; a safety net
-        raise ValidationFailed("UNIT-INVALID", f"The unit's stored settings are invalid: "
-                               f"{exc.errors()[0]['msg']}") from None
+    rules = uow.unit_settings.get(centre_id) or UnitRules()
     zone = resolve_zone(zone_name or config.timezone or "UTC")
     return Unit(rules=rules, chairs=tuple(uow.chairs.list(centre_id)),
                 closed_days=frozenset(config.closed_days), zone=zone)
 
 
-def unit_view(unit: Unit) -> dict[str, Any]:
-    return {"rules": unit.rules.model_dump(mode="json"),
-            "chairs": [c.model_dump(mode="json") for c in unit.chairs],
-            "closed_days": sorted(d.isoformat() for d in unit.closed_days),
-            "timezone": str(unit.zone)}
-
-
-def get_unit(deps: Deps, ctx: Context, centre_id: str) -> dict[str, Any]:
+def get_unit(deps: Deps, ctx: Context, centre_id: str) -> Unit:
+    """The unit: its rules, chairs, closed days and zone."""
     require(ctx.actor.role, Permission.READ_CENTRE)
     with deps.uow() as uow:
-        return unit_view(load_unit(uow, centre_id))
+        return load_unit(uow, centre_id)
 
 
 def _invalid(exc: ValidationError) -> ValidationFailed:
@@ -62,7 +51,7 @@ def _invalid(exc: ValidationError) -> ValidationFailed:
 
 
 def configure_unit(deps: Deps, ctx: Context, centre_id: str, data: dict[str, Any],
-                   reason: str | None) -> dict[str, Any]:
+                   reason: str | None) -> UnitRules:
     """Replace the unit's hours, turnover and staffing limits."""
     require(ctx.actor.role, Permission.CONFIGURE_CENTRE)
     try:
@@ -72,11 +61,12 @@ def configure_unit(deps: Deps, ctx: Context, centre_id: str, data: dict[str, Any
     new = rules.model_dump(mode="json")
     with deps.uow(write=True) as uow:
         old = uow.unit_settings.get(centre_id)
-        uow.unit_settings.put(centre_id, new, deps.clock.now())
-        audit.record_for(uow, deps, ctx, "unit.configure", "unit", centre_id, old=old, new=new,
+        uow.unit_settings.put(centre_id, rules, deps.clock.now())
+        audit.record_for(uow, deps, ctx, "unit.configure", "unit", centre_id,
+                         old=old.model_dump(mode="json") if old is not None else None, new=new,
                          reason=reason)
         uow.commit()
-    return new
+    return rules
 
 
 @dataclass(frozen=True)
@@ -94,7 +84,7 @@ def _chair(chair_id: int, change: ChairChange) -> Chair:
         raise _invalid(exc) from None
 
 
-def add_chair(deps: Deps, ctx: Context, centre_id: str, change: ChairChange) -> dict[str, Any]:
+def add_chair(deps: Deps, ctx: Context, centre_id: str, change: ChairChange) -> Chair:
     require(ctx.actor.role, Permission.CONFIGURE_CENTRE)
     chair = _chair(0, change)
     with deps.uow(write=True) as uow:
@@ -102,11 +92,11 @@ def add_chair(deps: Deps, ctx: Context, centre_id: str, change: ChairChange) -> 
         audit.record_for(uow, deps, ctx, "chair.add", "chair", added.id,
                          new={"centre_id": centre_id, **added.model_dump(mode="json")})
         uow.commit()
-    return added.model_dump(mode="json")
+    return added
 
 
 def change_chair(deps: Deps, ctx: Context, centre_id: str, chair_id: int,
-                 change: ChairChange) -> dict[str, Any]:
+                 change: ChairChange) -> Chair:
     """Rename a chair, change its kind, or take it out of use (refused while it holds bookings
     from today on: move or cancel them first)."""
     require(ctx.actor.role, Permission.CONFIGURE_CENTRE)
@@ -130,4 +120,4 @@ def change_chair(deps: Deps, ctx: Context, centre_id: str, chair_id: int,
         audit.record_for(uow, deps, ctx, "chair.change", "chair", chair_id,
                          old=old.model_dump(mode="json"), new=chair.model_dump(mode="json"))
         uow.commit()
-    return chair.model_dump(mode="json")
+    return chair

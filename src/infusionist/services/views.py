@@ -12,11 +12,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from infusionist.domain.access import Permission, require, sees_identity, strip_free_text
+from infusionist.domain.centre import CentreConfig
+from infusionist.domain.day_state_json import state_to_json
 from infusionist.domain.due import Due, DueState, due_rule
 from infusionist.domain.followup import FollowUpTask
 from infusionist.domain.plan_json import day_to_json, plan_to_json
 from infusionist.domain.planning import CoursePlan, Patient
-from infusionist.domain.records import Context, CourseRecord, PatientRecord
+from infusionist.domain.records import Context, CourseRecord, PatientRecord, StoredEvent
 from infusionist.services import followup
 from infusionist.services.course_store import (
     centre_config,
@@ -24,10 +26,11 @@ from infusionist.services.course_store import (
     load_course,
     parsed_plan,
 )
-from infusionist.services.courses import CreateCourse, course_view, task_due
+from infusionist.services.courses import CourseView, CreateCourse, course_view, task_due
 from infusionist.services.deps import Deps
-from infusionist.services.patients import load_patient, patient_view
+from infusionist.services.patients import PatientView, load_patient, patient_view
 from infusionist.services.planning import PlanCourseCommand, plan_course_for
+from infusionist.services.read_model import ReadModel
 
 
 def centre_zone(deps: Deps, centre_id: str = "default") -> str:
@@ -46,12 +49,50 @@ def change_marker(deps: Deps) -> int:
 ONE_DAY = timedelta(days=1)
 
 
-def today_board(deps: Deps, ctx: Context) -> list[dict[str, Any]]:
+class BoardRow(ReadModel):
+    """A patient with an infusion day today: the planned day's and the replayed state's JSON
+    contracts (``domain/plan_json.py``, docs/day-events.md), and the chair its booking holds."""
+
+    patient: PatientView
+    course_id: int
+    course: int
+    day: int
+    days: int
+    planned: dict[str, Any]
+    state: dict[str, Any]
+    chair: str | None
+
+
+class TaskRow(ReadModel):
+    """A course's task as the patient page lists it."""
+
+    name: str
+    due: str
+    status: str
+    overdue: bool
+    days_overdue: int
+    on_worklist: bool
+
+
+class CourseOverview(CourseView):
+    phases: dict[int, str]  # each day's phase now ("planned" before its first event)
+    reactions: list[dict[str, Any]]  # each reaction of the state's JSON, with its ``day``
+    tasks: list[TaskRow]
+    overdue: int
+    on_worklist: int
+
+
+class PatientOverview(ReadModel):
+    patient: PatientView
+    courses: list[CourseOverview]
+
+
+def today_board(deps: Deps, ctx: Context) -> list[BoardRow]:
     """Every patient with an infusion day today: who, which day, and the replayed day state."""
     require(ctx.actor.role, Permission.READ_PSEUDONYMISED)
     now = deps.clock.now()
     utc_today = now.astimezone(UTC).date()
-    rows: list[tuple[PatientRecord, CourseRecord, CoursePlan, int, list[dict[str, Any]]]] = []
+    rows: list[tuple[PatientRecord, CourseRecord, CoursePlan, int, list[StoredEvent]]] = []
     chairs: dict[tuple[int, int], str] = {}  # (course, day) -> the chair its booking holds
     with deps.uow() as uow:
         # Indexed: courses with a day within a day of today in UTC (every zone's today is there).
@@ -60,34 +101,34 @@ def today_board(deps: Deps, ctx: Context) -> list[dict[str, Any]]:
             today = now.astimezone(ZoneInfo(plan.timezone)).date()
             for planned in plan.days:
                 if planned.date == today:
-                    events = [e.as_recorded() for e in uow.events.for_day(course.id, planned.day)]
+                    events = uow.events.for_day(course.id, planned.day)
                     rows.append((load_patient(uow, course.patient_id), course, plan, planned.day, events))
         if rows:
             names = {c.id: c.name for c in uow.chairs.list("default")}
             for course_id in {row[1].id for row in rows}:
                 for booking in uow.bookings.for_course(course_id):
                     chairs[(course_id, booking.day)] = names.get(booking.chair_id, "")
-    board: list[dict[str, Any]] = []
+    board: list[BoardRow] = []
     for patient, course, plan, day, events in rows:
-        state = deps.rules.state(plan, day, events, now)
+        state = state_to_json(deps.rules.state(plan, day, events, now))
         if not sees_identity(ctx.actor.role):
             state = strip_free_text(state)
-        board.append({"patient": patient_view(patient, ctx.actor.role), "course_id": course.id,
-                      "course": course.number, "day": day, "days": len(plan.days),
-                      "planned": day_to_json(plan.day(day)), "state": state,
-                      "chair": chairs.get((course.id, day))})
-    board.sort(key=lambda row: (row["planned"]["chair_start"], row["patient"]["id"]))
+        board.append(BoardRow(patient=patient_view(patient, ctx.actor.role), course_id=course.id,
+                              course=course.number, day=day, days=len(plan.days),
+                              planned=day_to_json(plan.day(day)), state=state,
+                              chair=chairs.get((course.id, day))))
+    board.sort(key=lambda row: (row.planned["chair_start"], row.patient.id))
     return board
 
 
-def patient_overview(deps: Deps, ctx: Context, patient_id: int) -> dict[str, Any]:
+def patient_overview(deps: Deps, ctx: Context, patient_id: int) -> PatientOverview:
     """The patient, each course with its plan, every day's reactions so far, and follow-up tasks."""
     require(ctx.actor.role, Permission.READ_PSEUDONYMISED)
     now = deps.clock.now()
     with deps.uow() as uow:
         patient = load_patient(uow, patient_id)
         courses = uow.courses.for_patient(patient_id)
-        days = {(c.id, d["day"]): [e.as_recorded() for e in uow.events.for_day(c.id, d["day"])]
+        days = {(c.id, d["day"]): uow.events.for_day(c.id, d["day"])
                 for c in courses for d in c.plan.get("days", [])}
         tasks = {c.id: uow.tasks.for_course(c.id) for c in courses}
     # The worklist's rule and day (the centre's today), so both pages count the same tasks.
@@ -99,23 +140,24 @@ def patient_overview(deps: Deps, ctx: Context, patient_id: int) -> dict[str, Any
         reactions, phases = [], {}
         for planned in plan.days:
             events = days[(course.id, planned.day)]
-            state = deps.rules.state(plan, planned.day, events, now) if events else None
+            state = state_to_json(deps.rules.state(plan, planned.day, events, now)) if events else None
             phases[planned.day] = state["phase"] if state is not None else "planned"
             for reaction in (state or {}).get("reactions", []):
                 reactions.append({**reaction, "day": planned.day})
         rows = [_task_row(t, task_due(rule, t, today)) for t in tasks[course.id]]
-        out.append({**course_view(course, ctx), "phases": phases, "reactions": reactions,
-                    "tasks": rows, "overdue": sum(r["status"] == "overdue" for r in rows),
-                    "on_worklist": sum(r["on_worklist"] for r in rows)})
-    return {"patient": patient_view(patient, ctx.actor.role), "courses": out}
+        out.append(CourseOverview(**course_view(course, ctx).model_dump(), phases=phases,
+                                  reactions=reactions, tasks=rows,
+                                  overdue=sum(r.status == "overdue" for r in rows),
+                                  on_worklist=sum(r.on_worklist for r in rows)))
+    return PatientOverview(patient=patient_view(patient, ctx.actor.role), courses=out)
 
 
-def _task_row(task: FollowUpTask, due: Due) -> dict[str, Any]:
+def _task_row(task: FollowUpTask, due: Due) -> TaskRow:
     """A course's task as the patient page lists it, in the one rule's words (as the worklist):
     ``upcoming``, ``due``, ``overdue`` (with the days past its due date), ``done``, ``cancelled``."""
-    return {"name": task.name, "due": task.due.isoformat(), "status": due.status,
-            "overdue": due.state is DueState.OVERDUE, "days_overdue": due.days_overdue,
-            "on_worklist": due.on_worklist}
+    return TaskRow(name=task.name, due=task.due.isoformat(), status=due.status,
+                   overdue=due.state is DueState.OVERDUE, days_overdue=due.days_overdue,
+                   on_worklist=due.on_worklist)
 
 
 def preview_course(deps: Deps, ctx: Context, command: CreateCourse) -> dict[str, Any]:
@@ -133,14 +175,14 @@ def preview_course(deps: Deps, ctx: Context, command: CreateCourse) -> dict[str,
     return plan_to_json(plan)
 
 
-def course_for_print(deps: Deps, ctx: Context, course_id: int) -> tuple[dict[str, Any], Any]:
+def course_for_print(deps: Deps, ctx: Context, course_id: int) -> tuple[dict[str, Any], CentreConfig]:
     """The course's stored plan (pseudonymised for investigators) and its centre's configuration."""
     require(ctx.actor.role, Permission.READ_PSEUDONYMISED)
     with deps.uow() as uow:
         course = load_course(uow, course_id)
         patient = load_patient(uow, course.patient_id)
         config = centre_config(uow, patient.centre_id)
-    return course_view(course, ctx)["plan"], config
+    return course_view(course, ctx).plan, config
 
 
 def centre_contact(deps: Deps, centre_id: str = "default") -> dict[str, str | None]:

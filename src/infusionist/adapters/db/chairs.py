@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from infusionist.adapters.db import tables as t
-from infusionist.domain.capacity import Chair, ChairKind
-from infusionist.domain.errors import ChairConflict, Conflict
+from infusionist.domain.capacity import Chair, ChairKind, UnitRules
+from infusionist.domain.errors import ChairConflict, Conflict, ValidationFailed
 from infusionist.domain.records import BookingRecord, CalendarRow, SlotRow
 
 _B = t.chair_bookings.c
@@ -60,12 +61,19 @@ class UnitSettingsRepository:
     def __init__(self, connection: Connection) -> None:
         self.c = connection
 
-    def get(self, centre_id: str) -> dict[str, Any] | None:
+    def get(self, centre_id: str) -> UnitRules | None:
         row = self.c.execute(select(t.unit_settings.c.settings)
                              .where(t.unit_settings.c.centre_id == centre_id)).first()
-        return dict(row[0]) if row is not None else None
+        if row is None:
+            return None
+        try:
+            return UnitRules.model_validate(row[0] or {})
+        except ValidationError as exc:  # validated on write; a safety net
+            raise ValidationFailed("UNIT-INVALID", f"The unit's stored settings are invalid: "
+                                   f"{exc.errors()[0]['msg']}") from None
 
-    def put(self, centre_id: str, settings: dict[str, Any], at: datetime) -> None:
+    def put(self, centre_id: str, rules: UnitRules, at: datetime) -> None:
+        settings = rules.model_dump(mode="json")
         changed = self.c.execute(update(t.unit_settings).where(t.unit_settings.c.centre_id == centre_id)
                                  .values(settings=settings, updated_at=at))
         if changed.rowcount == 0:

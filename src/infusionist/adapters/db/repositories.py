@@ -16,6 +16,7 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import Connection, Select, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -24,7 +25,8 @@ from infusionist.adapters.db.ledger import Ledger
 from infusionist.adapters.db.notify import notify_change
 from infusionist.domain.access import Role
 from infusionist.domain.audit_chain import AuditEntry
-from infusionist.domain.errors import Conflict
+from infusionist.domain.centre import CentreConfig
+from infusionist.domain.errors import Conflict, ValidationFailed
 from infusionist.domain.followup import FollowUpTask, TaskKind, TaskStatus
 from infusionist.domain.records import (
     CourseRecord,
@@ -171,16 +173,22 @@ class LoginFailureRepository(_Repository):
 
 
 class CentreRepository(_Repository):
-    def get(self, centre_id: str) -> dict[str, Any] | None:
+    def get(self, centre_id: str) -> CentreConfig | None:
         row = self.c.execute(select(t.centres.c.config).where(t.centres.c.id == centre_id)).first()
-        return dict(row[0]) if row is not None and row[0] else None
+        if row is None or not row[0]:
+            return None
+        try:
+            return CentreConfig.model_validate(row[0])
+        except ValidationError as exc:  # validated on write; a safety net
+            raise ValidationFailed("CONFIG-INVALID",
+                                   f"centre {centre_id}: {exc.errors()[0]['msg']}") from None
 
-    def put(self, centre_id: str, config: dict[str, Any]) -> None:
+    def put(self, centre_id: str, config: CentreConfig) -> None:
+        stored = config.model_dump(mode="json")
         changed = self.ledger.update(
-            update(t.centres).where(t.centres.c.id == centre_id).values(config=config))
+            update(t.centres).where(t.centres.c.id == centre_id).values(config=stored))
         if not changed:
-            name = str(config.get("name", centre_id))
-            self.ledger.insert(t.centres, {"id": centre_id, "name": name, "config": config})
+            self.ledger.insert(t.centres, {"id": centre_id, "name": config.name, "config": stored})
 
 
 class PatientRepository(_Repository):

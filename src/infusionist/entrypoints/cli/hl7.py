@@ -63,7 +63,7 @@ def device(
         view = configure_device(deps_for(settings()), ctx, DeviceRecord(
             device_id=device_id, place=place, interval_seconds=interval, description=description,
             sources=tuple(source)))
-    typer.echo(json.dumps(view, indent=2))
+    typer.echo(view.model_dump_json(indent=2))
 
 
 @app.command("retire")
@@ -78,7 +78,7 @@ def retire(
     ctx = Context(Actor(0, SYSTEM, "Command line", Role.ADMIN), "cli")
     with reported_errors():
         view = retire_device(deps_for(settings()), ctx, device_id)
-    typer.echo(json.dumps(view, indent=2))
+    typer.echo(view.model_dump_json(indent=2))
 
 
 @app.command("refused")
@@ -93,7 +93,8 @@ def refused(
     ctx = Context(Actor(0, SYSTEM, "Command line", Role.ADMIN), "cli")
     with reported_errors():
         rows = refused_messages(deps_for(settings()), ctx, sender)
-    typer.echo(json.dumps(rows, indent=2))
+    typer.echo(json.dumps([{**vars(row), "received_at": row.received_at.isoformat()} for row in rows],
+                          indent=2))
 
 
 @app.command("devices")
@@ -106,4 +107,4 @@ def devices() -> None:
     ctx = Context(Actor(0, SYSTEM, "Command line", Role.ADMIN), "cli")
     with reported_errors():
         views = list_devices(deps_for(settings()), ctx)
-    typer.echo(json.dumps(views, indent=2))
+    typer.echo(json.dumps([v.model_dump(mode="json") for v in views], indent=2))

@@ -10,13 +10,16 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from infusionist.entrypoints.cli.errors import fail, reported_errors
 from infusionist.entrypoints.cli.followup import UserOption, user_context
 from infusionist.entrypoints.cli.server import deps_for, settings
+
+if TYPE_CHECKING:  # the command imports the services when it runs (a fast --help)
+    from infusionist.services.schedule_views import FirstStartsView
 
 schedule_app = typer.Typer(help="Find when a course fits into the unit's chairs.", no_args_is_help=True)
 unit_app = typer.Typer(help="The infusion unit: chairs, opening hours, turnover and staffing.",
@@ -61,27 +64,27 @@ def find(
             patient_id=patient_id, course=course, after=_date("--after", after),
             previous_course_end=_date("--previous-course-end", previous_course_end)))
     if output == "json":
-        typer.echo(json.dumps(found, indent=2))
+        typer.echo(json.dumps(found.as_json(), indent=2))
         return
     _print_choices(found)
 
 
-def _print_choices(found: dict[str, Any]) -> None:
+def _print_choices(found: FirstStartsView) -> None:
     from rich.console import Console
     from rich.table import Table
 
     console = Console(width=120)
-    if not found["choices"]:
-        console.print(f"No start fits within a year after {found['after']}.")
+    if not found.choices:
+        console.print(f"No start fits within a year after {found.after}.")
         return
-    table = Table(title=f"Course {found['course']} of patient {found['patient_id']}: the earliest "
-                        f"starts from {found['after']} ({found['timezone']})", title_justify="left")
+    table = Table(title=f"Course {found.course} of patient {found.patient_id}: the earliest "
+                        f"starts from {found.after} ({found.timezone})", title_justify="left")
     for column in ("choice", "first day", "infusion", "chairs by day"):
         table.add_column(column)
-    for n, choice in enumerate(found["choices"], start=1):
-        chairs = ", ".join(f"day {d['day']} {d['chair']}" for d in choice["days"])
-        table.add_row(str(n), date.fromisoformat(choice["first_day"]).strftime("%a %d %b %Y"),
-                      choice["infusion_start"], chairs)
+    for n, choice in enumerate(found.choices, start=1):
+        chairs = ", ".join(f"day {d.day} {d.chair}" for d in choice.days)
+        table.add_row(str(n), date.fromisoformat(choice.first_day).strftime("%a %d %b %Y"),
+                      choice.infusion_start, chairs)
     console.print(table)
 
 
@@ -95,17 +98,20 @@ def show(user: UserOption, output: Format = "table") -> None:
         deps = deps_for(settings())
         unit = get_unit(deps, user_context(deps, user), "default")
     if output == "json":
-        typer.echo(json.dumps(unit, indent=2))
+        typer.echo(json.dumps({"rules": unit.rules.model_dump(mode="json"),
+                               "chairs": [c.model_dump(mode="json") for c in unit.chairs],
+                               "closed_days": sorted(d.isoformat() for d in unit.closed_days),
+                               "timezone": str(unit.zone)}, indent=2))
         return
-    rules = unit["rules"]
-    typer.echo(f"Turnover {rules['turnover_minutes']} min; at most {rules['max_starts_per_half_hour']} "
-               f"starts per half hour; {rules['max_running_per_nurse']} patients per nurse on duty.")
-    for day, hours in rules["hours"].items():
-        typer.echo(f"{day:<10} {hours['opens'][:5]}-{hours['closes'][:5]}, "
-                   f"{rules['nurses'].get(day, 0)} nurse(s)")
-    for chair in unit["chairs"]:
-        typer.echo(f"chair {chair['id']}: {chair['name']} ({chair['kind']})"
-                   + ("" if chair["active"] else " - not in use"))
+    rules = unit.rules
+    typer.echo(f"Turnover {rules.turnover_minutes} min; at most {rules.max_starts_per_half_hour} "
+               f"starts per half hour; {rules.max_running_per_nurse} patients per nurse on duty.")
+    for day, hours in rules.hours.items():
+        typer.echo(f"{day:<10} {hours.opens:%H:%M}-{hours.closes:%H:%M}, "
+                   f"{rules.nurses.get(day, 0)} nurse(s)")
+    for chair in unit.chairs:
+        typer.echo(f"chair {chair.id}: {chair.name} ({chair.kind.value})"
+                   + ("" if chair.active else " - not in use"))
 
 
 @unit_app.command("set")
@@ -144,13 +150,13 @@ def chair(
         deps = deps_for(settings())
         ctx = user_context(deps, user)
         change = ChairChange(name=name, kind=kind, active=not inactive)
-        known = next((c for c in get_unit(deps, ctx, "default")["chairs"] if c["name"] == name), None)
+        known = next((c for c in get_unit(deps, ctx, "default").chairs if c.name == name), None)
         if known is None:
             saved = add_chair(deps, ctx, "default", change)
         else:
-            saved = change_chair(deps, ctx, "default", known["id"], change)
-    typer.echo(f"chair {saved['id']}: {saved['name']} ({saved['kind']})"
-               + ("" if saved["active"] else " - not in use"))
+            saved = change_chair(deps, ctx, "default", known.id, change)
+    typer.echo(f"chair {saved.id}: {saved.name} ({saved.kind.value})"
+               + ("" if saved.active else " - not in use"))
 
 
 @schedule_app.command("cancel")

@@ -1,4 +1,4 @@
-"""Request and response shapes at the web edge (the services take and return plain values)."""
+"""Request and response shapes at the web edge (the services return typed values; these say the JSON)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,19 @@ from datetime import date, time
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from infusionist.domain.access import DEVICE_NAME_PATTERN, FULL_NAME_MAX_LENGTH, USERNAME_PATTERN, Role
+from infusionist.domain.centre import CentreConfig
 from infusionist.domain.limits import TEXT_MAX_LENGTH, json_too_large
 from infusionist.domain.text_input import has_nul
 
@@ -17,6 +26,12 @@ Name = Field(min_length=1, max_length=200)
 
 
 NUL_ERROR = "text_nul"
+
+# A local clock time in an answer ("20:00:00"): JSON Schema's "time" format is RFC 3339's, which
+# needs an offset, so the schema says the pattern instead.
+ClockTime = Annotated[time, PlainSerializer(lambda t: t.isoformat(), return_type=str),
+                      WithJsonSchema({"type": "string", "pattern": r"^\d{2}:\d{2}(:\d{2}(\.\d+)?)?$",
+                                      "description": "A local clock time, HH:MM:SS"}, mode="serialization")]
 
 
 def _bounded(value: dict[str, Any]) -> dict[str, Any]:
@@ -120,9 +135,20 @@ class PasswordIn(Input):
                           "(docs/security.md): length, common and breached passwords")
 
 
+class CentreOut(CentreConfig):
+    """The centre's settings in force (unset ones take the protocol's defaults) and their version."""
+
+    evening_medication_time: ClockTime = time(20, 0)
+    version: int | None = Field(description="The saved version in force; null before the first save")
+
+
+class CentreConfigOut(CentreConfig):
+    evening_medication_time: ClockTime = time(20, 0)
+
+
 class CentreVersionOut(BaseModel):
     version: int
-    config: dict[str, Any]
+    config: CentreConfigOut
     created_at: str
     created_by: str
     signed_by: str | None
@@ -139,6 +165,13 @@ class DeviceIn(Input):
                     "messages from anywhere else are refused")
 
 
+class DeviceAlertOut(BaseModel):
+    code: str
+    severity: Literal["info", "warning", "critical"]
+    message: str
+    requirements: list[str]
+
+
 class DeviceOut(BaseModel):
     device_id: str
     configured: bool
@@ -149,7 +182,7 @@ class DeviceOut(BaseModel):
     retired: bool
     last_message_at: str | None
     silent: bool
-    alert: dict[str, Any] | None
+    alert: DeviceAlertOut | None = Field(description="DEVICE-SILENT when silent for twice its interval")
     refused_count: int = Field(description="Messages of this sender refused (unknown, retired, "
                                            "wrong address, or not accepted)")
     last_refused_at: str | None
@@ -200,11 +233,13 @@ class CourseOut(BaseModel):
     id: int
     patient_id: int
     course: int
-    protocol: dict[str, str]
+    protocol: dict[str, str] = Field(description="The protocol's id, version and digest")
     created_at: str
     created_by: str
     centre_version: int | None = None
-    plan: dict[str, Any]
+    plan: dict[str, Any] = Field(description="The course plan (docs/protocol-schema.json's planner "
+                                 "output, domain/plan_json.py); the patient named by pseudonym for "
+                                 "investigators")
 
 
 class TaskOut(BaseModel):
@@ -226,17 +261,6 @@ class EventIn(Input):
     event: BoundedJson = Field(description=f"The event; every text in it at most {TEXT_MAX_LENGTH} "
                                "characters")
     signature: SignatureIn | None = None
-
-
-class EventOut(BaseModel):
-    course_id: int
-    day: int
-    seq: int
-    type: str
-    recorded_at: str
-    recorded_by: str
-    payload: dict[str, Any]
-    signature: dict[str, str] | None = None
 
 
 class AuditOut(BaseModel):

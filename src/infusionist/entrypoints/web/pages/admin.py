@@ -124,7 +124,7 @@ CLINICAL_FIELDS = ("vital_signs_interval_minutes", "h2", "herpes", "max_courses"
 @router.get(CENTRE)
 def centre_page(request: Request, ctx: PageContext, deps: ServicesDep) -> Any:
     require(ctx.actor.role, Permission.READ_CENTRE)
-    return _centre_view(request, ctx, deps, centres.get_centre(deps, ctx, "default"))
+    return _centre_view(request, ctx, deps, centres.get_centre(deps, ctx, "default").as_json())
 
 
 def _centre_view(request: Request, ctx: Context, deps: Deps, current: dict[str, Any],
@@ -148,7 +148,7 @@ def _centre_view(request: Request, ctx: Context, deps: Deps, current: dict[str, 
 async def save_centre(request: Request, ctx: PageContext, deps: ServicesDep) -> Any:
     require(ctx.actor.role, Permission.CONFIGURE_CENTRE)
     form = await _form(request)
-    stored = centres.get_centre(deps, ctx, "default")
+    stored = centres.get_centre(deps, ctx, "default").as_json()
     data: dict[str, Any] = {}
     try:
         defaults = {o.id: o.default for o in deps.protocol.options}
@@ -164,7 +164,7 @@ async def save_centre(request: Request, ctx: PageContext, deps: ServicesDep) -> 
     except InfusionistError as error:
         return _centre_view(request, ctx, deps, _typed(form, stored, data),
                             f"{sentence(error)} Nothing was saved.", form)
-    return redirect(request, CENTRE, notice=f"Settings saved as version {saved['version']}; plans "
+    return redirect(request, CENTRE, notice=f"Settings saved as version {saved.version}; plans "
                     "made from now on use them.", anchor="settings")
 
 

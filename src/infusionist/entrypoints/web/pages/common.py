@@ -25,6 +25,7 @@ from infusionist.domain.text_input import refuse_nul
 from infusionist.entrypoints.web.dependencies import SESSION_COOKIE, ServicesDep, request_id_of
 from infusionist.entrypoints.web.pages.day_view import describe
 from infusionist.services import auth, notices
+from infusionist.services.patients import PatientView
 
 HERE = Path(__file__).resolve().parent.parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -138,9 +139,9 @@ def sentence(error: InfusionistError) -> str:
     return error.message
 
 
-def patient_label(patient: dict[str, Any]) -> str:
-    name = patient.get("name")
-    return f"{name} ({patient['pseudonym']})" if name else str(patient["pseudonym"])
+def patient_label(patient: PatientView) -> str:
+    """The name and pseudonym; the pseudonym alone for readers who do not see names."""
+    return f"{patient.name} ({patient.pseudonym})" if patient.name else patient.pseudonym
 
 
 templates.env.filters["local"] = local

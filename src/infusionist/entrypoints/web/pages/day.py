@@ -51,8 +51,9 @@ def day_page(request: Request, ctx: PageContext, deps: ServicesDep, course_id: i
 def _day(request: Request, ctx: Any, deps: Any, course_id: int, day: int,
          refusal: dict[str, Any] | None = None) -> Any:
     course = courses.get_course(deps, ctx, course_id)
-    state = events.day_state(deps, ctx, course_id, day)
-    stored = events.list_events(deps, ctx, course_id, day)
+    view = events.day_state(deps, ctx, course_id, day)
+    state = view.as_json()
+    stored = [e.as_json() for e in events.list_events(deps, ctx, course_id, day)]
     zone = course["plan"]["timezone"]
     locale = views.centre_number_locale(deps)
     items = day_view.discharge_items(deps.protocol, course["plan"], day, stored)
@@ -66,7 +67,7 @@ def _day(request: Request, ctx: Any, deps: Any, course_id: int, day: int,
         symptoms=day_view.symptoms(deps.protocol),
         actions=day_view.action_buttons(deps.protocol, state),
         contact=views.centre_contact(deps),
-        chart=vital_signs_svg(events.day_reading(deps, ctx, course_id, day), zone),
+        chart=vital_signs_svg(view.reading, zone),
         next_step=day_view.next_step(state),
         now=deps.clock.now(),
         decisions=DECISIONS,
@@ -164,7 +165,7 @@ async def correct(request: Request, ctx: PageContext, deps: ServicesDep, course_
     try:
         now = deps.clock.now()
         zone = courses.get_course(deps, ctx, course_id)["plan"]["timezone"]
-        original = events.list_events(deps, ctx, course_id, day)[int(form["corrects"])]["payload"]
+        original = events.list_events(deps, ctx, course_id, day)[int(form["corrects"])].payload
         payload: dict[str, Any] = {"type": "correction", "at": now.isoformat(),
                                    "corrects": int(form["corrects"]), "reason": form.get("reason", "")}
         if form.get("mode") == "replace":
@@ -206,14 +207,14 @@ def _message(deps: Any, ctx: Any, course_id: int, day: int, form: dict[str, str]
     """The refusal in the nurse's words; an older page's entry says what was recorded since."""
     if error.code == "EVENT-SEQ-STALE":
         zone = courses.get_course(deps, ctx, course_id)["plan"]["timezone"]
-        stored = events.list_events(deps, ctx, course_id, day)
+        stored = [e.as_json() for e in events.list_events(deps, ctx, course_id, day)]
         return day_view.stale_text(stored, _seq(form) - 1, zone)
     return day_view.error_text(error)
 
 
 def _recorded(request: Request, deps: Any, ctx: Any, course_id: int, day: int, notice: str) -> Any:
     """Back to the day, at the card that is relevant now, the notice kept for one showing."""
-    state = events.day_state(deps, ctx, course_id, day)
+    state = events.day_state(deps, ctx, course_id, day).as_json()
     return redirect(request, f"/days/{course_id}/{day}", notice=notice, anchor=day_view.landing(state))
 
 

@@ -47,8 +47,8 @@ async def save_monitor(request: Request, ctx: PageContext, deps: ServicesDep) ->
             "Give the monitor's identifier (as it sends it, e.g. MON-01^UNIT), the chair or bed it "
             "stands at, how often it sends, in whole seconds above 0, and the addresses it sends "
             "from (such as 10.1.2.11 or 10.1.2.0/24). Nothing was saved."))
-    return redirect(request, HERE, notice=f"Monitor {device['device_id']} is at {device['place']}, "
-                    f"sending every {device['interval_seconds']} s.")
+    return redirect(request, HERE, notice=f"Monitor {device.device_id} is at {device.place}, "
+                    f"sending every {device.interval_seconds} s.")
 
 
 @router.post(HERE + "/retire")

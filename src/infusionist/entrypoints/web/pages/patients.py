@@ -23,6 +23,7 @@ from infusionist.entrypoints.web.pages.common import PageContext, posted_form, r
 from infusionist.entrypoints.web.policy import document_policy
 from infusionist.services import bookings, courses, lab_results, patients, unit, views
 from infusionist.services.deps import Deps
+from infusionist.services.patients import PatientView
 
 router = APIRouter(include_in_schema=False)
 
@@ -99,21 +100,22 @@ def patient_page(request: Request, ctx: PageContext, deps: ServicesDep, patient_
     editing = request.query_params.get("edit") == "1"
     lab_failed = request.query_params.get("lab") == "refused"
     kept = ({k: request.query_params.get(k, "") for k in PATIENT_FIELDS} if editing
-            else _as_form(overview["patient"]))
+            else _as_form(overview.patient))
     return render(request, ctx, "patient.html", zone=views.centre_zone(deps), analytes=analytes,
                   editing=editing, kept=kept, inline_error=editing or lab_failed,
                   names={a["id"]: a["name"] for a in analytes},
                   results=lab_results.flagged_lab_results(deps, ctx, patient_id),
                   lab_failed=request.query_params.get("lab") == "refused",
                   lab_form={k: request.query_params.get(k, "") for k in LAB_FIELDS},
-                  today=deps.clock.now().date().isoformat(), **overview)
+                  today=deps.clock.now().date().isoformat(), patient=overview.patient,
+                  courses=overview.courses)
 
 
-def _as_form(patient: dict[str, Any]) -> dict[str, str]:
-    return {"name": patient.get("name") or "", "identifier": patient.get("identifier") or "",
-            "birth_date": patient.get("birth_date") or "", "sex": patient.get("sex") or "",
-            "childbearing_potential": "yes" if patient.get("childbearing_potential") else "",
-            "weight_kg": patient.get("weight_kg") or "", "contact": patient.get("contact") or ""}
+def _as_form(patient: PatientView) -> dict[str, str]:
+    return {"name": patient.name or "", "identifier": patient.identifier or "",
+            "birth_date": patient.birth_date or "", "sex": patient.sex,
+            "childbearing_potential": "yes" if patient.childbearing_potential else "",
+            "weight_kg": patient.weight_kg or "", "contact": patient.contact or ""}
 
 
 LAB_FIELDS = ("analyte", "value", "unit", "reference_low", "reference_high", "taken_on")
@@ -155,10 +157,10 @@ async def record_lab_result(request: Request, ctx: PageContext, deps: ServicesDe
         kept = {k: form.get(k, "") for k in LAB_FIELDS}
         return redirect(request, f"{here}?{urlencode({'lab': 'refused', **kept})}", error=error.message,
                         anchor="lab-results")
-    result = recorded["result"]
-    notice = f"Result recorded: {result['value']} {result['unit']} on {result['taken_on']}."
-    if recorded["review_tasks"]:
-        notice += " Alert: " + "; ".join(a["work_up"] for a in recorded["alerts"]) + \
+    result = recorded.result
+    notice = f"Result recorded: {result.value} {result.unit} on {result.taken_on}."
+    if recorded.review_tasks:
+        notice += " Alert: " + "; ".join(a.work_up for a in recorded.alerts) + \
             " - a physician's review is on the worklist."
     return redirect(request, here, notice=notice, anchor="lab-results")
 
@@ -208,7 +210,7 @@ def plan_preview(request: Request, ctx: PageContext, deps: ServicesDep, patient_
                                                         chair_ids))
     except InfusionistError as error:
         return redirect(request, f"/patients/{patient_id}/plan", error=error.message)
-    chairs = {c["id"]: c["name"] for c in unit.get_unit(deps, ctx, "default")["chairs"]}
+    chairs = {c.id: c.name for c in unit.get_unit(deps, ctx, "default").chairs}
     return render(request, ctx, "plan_preview.html", plan=plan, zone=plan["timezone"],
                   patient=patients.get_patient(deps, ctx, patient_id),
                   chairs=[chairs.get(int(c), "") for c in chair_ids.split(",") if c.isdigit()],

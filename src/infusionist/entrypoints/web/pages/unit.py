@@ -3,9 +3,8 @@ by the admin) and the unit calendar (a week of chairs by hours, with each day's 
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 
@@ -64,7 +63,7 @@ async def add_chair(request: Request, ctx: PageContext, deps: ServicesDep) -> An
                                                                       form.get("kind", "recliner")))
     except InfusionistError as error:
         return redirect(request, HERE, error=f"{error.message} Nothing was saved.", anchor="chairs")
-    return redirect(request, HERE, notice=f"{added['name']} added.", anchor="chairs")
+    return redirect(request, HERE, notice=f"{added.name} added.", anchor="chairs")
 
 
 @router.post(HERE + "/chairs/{chair_id}")
@@ -76,19 +75,19 @@ async def change_chair(request: Request, ctx: PageContext, deps: ServicesDep, ch
             form.get("name", ""), form.get("kind", "recliner"), form.get("active") == "yes"))
     except InfusionistError as error:
         return redirect(request, HERE, error=f"{error.message} Nothing was saved.", anchor="chairs")
-    return redirect(request, HERE, notice=f"{saved['name']} saved.", anchor="chairs")
+    return redirect(request, HERE, notice=f"{saved.name} saved.", anchor="chairs")
 
 
 @router.get("/calendar")
 def calendar(request: Request, ctx: PageContext, deps: ServicesDep, monday: str | None = None) -> Any:
-    zone = ZoneInfo(unit.get_unit(deps, ctx, "default")["timezone"])
+    zone = unit.get_unit(deps, ctx, "default").zone
     today = deps.clock.now().astimezone(zone).date()
     try:
         start = date.fromisoformat(monday) if monday else today
     except ValueError:
         start = today
     start -= timedelta(days=start.weekday())
-    week = bookings.week(deps, ctx, start)
+    week = bookings.week(deps, ctx, start).as_json()
     return render(request, ctx, "calendar.html", week=week, zone=week["timezone"],
                   days=[_day_rows(week, day, zone) for day in week["days"]],
                   previous=(start - timedelta(days=7)).isoformat(),
@@ -96,7 +95,7 @@ def calendar(request: Request, ctx: PageContext, deps: ServicesDep, monday: str 
                   this_week=(today - timedelta(days=today.weekday())).isoformat())
 
 
-def _day_rows(week: dict[str, Any], day: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]:
+def _day_rows(week: dict[str, Any], day: dict[str, Any], zone: tzinfo) -> dict[str, Any]:
     """One day: each chair's bookings placed on the day's opening hours (percent of the width)."""
     if not day["open"]:
         return {**day, "chairs": [], "ticks": []}

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 from pydantic import AwareDatetime, BaseModel, Field
@@ -13,6 +13,7 @@ from infusionist.domain.limits import TEXT_MAX_LENGTH
 from infusionist.entrypoints.web.dependencies import ContextDep, ServicesDep
 from infusionist.entrypoints.web.errors import ERROR_RESPONSES
 from infusionist.entrypoints.web.schemas import Input
+from infusionist.entrypoints.web.schemas_day import EventOut
 from infusionist.services import followup
 
 router = APIRouter(tags=["follow-up"], responses=ERROR_RESPONSES)
@@ -72,18 +73,20 @@ class TaskClosedOut(BaseModel):
 
 @router.get("/worklist", response_model=WorklistOut, response_model_exclude_none=True)
 def worklist(ctx: ContextDep, deps: ServicesDep, date: WorklistDate = None,
-             limit: WorklistLimit = followup.PAGE_SIZE, offset: WorklistOffset = 0) -> dict[str, Any]:
+             limit: WorklistLimit = followup.PAGE_SIZE, offset: WorklistOffset = 0) -> WorklistOut:
     """Every patient's due and overdue follow-up tasks, most urgent first, one page at a time,
     with the total and overdue counts of the whole worklist."""
     today = date if date is not None else followup.centre_today(deps)
-    return followup.worklist_page(deps, ctx, today, limit, offset)
+    return WorklistOut.model_validate(followup.worklist_page(deps, ctx, today, limit, offset),
+                                      from_attributes=True)
 
 
 @router.post("/tasks/{task_id}/close", response_model=TaskClosedOut)
 def close_task(body: TaskCloseIn, ctx: ContextDep, deps: ServicesDep,
-               task_id: int = TaskId) -> dict[str, Any]:
+               task_id: int = TaskId) -> TaskClosedOut:
     """Close a task as done or cancelled (with a reason); 409 when it is already closed."""
-    return followup.close_task(deps, ctx, task_id, body.status, body.reason)
+    return TaskClosedOut.model_validate(followup.close_task(deps, ctx, task_id, body.status, body.reason),
+                                        from_attributes=True)
 
 
 class CallAnswerIn(Input):
@@ -104,14 +107,15 @@ class CallAnsweredOut(BaseModel):
     status: Literal["done"]
     closed_on: str
     reason: str | None
-    reaction: dict[str, Any] | None = Field(description="The reaction_onset event appended to the "
+    reaction: EventOut | None = Field(description="The reaction_onset event appended to the "
                                                         "infusion day, when symptoms were reported")
 
 
 @router.post("/tasks/{task_id}/answer", response_model=CallAnsweredOut)
 def answer_call(body: CallAnswerIn, ctx: ContextDep, deps: ServicesDep,
-                task_id: int = TaskId) -> dict[str, Any]:
+                task_id: int = TaskId) -> CallAnsweredOut:
     """Answer a delayed-reaction call: the call is done; reported symptoms are recorded as a
     reaction against its infusion day (IAR-15, IAR-17). 409 when the task is not an open call."""
-    return followup.answer_call(deps, ctx, task_id, followup.CallAnswerCommand(
+    answered = followup.answer_call(deps, ctx, task_id, followup.CallAnswerCommand(
         symptoms=tuple(body.symptoms), onset=body.onset, note=body.note))
+    return CallAnsweredOut.model_validate(answered, from_attributes=True)

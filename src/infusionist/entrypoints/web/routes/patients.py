@@ -2,13 +2,13 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
 from infusionist.entrypoints.web.dependencies import ContextDep, ServicesDep
 from infusionist.entrypoints.web.errors import ERROR_RESPONSES
+from infusionist.entrypoints.web.routes.courses import course_out
 from infusionist.entrypoints.web.schemas import (
     CourseIn,
     CourseOut,
@@ -27,9 +27,14 @@ PatientId = Path(ge=1, le=2**31 - 1)
 def list_patients(ctx: ContextDep, deps: ServicesDep,
                   q: str = Query(default="", max_length=200,
                                  description="Find by name, hospital number or pseudonym")
-                  ) -> list[dict[str, Any]]:
+                  ) -> list[PatientOut]:
     """Investigators see the study pseudonym only: no name, no birth date (and find by pseudonym)."""
-    return patients.find_patients(deps, ctx, q) if q.strip() else patients.list_patients(deps, ctx)
+    found = patients.find_patients(deps, ctx, q) if q.strip() else patients.list_patients(deps, ctx)
+    return [_patient_out(p) for p in found]
+
+
+def _patient_out(view: patients.PatientView) -> PatientOut:
+    return PatientOut.model_validate(view.as_json())
 
 
 def _command(body: PatientIn) -> patients.RegisterPatient:
@@ -40,35 +45,35 @@ def _command(body: PatientIn) -> patients.RegisterPatient:
 
 
 @router.post("/patients", response_model=PatientOut, status_code=201)
-def register_patient(body: PatientIn, ctx: ContextDep, deps: ServicesDep) -> dict[str, Any]:
-    return patients.register_patient(deps, ctx, _command(body))
+def register_patient(body: PatientIn, ctx: ContextDep, deps: ServicesDep) -> PatientOut:
+    return _patient_out(patients.register_patient(deps, ctx, _command(body)))
 
 
 @router.put("/patients/{patient_id}", response_model=PatientOut)
 def edit_patient(body: PatientEditIn, ctx: ContextDep, deps: ServicesDep,
-                 patient_id: int = PatientId) -> dict[str, Any]:
+                 patient_id: int = PatientId) -> PatientOut:
     """Replace the patient's details (the pseudonym stays); old and new go to the audit trail."""
-    return patients.edit_patient(deps, ctx, patient_id, _command(body), body.reason)
+    return _patient_out(patients.edit_patient(deps, ctx, patient_id, _command(body), body.reason))
 
 
 @router.get("/patients/{patient_id}", response_model=PatientOut)
-def get_patient(ctx: ContextDep, deps: ServicesDep, patient_id: int = PatientId) -> dict[str, Any]:
-    return patients.get_patient(deps, ctx, patient_id)
+def get_patient(ctx: ContextDep, deps: ServicesDep, patient_id: int = PatientId) -> PatientOut:
+    return _patient_out(patients.get_patient(deps, ctx, patient_id))
 
 
 @router.get("/patients/{patient_id}/courses", response_model=list[CourseOut])
-def list_courses(ctx: ContextDep, deps: ServicesDep, patient_id: int = PatientId) -> list[dict[str, Any]]:
-    return courses.list_courses(deps, ctx, patient_id)
+def list_courses(ctx: ContextDep, deps: ServicesDep, patient_id: int = PatientId) -> list[CourseOut]:
+    return [course_out(c) for c in courses.list_courses(deps, ctx, patient_id)]
 
 
 @router.post("/patients/{patient_id}/courses", response_model=CourseOut, status_code=201)
 def create_course(body: CourseIn, ctx: ContextDep, deps: ServicesDep,
-                  patient_id: int = PatientId) -> dict[str, Any]:
+                  patient_id: int = PatientId) -> CourseOut:
     """Plan a course with the protocol and the centre configuration, and store the plan."""
-    return courses.create_course(deps, ctx, courses.CreateCourse(
+    return course_out(courses.create_course(deps, ctx, courses.CreateCourse(
         patient_id=patient_id, course=body.course, first_day=body.first_day,
         infusion_start=body.infusion_start, timezone=body.timezone,
-        previous_course_end=body.previous_course_end, chair_ids=tuple(body.chair_ids)))
+        previous_course_end=body.previous_course_end, chair_ids=tuple(body.chair_ids))))
 
 
 
@@ -128,17 +133,19 @@ class LabResultRecordedOut(BaseModel):
 
 @router.get("/patients/{patient_id}/lab-results", response_model=list[LabResultOut])
 def list_lab_results(ctx: ContextDep, deps: ServicesDep,
-                     patient_id: int = PatientId) -> list[dict[str, Any]]:
+                     patient_id: int = PatientId) -> list[LabResultOut]:
     """The patient's laboratory results, oldest sampling date first."""
-    return lab_results.list_lab_results(deps, ctx, patient_id)
+    return [LabResultOut.model_validate(r.as_json())
+            for r in lab_results.list_lab_results(deps, ctx, patient_id)]
 
 
 @router.post("/patients/{patient_id}/lab-results", response_model=LabResultRecordedOut,
              status_code=201)
 def record_lab_result(body: LabResultIn, ctx: ContextDep, deps: ServicesDep,
-                      patient_id: int = PatientId) -> dict[str, Any]:
+                      patient_id: int = PatientId) -> LabResultRecordedOut:
     """Record a result after the protocol's checks; each alert becomes a physician's review task."""
-    return lab_results.record_lab_result(deps, ctx, lab_results.RecordLabResult(
+    recorded = lab_results.record_lab_result(deps, ctx, lab_results.RecordLabResult(
         patient_id=patient_id, analyte=body.analyte, value=body.value, unit=body.unit,
         taken_on=body.taken_on, reference_low=body.reference_low,
         reference_high=body.reference_high, course_id=body.course_id))
+    return LabResultRecordedOut.model_validate(recorded.as_json())

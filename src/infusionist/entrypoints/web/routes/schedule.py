@@ -4,16 +4,17 @@ calendar and a calendar feed per chair."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from infusionist.adapters.calendar import chair_to_ics
+from infusionist.domain.capacity import Chair, UnitRules
 from infusionist.entrypoints.web.dependencies import ContextDep, ServicesDep
 from infusionist.entrypoints.web.errors import ERROR_RESPONSES
-from infusionist.entrypoints.web.schemas import Input
+from infusionist.entrypoints.web.schemas import ClockTime, Input
 from infusionist.services import bookings, unit
 
 router = APIRouter(tags=["schedule"], responses=ERROR_RESPONSES)
@@ -59,11 +60,38 @@ class ChairOut(BaseModel):
     active: bool
 
 
+class DayHoursOut(BaseModel):
+    opens: ClockTime
+    closes: ClockTime
+
+
+class UnitRulesOut(BaseModel):
+    hours: dict[str, DayHoursOut] = Field(description="Opening hours per weekday; a weekday left "
+                                                      "out is closed")
+    turnover_minutes: int
+    max_starts_per_half_hour: int
+    max_running_per_nurse: int
+    nurses: dict[str, int] = Field(description="Nurses on duty per weekday")
+
+
 class UnitOut(BaseModel):
-    rules: dict[str, Any]
+    rules: UnitRulesOut
     chairs: list[ChairOut]
     closed_days: list[str]
     timezone: str
+
+
+class CancelledOut(BaseModel):
+    id: int
+    cancelled: Literal[True]
+
+
+def _chair_out(chair: Chair) -> ChairOut:
+    return ChairOut(id=chair.id, name=chair.name, kind=chair.kind.value, active=chair.active)
+
+
+def _rules_out(rules: UnitRules) -> UnitRulesOut:
+    return UnitRulesOut.model_validate(rules.model_dump())
 
 
 class ChoiceDayOut(BaseModel):
@@ -143,29 +171,33 @@ class MoveIn(Input):
 
 
 @router.get("/centres/{centre_id}/unit", response_model=UnitOut)
-def get_unit(ctx: ContextDep, deps: ServicesDep, centre_id: str = CentreId) -> dict[str, Any]:
+def get_unit(ctx: ContextDep, deps: ServicesDep, centre_id: str = CentreId) -> UnitOut:
     """The unit's chairs, opening hours, turnover and staffing limits, and the closed days."""
-    return unit.get_unit(deps, ctx, centre_id)
+    found = unit.get_unit(deps, ctx, centre_id)
+    return UnitOut(rules=_rules_out(found.rules), chairs=[_chair_out(c) for c in found.chairs],
+                   closed_days=sorted(d.isoformat() for d in found.closed_days), timezone=str(found.zone))
 
 
-@router.put("/centres/{centre_id}/unit", response_model=dict[str, Any])
+@router.put("/centres/{centre_id}/unit", response_model=UnitRulesOut)
 def configure_unit(body: UnitIn, ctx: ContextDep, deps: ServicesDep,
-                   centre_id: str = CentreId) -> dict[str, Any]:
+                   centre_id: str = CentreId) -> UnitRulesOut:
     """Replace the opening hours, turnover and staffing limits (admin; audited)."""
-    return unit.configure_unit(deps, ctx, centre_id, body.rules.model_dump(mode="json"), body.reason)
+    return _rules_out(unit.configure_unit(deps, ctx, centre_id, body.rules.model_dump(mode="json"),
+                                          body.reason))
 
 
 @router.post("/centres/{centre_id}/unit/chairs", response_model=ChairOut, status_code=201)
-def add_chair(body: ChairIn, ctx: ContextDep, deps: ServicesDep, centre_id: str = CentreId) -> dict[str, Any]:
-    return unit.add_chair(deps, ctx, centre_id, unit.ChairChange(body.name, body.kind, body.active))
+def add_chair(body: ChairIn, ctx: ContextDep, deps: ServicesDep, centre_id: str = CentreId) -> ChairOut:
+    return _chair_out(unit.add_chair(deps, ctx, centre_id, unit.ChairChange(body.name, body.kind,
+                                                                            body.active)))
 
 
 @router.put("/centres/{centre_id}/unit/chairs/{chair_id}", response_model=ChairOut)
 def change_chair(body: ChairIn, ctx: ContextDep, deps: ServicesDep, centre_id: str = CentreId,
-                 chair_id: int = ChairId) -> dict[str, Any]:
+                 chair_id: int = ChairId) -> ChairOut:
     """Rename, change the kind, or take a chair out of use (refused while it is booked)."""
     change = unit.ChairChange(body.name, body.kind, body.active)
-    return unit.change_chair(deps, ctx, centre_id, chair_id, change)
+    return _chair_out(unit.change_chair(deps, ctx, centre_id, chair_id, change))
 
 
 PatientQuery = Annotated[int, Query(ge=1, le=2**31 - 1)]
@@ -180,37 +212,38 @@ MondayQuery = Annotated[dt.date, Query(description="The first day of the week sh
 @router.get("/schedule/first-starts", response_model=FirstStartsOut)
 def first_starts(ctx: ContextDep, deps: ServicesDep, patient_id: PatientQuery, course: CourseQuery,
                  after: AfterQuery = None, previous_course_end: PreviousQuery = None,
-                 timezone: ZoneQuery = None) -> dict[str, Any]:
+                 timezone: ZoneQuery = None) -> FirstStartsOut:
     """The three earliest first days on which every day of the course fits into a chair."""
-    return bookings.find_first_starts(deps, ctx, bookings.FindStart(
+    return FirstStartsOut.model_validate(bookings.find_first_starts(deps, ctx, bookings.FindStart(
         patient_id=patient_id, course=course, after=after, previous_course_end=previous_course_end,
-        timezone=timezone))
+        timezone=timezone)).as_json())
 
 
 @router.get("/schedule/week", response_model=WeekOut)
-def week(ctx: ContextDep, deps: ServicesDep, monday: MondayQuery) -> dict[str, Any]:
+def week(ctx: ContextDep, deps: ServicesDep, monday: MondayQuery) -> WeekOut:
     """Every chair's bookings of seven days, and each day's occupancy and staffing load."""
-    return bookings.week(deps, ctx, monday)
+    return WeekOut.model_validate(bookings.week(deps, ctx, monday).as_json())
 
 
 @router.get("/courses/{course_id}/bookings", response_model=list[BookingOut])
-def course_bookings(ctx: ContextDep, deps: ServicesDep, course_id: int = CourseId) -> list[dict[str, Any]]:
-    return bookings.course_bookings(deps, ctx, course_id)
+def course_bookings(ctx: ContextDep, deps: ServicesDep, course_id: int = CourseId) -> list[BookingOut]:
+    return [BookingOut.model_validate(b.as_json()) for b in bookings.course_bookings(deps, ctx, course_id)]
 
 
-@router.post("/bookings/{booking_id}/cancel", response_model=dict[str, Any])
+@router.post("/bookings/{booking_id}/cancel", response_model=CancelledOut)
 def cancel_booking(body: CancelIn, ctx: ContextDep, deps: ServicesDep,
-                   booking_id: int = BookingId) -> dict[str, Any]:
+                   booking_id: int = BookingId) -> CancelledOut:
     """Free a day's chair (a missed day, a day stopped after a reaction)."""
-    return bookings.cancel_booking(deps, ctx, booking_id, body.reason)
+    return CancelledOut.model_validate(bookings.cancel_booking(deps, ctx, booking_id, body.reason).as_json())
 
 
 @router.post("/bookings/{booking_id}/move", response_model=BookingOut)
 def move_booking(body: MoveIn, ctx: ContextDep, deps: ServicesDep,
-                 booking_id: int = BookingId) -> dict[str, Any]:
+                 booking_id: int = BookingId) -> BookingOut:
     """Move a day to another time or chair; refused (409/422 with the next time that fits) when
     it does not fit."""
-    return bookings.move_booking(deps, ctx, booking_id, body.infusion_start, body.chair_id, body.reason)
+    return BookingOut.model_validate(bookings.move_booking(deps, ctx, booking_id, body.infusion_start,
+                                                           body.chair_id, body.reason).as_json())
 
 
 @router.get("/chairs/{chair_id}/calendar.ics", response_class=Response,
