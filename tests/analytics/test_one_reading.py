@@ -92,7 +92,7 @@ class Day:
         try:
             append_event(self.deps, self.ctx, AppendEvent(self.course_id, 1, self.seq + 1, payload, signature))
         except InfusionistError:
-            assert day_state(self.deps, self.ctx, self.course_id, 1)["seq"] == self.seq, "a refusal wrote"
+            assert day_state(self.deps, self.ctx, self.course_id, 1).seq == self.seq, "a refusal wrote"
             return None
         self.seq += 1
         if self.statistics:  # what Hypothesis reports with --hypothesis-show-statistics
@@ -123,7 +123,7 @@ class Day:
             assert self.record(kind, self.at(clock), **fields) is not None, kind
 
     def state(self) -> dict[str, Any]:
-        return day_state(self.deps, self.ctx, self.course_id, 1)
+        return day_state(self.deps, self.ctx, self.course_id, 1).as_json()
 
 
 def _new_day(template: Path, folder: Path) -> Day:
@@ -283,11 +283,11 @@ def _keep(seqs: list[int], seq: int | None) -> None:
 def _stored(day: Day, seq: int) -> dict[str, Any]:
     from infusionist.services.events import list_events
 
-    return next(e for e in list_events(day.deps, day.ctx, day.course_id, 1) if e["seq"] == seq)
+    return next(e for e in list_events(day.deps, day.ctx, day.course_id, 1) if e.seq == seq)
 
 
 def _stored_at(day: Day, seq: int) -> str | None:
-    payload = _stored(day, seq)["payload"]
+    payload = _stored(day, seq).payload
     return str(payload["at"])
 
 

@@ -100,7 +100,7 @@ def test_the_demos_numbers_come_from_the_protocol__PROT_09_PROT_10_PROT_11_PROT_
     clock.current = _at(date(2026, 12, 1), 21, 0)  # a Tuesday evening: day 2, every scenario fits
     unit = build_demo_unit(deps, "Europe/Berlin")
     infusion = deps.protocol.infusion
-    recorded = [e["payload"] for e in events.list_events(deps, NURSE, unit.courses["observation"], 2)]
+    recorded = [e.payload for e in events.list_events(deps, NURSE, unit.courses["observation"], 2)]
     prepared = next(p for p in recorded if p["type"] == "solution_prepared")
     assert (prepared["volume_ml"], prepared["dose_mg"]) == (infusion.prepared_volume.value,
                                                             infusion.dose.value)
