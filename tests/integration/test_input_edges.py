@@ -57,6 +57,9 @@ EDGES: list[tuple[Role | None, str, str, Any, tuple[str, int]]] = [
     (Role.ADMIN, "POST", "/users", {"username": "n2", "full_name": "N\x00", "role": "nurse",
                                     "password": "a-long-password"}, NUL),
     (None, "POST", "/session", {"username": "nurse\x00", "password": "x"}, NUL),
+    (Role.NURSE, "GET", "/patients?q=Jane%00Roe", None, NUL),  # a search, as in a body
+    (Role.INVESTIGATOR, "GET", "/patients?q=%00", None, NUL),
+    (Role.NURSE, "GET", "/worklist?x%00=1", None, NUL),
     (Role.ADMIN, "PUT", "/devices/MON%00ITOR", {"place": "chair 1", "interval_seconds": 60}, INVALID),
     # Numbers: infinite, not a number, or beyond the digits an amount may have.
     (Role.NURSE, "POST", "/patients", '{"name": "A", "sex": "male", "weight_kg": 1e999999999}', INVALID),
@@ -181,6 +184,8 @@ def test_the_pages_refuse_the_same_edges_and_write_nothing(
             assert refused.status_code == 303, (url, refused.text[:300])
             shown = pages.get(refused.headers["location"])
             assert "outside the dates this system supports" in shown.text, url
+        found = pages.get("/patients", params={"q": "Jane\x00Roe"})
+        assert found.status_code == 422 and "invisible NUL character" in found.text
         login = httpx.post(f"{base_url}/login", data={"username": "nurse\x00", "password": "x"})
         assert login.status_code == 422 and "invisible NUL character" in login.text
         assert snapshot(deps) == before

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 
 from infusionist import __version__
 from infusionist.config import Settings
 from infusionist.entrypoints.web import errors, pages
-from infusionist.entrypoints.web.guards import BodyLimits, SameOrigin, SecurityHeaders
+from infusionist.entrypoints.web.guards import BodyLimits, SameOrigin, SecurityHeaders, no_nul_in_query
 from infusionist.entrypoints.web.routes import (
     audit,
     centres,
@@ -40,6 +40,7 @@ def create_app(settings: Settings | None = None, *, deps: Deps | None = None) ->
         openapi_url="/openapi.json",
         docs_url="/docs",
         redoc_url=None,
+        dependencies=[Depends(no_nul_in_query)],
     )
     app.state.deps = deps
     errors.install(app)

@@ -23,6 +23,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from infusionist.domain.limits import FORM_MAX_FIELDS, TEXT_MAX_LENGTH
+from infusionist.domain.text_input import refuse_nul
 from infusionist.entrypoints.web.policy import DOCS_POLICY, PAGE_POLICY
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -201,3 +202,10 @@ async def refuse(scope: Scope, receive: Receive, send: Send, status: int, code: 
     response = render(Request(scope), None, "error.html", status=status, message=message, code=code)
     response.headers["connection"] = "close"
     await response(scope, receive, send)
+
+
+def no_nul_in_query(request: Request) -> None:
+    """Every route's query (names and values): a NUL is refused as ``INPUT-TEXT-NUL`` before
+    anything reads it, as in a body (PostgreSQL cannot compare text holding one)."""
+    params = request.query_params
+    refuse_nul([*params.keys(), *params.values()])
