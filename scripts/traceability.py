@@ -35,8 +35,16 @@ CODE_BY_SECTION = {
     "reference_figures": "analytics/iar.py (report); analytics/calibration.py (synthetic trial)",
     "monitoring": "domain/followup.py",
     "options": "domain/centre.py",
+    "rate_reactions": "domain/protocol_rates.py (rate at onset; bedside: issue 13)",
     "drug_library": "domain/drug_library.py (bedside check); domain/protocol_drugs.py (load-time check)",
 }
+# Further therapies: their own numbered statements (docs/requirements-<therapy>.md), the protocol
+# file that encodes them and the ID family. PROT/IAR above stay the alemtuzumab seeds.
+THERAPIES = (
+    ("Ocrelizumab", "OCR", ROOT / "docs" / "requirements-ocrelizumab.md", "ocrelizumab-ms.yaml"),
+    ("Natalizumab", "NAT", ROOT / "docs" / "requirements-natalizumab.md", "natalizumab-ms.yaml"),
+)
+FAMILIES = {"PROT", "IAR", "C", *(family for _, family, _, _ in THERAPIES)}
 # IDs whose statement schedules nothing, with the reason (shown as their status).
 NOT_APPLICABLE = {
     "IAR-03": "Explains the mechanism of IARs (cytokine release); nothing to schedule, guard or compute. "
@@ -46,16 +54,16 @@ NOT_APPLICABLE = {
 LATER: dict[str, str] = {}
 
 
-def requirement_ids() -> dict[str, str]:
-    text = REQUIREMENTS.read_text(encoding="utf-8")
-    return dict(re.findall(r"^- ((?:PROT|IAR)-\d{2}) (.+)$", text, flags=re.M))
+def requirement_ids(path: Path = REQUIREMENTS, families: str = "PROT|IAR") -> dict[str, str]:
+    text = path.read_text(encoding="utf-8")
+    return dict(re.findall(rf"^- ((?:{families})-\d{{2}}) (.+)$", text, flags=re.M))
 
 
-def protocol_elements() -> dict[str, list[tuple[str, str]]]:
-    """ID -> [(section, element id)] read from the bundled protocol file."""
+def protocol_elements(file: str = "alemtuzumab-ms.yaml") -> dict[str, list[tuple[str, str]]]:
+    """ID -> [(section, element id)] read from a bundled protocol file."""
     import yaml
 
-    data = yaml.safe_load((ROOT / "src/infusionist/protocols/alemtuzumab-ms.yaml").read_text())
+    data = yaml.safe_load((ROOT / "src/infusionist/protocols" / file).read_text())
     found: dict[str, list[tuple[str, str]]] = defaultdict(list)
 
     def walk(section: str, node: object) -> None:
@@ -79,7 +87,7 @@ def expand(ids_part: str) -> list[str]:
     """``PROT_01_02_IAR_21`` -> PROT-01, PROT-02, IAR-21; ``C_8`` -> C-8."""
     out, prefix = [], None
     for token in ids_part.split("_"):
-        if token in {"PROT", "IAR", "C"}:
+        if token in FAMILIES:
             prefix = token
         elif token.isdigit() and prefix is not None:
             width = 1 if prefix == "C" else 2
@@ -91,7 +99,8 @@ def expand(ids_part: str) -> list[str]:
 
 def tests_by_id() -> dict[str, list[str]]:
     found: dict[str, list[str]] = defaultdict(list)
-    pattern = re.compile(r"def (test_\w+?__((?:PROT|IAR|C)_[\w]+))\(")
+    families = "|".join(sorted(FAMILIES))
+    pattern = re.compile(rf"def (test_\w+?__((?:{families})_[\w]+))\(")
     for path in sorted((ROOT / "tests").rglob("test_*.py")):
         for name, ids in pattern.findall(path.read_text(encoding="utf-8")):
             for rid in expand(ids):
@@ -139,7 +148,29 @@ def render() -> str:
         rid = f"C-{number}"
         checked = "<br>".join(f"`{t}`" for t in tests.get(rid, [])) or "-"
         lines.append(f"| {rid} | {checked} |")
+    for title, family, path, file in THERAPIES:
+        lines += _therapy_rows(title, family, path, file, tests)
     return "\n".join(lines) + "\n"
+
+
+def _therapy_rows(title: str, family: str, path: Path, file: str,
+                  tests: dict[str, list[str]]) -> list[str]:
+    elements = protocol_elements(file)
+    lines = [
+        "", f"## {title} ({family})", "",
+        f"The statements of `{path.relative_to(ROOT)}`, encoded by `src/infusionist/protocols/{file}`.",
+        "", "| ID | Statement | Protocol data | Code | Tests | Status |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for rid, statement in requirement_ids(path, family).items():
+        found = elements.get(rid, [])
+        sections = sorted({section for section, _ in found})
+        data = "<br>".join(f"`{section}.{ident}`" for section, ident in found) or "-"
+        code = "<br>".join(CODE_BY_SECTION.get(section, section) for section in sections) or "-"
+        checked = "<br>".join(f"`{t}`" for t in tests.get(rid, [])) or "-"
+        lines.append(f"| {rid} | {statement} | {data} | {code} | {checked} | "
+                     f"{status(rid, found, tests.get(rid, []))} |")
+    return lines
 
 
 def main() -> int:
