@@ -5,8 +5,8 @@ constructs and their mistakes, each named with its place in the file."""
 from __future__ import annotations
 
 from datetime import date, time, timedelta
-from itertools import pairwise
 from decimal import Decimal
+from itertools import pairwise
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
