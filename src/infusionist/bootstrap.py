@@ -12,7 +12,11 @@ from infusionist.adapters.db.engine import make_engine
 from infusionist.adapters.db.migrate import current_revision, upgrade
 from infusionist.adapters.db.protected import guard
 from infusionist.adapters.db.uow import SqlUnitOfWorkFactory
-from infusionist.adapters.protocol_files import load_protocol
+from infusionist.adapters.protocol_files import (
+    bundled_protocol_ids,
+    bundled_protocol_path,
+    load_protocol,
+)
 from infusionist.adapters.security import Argon2Hasher, SystemClock
 from infusionist.config import Settings
 from infusionist.domain.protocol import Protocol
@@ -65,7 +69,14 @@ def _deps(settings: Settings, engine: Engine, protocol: Protocol) -> Deps:
         auth=auth_policy(settings),
         secure_cookies=settings.secure_cookies,
         database=engine.dialect.name,
+        protocols=other_protocols(protocol),
     )
+
+
+def other_protocols(default: Protocol) -> dict[str, Protocol]:
+    """The bundled protocols besides the default, each checked as it loads (issue 16)."""
+    return {pid: load_protocol(bundled_protocol_path(pid))
+            for pid in bundled_protocol_ids() if pid != default.id}
 
 
 def auth_policy(settings: Settings) -> AuthPolicy:

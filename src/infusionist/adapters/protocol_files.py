@@ -27,6 +27,14 @@ def bundled_protocol_path(protocol_id: str) -> Path:
     return Path(str(resources.files("infusionist.protocols").joinpath(f"{protocol_id}.yaml")))
 
 
+def default_protocol_id() -> str:
+    """The protocol used when none is named (``default`` in ``protocols/released.yaml``)."""
+    default = release_record().default
+    if default is None:
+        raise ProtocolError("PROTOCOL-NOT-FOUND", "The release record names no default protocol.")
+    return default
+
+
 def bundled_protocol_ids() -> list[str]:
     """The ids of the protocols shipped with the product (``protocols/*.yaml``), sorted."""
     folder = resources.files("infusionist.protocols")
@@ -80,9 +88,7 @@ def read_protocol(path: Path | str | None = None) -> Protocol:
     Only for ``infusionist protocol digest``, which must print the digest of a changed file so
     that a new version can be released; everything else uses :func:`load_protocol`.
     """
-    from infusionist.protocols import DEFAULT_PROTOCOL
-
-    file = Path(path) if path is not None else bundled_protocol_path(DEFAULT_PROTOCOL)
+    file = Path(path) if path is not None else bundled_protocol_path(default_protocol_id())
     return _load(file, Protocol, ProtocolError, "PROTOCOL-INVALID", "protocol", limit=None)
 
 

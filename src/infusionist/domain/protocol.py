@@ -88,8 +88,8 @@ class Premedication(Element):
 
 
 class InfusionByDose(Element):
-    """The infusion of the doses in ``doses`` when it differs from the first one (ocrelizumab:
-    600 mg in 500 mL from dose 3): dose, bag, time, rate table and its alternatives."""
+    """The infusion of the doses in ``doses`` when it differs from the first one (e.g. a larger
+    dose in a larger bag from dose 3): dose, bag, time, rate table and its alternatives."""
 
     doses: DoseRange
     dose: Quantity
@@ -308,7 +308,7 @@ class FollowUp(Element):
 
 class Repeat(Frozen):
     """A repeating schedule: each course is due ``every`` after the first infusion of the
-    previous one (ocrelizumab every 24 weeks, natalizumab every 4 weeks); the course rule's
+    previous one (every 24 weeks, every 4 weeks); the course rule's
     ``min_interval_after_previous`` is the hard floor, ``missed_dose`` what a late dose does."""
 
     every: Period
@@ -687,7 +687,7 @@ class Protocol(Frozen):
 
     def dose_number(self, course: int, day: int) -> int:
         """The patient's dose number of infusion ``day`` of ``course``: every infusion of the
-        earlier courses counts (ocrelizumab course 2 is dose 3)."""
+        earlier courses counts (after a first course of two infusions, course 2 is dose 3)."""
         earlier = 0
         for number in range(1, course):
             rule = self.courses.rule_for(number)

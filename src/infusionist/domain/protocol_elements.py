@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-# PROT-nn / IAR-nn: the alemtuzumab seeds; OCR-nn, NAT-nn, ...: a therapy's own numbered
+# PROT-nn / IAR-nn: the seeds of the first protocol; OCR-nn, NAT-nn, ...: a therapy's own numbered
 # statements (docs/requirements-<therapy>.md). A family is 2 to 5 capital letters.
 RequirementId = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2,5}-\d{2}$")]
 ConflictId = Annotated[str, StringConstraints(pattern=r"^C-\d{1,2}$")]

@@ -109,7 +109,7 @@ def _n(value: Decimal) -> str:
 
 class DoseRange(Frozen):
     """The doses of a therapy an element applies to, counted from the patient's first dose
-    (every infusion counts: ocrelizumab's split first dose is doses 1 and 2)."""
+    (every infusion counts: a first dose split over two infusions is doses 1 and 2)."""
 
     first_dose: int = Field(default=1, ge=1)
     last_dose: int | None = Field(default=None, ge=1)

@@ -33,6 +33,7 @@ class CreateCourse:
     timezone: str | None = None
     previous_course_end: date | None = None
     chair_ids: tuple[int, ...] = ()  # one chair per day (a choice of "find the first start")
+    protocol_id: str | None = None  # the therapy; None: the unit's default protocol
 
 
 def create_course(deps: Deps, ctx: Context, command: CreateCourse) -> dict[str, Any]:
@@ -43,7 +44,8 @@ def create_course(deps: Deps, ctx: Context, command: CreateCourse) -> dict[str, 
             raise Conflict("COURSE-EXISTS", f"course: course {command.course} is already planned.",
                            details={"course": "already planned"})
         settings = uow.centre_versions.latest(patient.centre_id)
-        plan = plan_course_for(deps.protocol, centre_config(uow, patient.centre_id), PlanCourseCommand(
+        protocol = deps.protocol_for(command.protocol_id)
+        plan = plan_course_for(protocol, centre_config(uow, patient.centre_id), PlanCourseCommand(
             patient=Patient(
                 id=patient.pseudonym, sex="female" if patient.sex == "female" else "male",
                 childbearing_potential=patient.childbearing_potential,
@@ -60,7 +62,7 @@ def create_course(deps: Deps, ctx: Context, command: CreateCourse) -> dict[str, 
             first_day=plan.first_day, last_day=plan.last_day,
             centre_version=settings.version if settings is not None else None,
         ))
-        for task in tasks_from_plan(plan.activities, command.course, deps.protocol):
+        for task in tasks_from_plan(plan.activities, command.course, protocol):
             uow.tasks.add(FollowUpTask(
                 course_id=course.id, activity_id=task.id, name=task.name, kind=task.kind.value,
                 due=task.due, opens=task.opens, overdue_from=task.overdue_from,

@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 from infusionist.domain.access import Role
 from infusionist.domain.device_readings import DeviceRecord
 from infusionist.domain.records import Actor, Context, User
+from infusionist.domain.units import json_number
 from infusionist.services import audit
 from infusionist.services.auth import actor_of
 from infusionist.services.centres import configure_centre
@@ -95,17 +96,20 @@ class _Day:
                 diastolic_mmhg=dia, respiratory_rate_per_min=14, spo2_percent=98)
 
 
-GRAM_IV: Payload = {"dose": {"value": 1, "unit": "g"}, "route": "iv"}
+def premedications(d: _Day) -> list[Payload]:
+    """The protocol's premedications of the day, as events name, dose and route."""
+    return [{"name": p.name, "dose": {"value": json_number(p.dose.value), "unit": p.dose.unit},
+             "route": p.route}
+            for p in d.deps.protocol.premedications if p.applies_on(d.day)]
 
 
-def prepare(d: _Day, start: float, *, methylprednisolone: bool, pregnancy_test: bool = False) -> None:
+def prepare(d: _Day, start: float, *, pregnancy_test: bool = False) -> None:
     """Premedication 60 min before ``start``, the cannula, the bag and a baseline reading."""
     d.at(start - 70, "procedure_done", name="peripheral cannula")
     if pregnancy_test:
         d.at(start - 68, "test_result", name="pregnancy test", result="negative")
-    if methylprednisolone:
-        d.at(start - 65, "premedication_given", name="methylprednisolone", **GRAM_IV)
-    d.at(start - 64, "premedication_given", name="paracetamol", **GRAM_IV)
+    for index, premed in enumerate(premedications(d)):
+        d.at(start - 65 + index, "premedication_given", **premed)
     d.at(start - 30, "solution_prepared", volume_ml=112, dose_mg=12)
     d.vitals(start - 5)
 
@@ -120,8 +124,8 @@ def run_to_end(d: _Day, start: float) -> float:
     return start + 270
 
 
-def full_day(d: _Day, start: float, *, methylprednisolone: bool, pregnancy_test: bool = False) -> None:
-    prepare(d, start, methylprednisolone=methylprednisolone, pregnancy_test=pregnancy_test)
+def full_day(d: _Day, start: float, *, pregnancy_test: bool = False) -> None:
+    prepare(d, start, pregnancy_test=pregnancy_test)
     flush_end = run_to_end(d, start)
     d.vitals(flush_end + 60)
     d.vitals(flush_end + 115)  # the discharge gate wants vital signs within the last interval
@@ -139,14 +143,14 @@ class _Scenario:
 
 
 def _running(d: _Day) -> None:
-    prepare(d, -90, methylprednisolone=d.day <= 3)
+    prepare(d, -90)
     d.at(-90, "infusion_started", rate_ml_per_h=28)
     for minutes in (-60, -30, -8):
         d.vitals(minutes, hr=74)
 
 
 def _reaction(d: _Day) -> None:
-    prepare(d, -60, methylprednisolone=d.day <= 3)
+    prepare(d, -60)
     d.at(-60, "infusion_started", rate_ml_per_h=28)
     d.vitals(-30)
     d.at(-7, "reaction_onset", symptoms=["rash", "pruritus"])
@@ -157,17 +161,14 @@ def _reaction(d: _Day) -> None:
 
 
 def _observation(d: _Day) -> None:
-    prepare(d, -300, methylprednisolone=d.day <= 3)
+    prepare(d, -300)
     run_to_end(d, -300)
     d.vitals(-15)
 
 
 def _ready(d: _Day) -> None:
     d.at(-20, "procedure_done", name="peripheral cannula")
-    if d.day <= 3:
-        d.at(-15, "premedication_given", name="methylprednisolone", **GRAM_IV)
-    else:
-        d.at(-15, "premedication_given", name="paracetamol", **GRAM_IV)
+    d.at(-15, "premedication_given", **premedications(d)[0])
 
 
 Record = Callable[[_Day], None]
@@ -198,7 +199,7 @@ def _finished(deps: Deps, ctx: Context, course_id: int, first_day: date, zone: Z
     """Course 1 recorded in full, each day from 09:00 local on its own date (5 weeks ago)."""
     for day in range(1, 6):
         start = datetime.combine(first_day + timedelta(days=day - 1), time(9, 0), zone)
-        full_day(_Day(deps, ctx, course_id, day, start), 0, methylprednisolone=day <= 3)
+        full_day(_Day(deps, ctx, course_id, day, start), 0)
 
 
 SCENARIOS: tuple[_Scenario, ...] = (

@@ -6,7 +6,7 @@ birth dates (DM carries AGE at the first infusion). Times are UTC, ISO 8601 with
 XPT is written by pyreadstat (``write_xport(..., file_format_version=5)``), never by hand.
 
 - EX: one record per constant-rate segment of an infusion: a new record starts at every rate
-  change, pause, restart and stop; EXDOSE is the alemtuzumab given in the segment, from the
+  change, pause, restart and stop; EXDOSE is the infusion drug given in the segment, from the
   infused volume and the volume and dose actually prepared (C-11).
 - AE: one record per reaction (onset), with AEDECOD and AETOXGR from the domain's CTCAE grading,
   AESER (grade >= 3), AEACN from what the pump did next.
@@ -23,9 +23,19 @@ from pathlib import Path
 from typing import Any
 
 from infusionist.domain.protocol import Protocol
+from infusionist.domain.units import format_decimal
 
 DOMAINS = ("DM", "EX", "AE", "VS", "CM")
-ARMCD, ARM = "ALEM12", "Alemtuzumab 12 mg/day"
+
+
+def arm(protocol: Protocol) -> tuple[str, str]:
+    """(ARMCD, ARM) from the protocol's infusion: the first 4 letters of its name and the dose
+    (``XXXX12``), the name and the daily dose (``Xxxxxx 12 mg/day``)."""
+    infusion = protocol.infusion
+    dose = f"{format_decimal(infusion.dose.value)}"
+    name = infusion.name[:1].upper() + infusion.name[1:]
+    return (infusion.name[:4].upper() + dose)[:8], f"{name} {dose} {infusion.dose.unit}/day"
+
 ROUTES = {"iv": "INTRAVENOUS", "im": "INTRAMUSCULAR", "po": "ORAL", "oral": "ORAL", "sc": "SUBCUTANEOUS",
           "inhaled": "RESPIRATORY (INHALATION)"}  # CDISC ROUTE codelist C66729
 VITALS = (
@@ -156,10 +166,10 @@ def build(
                     "AGE": age,
                     "AGEU": "YEARS",
                     "SEX": {"female": "F", "male": "M"}.get(p["sex"], "U"),
-                    "ARMCD": ARMCD,
-                    "ARM": ARM,
-                    "ACTARMCD": ARMCD,
-                    "ACTARM": ARM,
+                    "ARMCD": arm(protocol)[0],
+                    "ARM": arm(protocol)[1],
+                    "ACTARMCD": arm(protocol)[0],
+                    "ACTARM": arm(protocol)[1],
                     "COUNTRY": country,
                 }
             )
@@ -226,7 +236,7 @@ def rate_segments(events: list[dict[str, Any]], protocol: Protocol) -> list[dict
 def _segments(events: list[dict[str, Any]], protocol: Protocol) -> list[dict[str, Any]]:
     return [
         {
-            "EXTRT": "ALEMTUZUMAB",
+            "EXTRT": protocol.infusion.name.upper(),
             "EXDOSE": round(s["dose_mg"], 3),
             "EXDOSU": "mg",
             "EXDOSFRM": "SOLUTION",

@@ -16,7 +16,8 @@ Read from the Parquet snapshot (``analytics/snapshot.py``) one patient at a time
 - **CarePlan** per course (``intent`` plan; ``status`` completed, or revoked when the course was
   withdrawn after anaphylaxis), ``period`` from the first infusion start to the last infusion
   end, one ``activity`` per infusion day (completed, or stopped when stopped for the day).
-- **MedicationAdministration**: alemtuzumab, one per constant-rate segment of an infusion (a
+- **MedicationAdministration**: the protocol's infusion drug (coded from its drug-library
+  entry's ``codes``), one per constant-rate segment of an infusion (a
   new one at every rate change, pause, restart and stop; ``dosage.rateQuantity`` in mL/h,
   ``dosage.dose`` the mg given in the segment, ``dosage.text`` why the rate was set); the
   premedications (``category.text`` premedication) and the rescue medications (rescue
@@ -28,7 +29,7 @@ Read from the Parquet snapshot (``analytics/snapshot.py``) one patient at a time
   in its text), ``severity`` mild/moderate/severe from the CTCAE grade (1, 2, >= 3), the grade
   itself in HL7's AdverseEventGrade extension (``CTCAE_GRADE_URL``, Adverse Event Clinical
   Research R4 Backport IG 1.0.1) as an NCI Thesaurus grade code (``CTCAE_GRADES``), ``seriousness``
-  serious for grade >= 3 (as AESER), ``suspectEntity`` the alemtuzumab segment running at the
+  serious for grade >= 3 (as AESER), ``suspectEntity`` the infusion segment running at the
   onset (or the day's last one).
 
 Resource ids are UUID v5 of the study, the pseudonym and the record, so the same snapshot gives
@@ -68,12 +69,15 @@ CTCAE_GRADES = {
 PSEUDONYM_SYSTEM = "urn:infusionist:pseudonym"
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://infusionist.invalid/fhir")
 
-# ATC since the 2024 index: L04AG (monoclonal antibodies) took the antibodies out of L04AA, so
-# alemtuzumab is L04AG06 (before 2024: L04AA34).
-ALEMTUZUMAB = {
-    "coding": [{"system": ATC, "code": "L04AG06", "display": "alemtuzumab"}],
-    "text": "alemtuzumab",
-}
+CODE_SYSTEMS = {"atc": ATC, "snomed": SNOMED, "rxnorm": "http://www.nlm.nih.gov/research/umls/rxnorm"}
+
+
+def drug_concept(protocol: Protocol, name: str) -> dict[str, Any]:
+    """A drug's CodeableConcept from its drug-library entry's codes (protocol data)."""
+    drug = protocol.drug_library.find(name) if protocol.drug_library is not None else None
+    codes = drug.codes if drug is not None else ()
+    coding = [{"system": CODE_SYSTEMS[c.system], "code": c.code, "display": c.display} for c in codes]
+    return {"coding": coding, "text": name} if coding else {"text": name}
 MULTIPLE_SCLEROSIS = {"coding": [{"system": SNOMED, "code": "24700007", "display": "Multiple sclerosis"}]}
 ROUTES = {
     "iv": ("47625008", "Intravenous route"),
@@ -236,9 +240,10 @@ def _course(
         reactions = iter(_reactions(events, _segments(events, protocol), snapshot_day.last_of_course))
         mas = []
         for i, s in enumerate(segments, 1):
-            key = ("MedicationAdministration", number, day, "alemtuzumab", i)
+            key = ("MedicationAdministration", number, day, protocol.infusion.name, i)
             mas.append(out.reference(key))
-            yield out.entry(key, _alemtuzumab(s, subject, plan, number, day, i, len(segments)))
+            yield out.entry(key, _infusion_segment(s, subject, plan, number, day, i, len(segments),
+                                                   drug_concept(protocol, protocol.infusion.name)))
         if segments:
             starts.append(segments[0]["start"])
             ends.append(segments[-1]["end"])
@@ -263,9 +268,9 @@ def _course(
         detail: dict[str, Any] = {
             "kind": "MedicationRequest",
             "status": "stopped" if stopped else "completed" if started else "not-started",
-            "description": f"Course {number} day {day}: alemtuzumab "
+            "description": f"Course {number} day {day}: {protocol.infusion.name} "
             f"{protocol.infusion.dose.value} {protocol.infusion.dose.unit} intravenous infusion",
-            "productCodeableConcept": ALEMTUZUMAB,
+            "productCodeableConcept": drug_concept(protocol, protocol.infusion.name),
             "dailyAmount": _quantity(float(protocol.infusion.dose.value), str(protocol.infusion.dose.unit)),
         }
         if segments:
@@ -279,8 +284,9 @@ def _course(
         "identifier": [{"system": f"{PSEUDONYM_SYSTEM}:course", "value": f"{out.pseudonym}-C{number}"}],
         "status": "revoked" if withdrawn else "completed",
         "intent": "plan",
-        "title": f"Alemtuzumab course {number}",
-        "description": f"Alemtuzumab course {number} ({course['protocol']}), first day {course['first_day']}",
+        "title": f"{_title(protocol)} course {number}",
+        "description": f"{_title(protocol)} course {number} ({course['protocol']}), "
+        f"first day {course['first_day']}",
         "subject": subject,
         "activity": activities,
     }
@@ -289,14 +295,19 @@ def _course(
     yield out.entry(plan_key, resource)
 
 
-def _alemtuzumab(
-    s: dict[str, Any], subject: dict[str, Any], plan: str, course: int, day: int, i: int, n: int
+def _title(protocol: Protocol) -> str:
+    return protocol.infusion.name[:1].upper() + protocol.infusion.name[1:]
+
+
+def _infusion_segment(
+    s: dict[str, Any], subject: dict[str, Any], plan: str, course: int, day: int, i: int, n: int,
+    concept: dict[str, Any],
 ) -> dict[str, Any]:
     reason = s["reason"].capitalize() or "Infusion start"
     resource = {
         "resourceType": "MedicationAdministration",
         "status": "stopped" if s["ended_by"] == "infusion_stopped" else "completed",
-        "medicationCodeableConcept": ALEMTUZUMAB,
+        "medicationCodeableConcept": concept,
         "subject": subject,
         "supportingInformation": [{"reference": plan}],
         "effectivePeriod": {"start": instant(s["start"]), "end": instant(s["end"])},
