@@ -28,7 +28,7 @@ def _unit():
 
 
 def test_a_course_of_ocrelizumab_is_planned_and_stored_with_its_protocol__OCR_01():
-    deps, uow, ctx, patient_id = _unit()
+    deps, _uow, ctx, patient_id = _unit()
     course = courses.create_course(deps, ctx, courses.CreateCourse(
         patient_id, 1, date(2027, 1, 4), timezone="Europe/Berlin", protocol_id="ocrelizumab-ms"))
     assert course["protocol"]["id"] == "ocrelizumab-ms"
