@@ -58,18 +58,19 @@ def build(settings: Settings, *, engine: Engine | None = None, run_migrations: b
 
 
 def _deps(settings: Settings, engine: Engine, protocol: Protocol) -> Deps:
+    others = other_protocols(protocol)
     return Deps(
         uow=SqlUnitOfWorkFactory(engine),
         clock=SystemClock(),
         hasher=Argon2Hasher(settings.argon2_time_cost, settings.argon2_memory_kib,
                             settings.argon2_at_once),
-        rules=BedsideRules(protocol),
+        rules=BedsideRules(protocol, others),
         protocol=protocol,
         common_passwords=CommonPasswords(),
         auth=auth_policy(settings),
         secure_cookies=settings.secure_cookies,
         database=engine.dialect.name,
-        protocols=other_protocols(protocol),
+        protocols=others,
     )
 
 

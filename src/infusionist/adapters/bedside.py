@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -36,8 +36,9 @@ class _Kept:
 
 
 class BedsideRules:
-    def __init__(self, protocol: Protocol) -> None:
+    def __init__(self, protocol: Protocol, others: Mapping[str, Protocol] | None = None) -> None:
         self.protocol = protocol
+        self.others = dict(others or {})  # the other therapies' protocols, by id (issue 16)
         self._folds: OrderedDict[tuple[object, ...], _Kept] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -59,10 +60,10 @@ class BedsideRules:
         with self._lock:
             kept = self._folds.pop(key, None)
             if kept is None or kept.fold.count != prior_count or kept.last != _fingerprint(prior_last):
-                kept = _Kept(DayFold.of(plan, day, [parse_event(e) for e in load_prior()], self.protocol),
+                kept = _Kept(DayFold.of(plan, day, [parse_event(e) for e in load_prior()], self._for(plan)),
                              _fingerprint(prior_last))
             if not kept.fold.extend(event, now):  # a correction, or one the fold cannot take in order
-                append(plan, day, [parse_event(e) for e in load_prior()], event, self.protocol, now)
+                append(plan, day, [parse_event(e) for e in load_prior()], event, self._for(plan), now)
                 return
             # Kept as if the new event were stored; if its commit fails, the count or the latest
             # event will not match next time and the fold is rebuilt.
@@ -75,13 +76,17 @@ class BedsideRules:
                      other_days: dict[int, list[dict[str, Any]]]) -> None:
         check_course(plan, day, parse_event(new),
                      {d: [parse_event(e) for e in events] for d, events in other_days.items()},
-                     self.protocol)
+                     self._for(plan))
 
     def state(
         self, plan: CoursePlan, day: int, events: list[dict[str, Any]], at: datetime
     ) -> dict[str, Any]:
-        state = replay(plan, day, [parse_event(e) for e in events], at, self.protocol)
+        state = replay(plan, day, [parse_event(e) for e in events], at, self._for(plan))
         return state_to_json(state)
+
+    def _for(self, plan: CoursePlan) -> Protocol:
+        """The protocol the plan was made with (the default one for a plan of the default)."""
+        return self.others.get(plan.protocol_id, self.protocol)
 
 
 def _day_key(plan: CoursePlan, day: int) -> tuple[object, ...]:
