@@ -35,11 +35,12 @@ from infusionist.domain.protocol_elements import (
 )
 from infusionist.domain.protocol_monitoring import Monitoring
 from infusionist.domain.protocol_rates import (
-    DoseRange,
+    InfusionByDose,
+    ObservationByDose,
     RateReactionRules,
     RateStep,
     RateTable,
-    table_problems,
+    bag_problems,
 )
 from infusionist.domain.units import Quantity, format_decimal
 
@@ -87,45 +88,6 @@ class Premedication(Element):
         return self.days == "all" or day in self.days
 
 
-class InfusionByDose(Element):
-    """The infusion of the doses in ``doses`` when it differs from the first one (e.g. a larger
-    dose in a larger bag from dose 3): dose, bag, time, rate table and its alternatives."""
-
-    doses: DoseRange
-    dose: Quantity
-    prepared_volume: Quantity
-    target_duration: Quantity
-    rate_steps: tuple[RateStep, ...] = ()
-    alternative_tables: tuple[RateTable, ...] = ()
-
-    @model_validator(mode="after")
-    def _table_fills_the_bag(self) -> InfusionByDose:
-        problems = _bag_problems(self.prepared_volume, self.target_duration, self.rate_steps,
-                                 self.alternative_tables)
-        if problems:
-            raise ValueError("; ".join(problems))
-        return self
-
-
-def _bag_problems(volume: Quantity, duration: Quantity, steps: tuple[RateStep, ...],
-                  alternatives: tuple[RateTable, ...]) -> list[str]:
-    if volume.unit != "mL":
-        return ["prepared_volume: must be in mL"]
-    if duration.unit != "min":
-        return ["target_duration: must be in min"]
-    problems = table_problems(steps, volume.value, duration.value) if steps else []
-    for index, table in enumerate(alternatives):
-        if table.target_duration.unit != "min":
-            problems.append(f"alternative_tables[{index}].target_duration: must be in min")
-            continue
-        problems += [
-            f"alternative_tables[{index}].{problem}"
-            for problem in table_problems(table.rate_steps, volume.value,
-                                          table.target_duration.value)
-        ]
-    return problems
-
-
 class Infusion(Element):
     """The therapeutic infusion of one day (of the first dose, and of every dose that no
     ``by_dose`` entry covers)."""
@@ -151,7 +113,7 @@ class Infusion(Element):
             raise ValueError("prepared_volume, min_prepared_volume and max_prepared_volume must be in mL")
         if self.target_duration.unit != "min" or self.storage_limit.unit != "h":
             raise ValueError("target_duration must be in min and storage_limit in h")
-        problems = _bag_problems(self.prepared_volume, self.target_duration, self.rate_steps,
+        problems = bag_problems(self.prepared_volume, self.target_duration, self.rate_steps,
                                  self.alternative_tables)
         for index, variant in enumerate(self.by_dose):
             if variant.doses.covers(1):
@@ -229,16 +191,6 @@ class VitalSignsSchedule(Element):
         if self.interval_minutes > self.max_interval_minutes:
             raise ValueError("interval_minutes exceeds max_interval_minutes")
         return self
-
-
-class ObservationByDose(Frozen):
-    """An observation time for the doses in ``doses`` (and only when the centre chose the
-    option value in ``when``, e.g. a label's rule)."""
-
-    doses: DoseRange
-    duration: Quantity
-    when: WhenOption | None = None
-    note: str | None = None
 
 
 class Observation(Element):

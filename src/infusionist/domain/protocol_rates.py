@@ -1,4 +1,5 @@
-"""Rate tables, dose-number ranges and rate-at-onset reaction rules of the protocol format.
+"""Rate tables, what depends on the dose number (the infusion, observation) and rate-at-onset
+reaction rules of the protocol format.
 
 A rate table is a list of steps (rate, minutes, the volume the step delivers); the steps' volumes
 sum to the bag, and the table's duration is what the infusion's ``target_duration`` states
@@ -14,7 +15,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from infusionist.domain.protocol_elements import Condition, Element, Frozen
+from infusionist.domain.protocol_elements import Condition, Element, Frozen, WhenOption
 from infusionist.domain.units import Quantity, format_decimal
 
 
@@ -180,3 +181,52 @@ class RateReactionRules(Element):
         if doubled:
             raise ValueError(f"rules: more than one rule for {', '.join(doubled)}")
         return self
+
+
+class ObservationByDose(Frozen):
+    """An observation time for the doses in ``doses`` (and only when the centre chose the
+    option value in ``when``, e.g. a label's rule)."""
+
+    doses: DoseRange
+    duration: Quantity
+    when: WhenOption | None = None
+    note: str | None = None
+
+
+class InfusionByDose(Element):
+    """The infusion of the doses in ``doses`` when it differs from the first one (e.g. a larger
+    dose in a larger bag from dose 3): dose, bag, time, rate table and its alternatives."""
+
+    doses: DoseRange
+    dose: Quantity
+    prepared_volume: Quantity
+    target_duration: Quantity
+    rate_steps: tuple[RateStep, ...] = ()
+    alternative_tables: tuple[RateTable, ...] = ()
+
+    @model_validator(mode="after")
+    def _table_fills_the_bag(self) -> InfusionByDose:
+        problems = bag_problems(self.prepared_volume, self.target_duration, self.rate_steps,
+                                 self.alternative_tables)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+def bag_problems(volume: Quantity, duration: Quantity, steps: tuple[RateStep, ...],
+                  alternatives: tuple[RateTable, ...]) -> list[str]:
+    if volume.unit != "mL":
+        return ["prepared_volume: must be in mL"]
+    if duration.unit != "min":
+        return ["target_duration: must be in min"]
+    problems = table_problems(steps, volume.value, duration.value) if steps else []
+    for index, table in enumerate(alternatives):
+        if table.target_duration.unit != "min":
+            problems.append(f"alternative_tables[{index}].target_duration: must be in min")
+            continue
+        problems += [
+            f"alternative_tables[{index}].{problem}"
+            for problem in table_problems(table.rate_steps, volume.value,
+                                          table.target_duration.value)
+        ]
+    return problems
