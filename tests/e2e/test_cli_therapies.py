@@ -71,3 +71,11 @@ def test_validate_names_each_mistake_with_its_place__OCR_12(tmp_path: Path):
     assert "PROTOCOL-INVALID" in result.stderr
     assert "infusion.rate_steps[3].volume: 70 mL stated, but 120 mL/h for 30 min gives 60 mL" in result.stderr
     assert "observation.duration: must be in min" in result.stderr
+
+
+def test_plan_refuses_a_protocol_file_and_an_id_together(tmp_path: Path):
+    result = run("plan", "--protocol-id", "natalizumab-ms", "--protocol",
+                 str(PROTOCOLS / "natalizumab-ms.yaml"), "--first-day", "2027-01-04", "--sex", "male",
+                 "--timezone", "Europe/Berlin")
+    assert result.returncode == 2 and "INPUT-PROTOCOL" in result.stderr
+    assert "Traceback" not in result.stderr
