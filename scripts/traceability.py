@@ -26,7 +26,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "src" / "infusionist"
-ID = re.compile(r"^(?:(?:PROT|IAR)-\d{2}|C-\d{1,2})$")
 # Where the code executes the protocol: the model's own modules, its loader and the renderers of
 # the protocol do not.
 EXECUTING = ("domain", "services", "analytics", "adapters")
@@ -34,6 +33,16 @@ NOT_EXECUTING = {"domain/protocol.py", "domain/protocol_elements.py", "domain/pr
                  "adapters/protocol_files.py"}
 REQUIREMENTS = ROOT.parent / "shared" / "seeds" / "requirements.md"
 OUTPUT = ROOT / "docs" / "traceability.md"
+
+# Further therapies: their own numbered statements (docs/requirements-<therapy>.md), the protocol
+# file that encodes them and the ID family. PROT/IAR stay the alemtuzumab seeds.
+THERAPIES = (
+    ("Ocrelizumab", "OCR", ROOT / "docs" / "requirements-ocrelizumab.md", "ocrelizumab-ms.yaml"),
+    ("Natalizumab", "NAT", ROOT / "docs" / "requirements-natalizumab.md", "natalizumab-ms.yaml"),
+)
+FAMILIES = {"PROT", "IAR", "C", *(family for _, family, _, _ in THERAPIES)}
+_NUMBERED = "|".join(sorted(FAMILIES - {"C"}))
+ID = re.compile(rf"^(?:(?:{_NUMBERED})-\d{{2}}|C-\d{{1,2}})$")
 
 # IDs whose statement schedules nothing, with the reason (shown as their status).
 NOT_APPLICABLE = {
@@ -44,9 +53,9 @@ NOT_APPLICABLE = {
 LATER: dict[str, str] = {}
 
 
-def requirement_ids() -> dict[str, str]:
-    text = REQUIREMENTS.read_text(encoding="utf-8")
-    return dict(re.findall(r"^- ((?:PROT|IAR)-\d{2}) (.+)$", text, flags=re.M))
+def requirement_ids(path: Path = REQUIREMENTS, families: str = "PROT|IAR") -> dict[str, str]:
+    text = path.read_text(encoding="utf-8")
+    return dict(re.findall(rf"^- ((?:{families})-\d{{2}}) (.+)$", text, flags=re.M))
 
 
 def conflict_ids() -> dict[str, str]:
@@ -54,11 +63,11 @@ def conflict_ids() -> dict[str, str]:
     return dict(re.findall(r"^- (C-\d{1,2}) (.+)$", text, flags=re.M))
 
 
-def protocol_elements() -> dict[str, list[tuple[str, str]]]:
-    """ID -> [(section, element id)] read from the bundled protocol file."""
+def protocol_elements(file: str = "alemtuzumab-ms.yaml") -> dict[str, list[tuple[str, str]]]:
+    """ID -> [(section, element id)] read from a bundled protocol file."""
     import yaml
 
-    data = yaml.safe_load((ROOT / "src/infusionist/protocols/alemtuzumab-ms.yaml").read_text())
+    data = yaml.safe_load((ROOT / "src/infusionist/protocols" / file).read_text())
     found: dict[str, list[tuple[str, str]]] = defaultdict(list)
 
     def walk(section: str, node: object) -> None:
@@ -143,7 +152,7 @@ def expand(ids_part: str) -> list[str]:
     """``PROT_01_02_IAR_21`` -> PROT-01, PROT-02, IAR-21; ``C_8`` -> C-8."""
     out, prefix = [], None
     for token in ids_part.split("_"):
-        if token in {"PROT", "IAR", "C"}:
+        if token in FAMILIES:
             prefix = token
         elif token.isdigit() and prefix is not None:
             width = 1 if prefix == "C" else 2
@@ -155,7 +164,8 @@ def expand(ids_part: str) -> list[str]:
 
 def tests_by_id() -> dict[str, list[str]]:
     found: dict[str, list[str]] = defaultdict(list)
-    pattern = re.compile(r"def (test_\w+?__((?:PROT|IAR|C)_[\w]+))\(")
+    families = "|".join(sorted(FAMILIES))
+    pattern = re.compile(rf"def (test_\w+?__((?:{families})_[\w]+))\(")
     for path in sorted((ROOT / "tests").rglob("test_*.py")):
         for name, ids in pattern.findall(path.read_text(encoding="utf-8")):
             for rid in expand(ids):
@@ -201,7 +211,35 @@ def render() -> str:
               "| --- | --- | --- | --- | --- | --- |"]
     for rid, statement in conflicts.items():
         lines.append(_row(rid, statement, elements, code, tests))
+    for title, family, path, file in THERAPIES:
+        lines += _therapy_rows(title, family, path, file, tests)
     return "\n".join(lines) + "\n"
+
+
+def therapy_ids() -> dict[str, tuple[dict[str, list[tuple[str, str]]], dict[str, list[str]]]]:
+    """Each further therapy's ID -> (its protocol file's elements, the code that executes them)."""
+    found = {}
+    for _title, family, path, file in THERAPIES:
+        elements = protocol_elements(file)
+        code = code_by_id(elements)
+        for rid in requirement_ids(path, family):
+            found[rid] = (elements, code)
+    return found
+
+
+def _therapy_rows(title: str, family: str, path: Path, file: str,
+                  tests: dict[str, list[str]]) -> list[str]:
+    elements = protocol_elements(file)
+    code = code_by_id(elements)
+    lines = [
+        "", f"## {title} ({family})", "",
+        f"The statements of `{path.relative_to(ROOT)}`, encoded by `src/infusionist/protocols/{file}`.",
+        "", "| ID | Statement | Protocol data | Code | Tests | Status |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for rid, statement in requirement_ids(path, family).items():
+        lines.append(_row(rid, statement, elements, code, tests))
+    return lines
 
 
 def _row(rid: str, statement: str, elements: dict[str, list[tuple[str, str]]],

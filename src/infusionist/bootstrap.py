@@ -12,7 +12,11 @@ from infusionist.adapters.db.engine import make_engine
 from infusionist.adapters.db.migrate import current_revision, upgrade
 from infusionist.adapters.db.protected import guard
 from infusionist.adapters.db.uow import SqlUnitOfWorkFactory
-from infusionist.adapters.protocol_files import load_protocol
+from infusionist.adapters.protocol_files import (
+    bundled_protocol_ids,
+    bundled_protocol_path,
+    load_protocol,
+)
 from infusionist.adapters.security import Argon2Hasher, SystemClock
 from infusionist.config import Settings
 from infusionist.domain.protocol import Protocol
@@ -54,18 +58,26 @@ def build(settings: Settings, *, engine: Engine | None = None, run_migrations: b
 
 
 def _deps(settings: Settings, engine: Engine, protocol: Protocol) -> Deps:
+    others = other_protocols(protocol)
     return Deps(
         uow=SqlUnitOfWorkFactory(engine),
         clock=SystemClock(),
         hasher=Argon2Hasher(settings.argon2_time_cost, settings.argon2_memory_kib,
                             settings.argon2_at_once),
-        rules=BedsideRules(protocol),
+        rules=BedsideRules(protocol, others),
         protocol=protocol,
         common_passwords=CommonPasswords(),
         auth=auth_policy(settings),
         secure_cookies=settings.secure_cookies,
         database=engine.dialect.name,
+        protocols=others,
     )
+
+
+def other_protocols(default: Protocol) -> dict[str, Protocol]:
+    """The bundled protocols besides the default, each checked as it loads (issue 16)."""
+    return {pid: load_protocol(bundled_protocol_path(pid))
+            for pid in bundled_protocol_ids() if pid != default.id}
 
 
 def auth_policy(settings: Settings) -> AuthPolicy:

@@ -58,3 +58,14 @@ def test_the_code_column_is_read_from_the_code():
     assert "domain/reactions.py" in code["IAR-29"]  # takes ReactionRules: executes reactions.*
     assert "domain/vitals.py" in code["IAR-11"]
     assert not hasattr(gen, "CODE_BY_SECTION")
+
+
+def test_every_statement_of_the_further_therapies_has_code_and_a_test():
+    """Each numbered statement of the further therapies (docs/requirements-ocrelizumab.md,
+    -natalizumab.md) has code that executes its protocol file's element and a test named with it."""
+    gen = _generator()
+    ids = gen.therapy_ids()
+    assert len(ids) == 31
+    tests = gen.tests_by_id()
+    missing = [rid for rid, (_elements, code) in ids.items() if not code.get(rid) or not tests.get(rid)]
+    assert missing == []

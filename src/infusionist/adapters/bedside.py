@@ -21,6 +21,7 @@ from datetime import datetime
 from infusionist.domain.dates import check_supported_instant
 from infusionist.domain.day_events import DayEvent, parse_event
 from infusionist.domain.day_reading import DayReading, read_day
+from infusionist.domain.errors import NotFound
 from infusionist.domain.infusion_day import DayFold, DayState, append, check_course, replay
 from infusionist.domain.planning import CoursePlan
 from infusionist.domain.protocol import Protocol
@@ -36,8 +37,9 @@ class _Kept:
 
 
 class BedsideRules:
-    def __init__(self, protocol: Protocol) -> None:
+    def __init__(self, protocol: Protocol, others: Mapping[str, Protocol] | None = None) -> None:
         self.protocol = protocol
+        self.others = dict(others or {})  # the other therapies' protocols, by id (issue 16)
         self._folds: OrderedDict[tuple[object, ...], _Kept] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -59,10 +61,10 @@ class BedsideRules:
         with self._lock:
             kept = self._folds.pop(key, None)
             if kept is None or kept.fold.count != prior_count or kept.last != _fingerprint(prior_last):
-                kept = _Kept(DayFold.of(plan, day, _events(load_prior()), self.protocol),
+                kept = _Kept(DayFold.of(plan, day, _events(load_prior()), self._for(plan)),
                              _fingerprint(prior_last))
             if not kept.fold.extend(event, now):  # a correction, or one the fold cannot take in order
-                append(plan, day, _events(load_prior()), event, self.protocol, now)
+                append(plan, day, _events(load_prior()), event, self._for(plan), now)
                 return
             # Kept as if the new event were stored; if its commit fails, the count or the latest
             # event will not match next time and the fold is rebuilt.
@@ -74,13 +76,23 @@ class BedsideRules:
     def check_course(self, plan: CoursePlan, day: int, new: StoredEvent,
                      other_days: Mapping[int, Sequence[StoredEvent]]) -> None:
         check_course(plan, day, _event(new), {d: _events(events) for d, events in other_days.items()},
-                     self.protocol)
+                     self._for(plan))
 
     def state(self, plan: CoursePlan, day: int, events: Sequence[StoredEvent], at: datetime) -> DayState:
-        return replay(plan, day, _events(events), at, self.protocol)
+        return replay(plan, day, _events(events), at, self._for(plan))
 
     def read(self, plan: CoursePlan, day: int, events: Sequence[StoredEvent], at: datetime) -> DayReading:
-        return read_day(plan, day, _events(events), at, self.protocol)
+        return read_day(plan, day, _events(events), at, self._for(plan))
+
+    def _for(self, plan: CoursePlan) -> Protocol:
+        """The protocol the plan was made with; a plan of a therapy this server does not have is
+        refused (never read with another therapy's rules)."""
+        if plan.protocol_id == self.protocol.id:
+            return self.protocol
+        if plan.protocol_id not in self.others:
+            raise NotFound("PROTOCOL-UNKNOWN", f"This course was planned with a therapy this unit "
+                           f"does not offer ({plan.protocol_id}).")
+        return self.others[plan.protocol_id]
 
 
 def _event(stored: StoredEvent) -> DayEvent:

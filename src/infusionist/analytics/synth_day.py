@@ -3,7 +3,7 @@
 The day follows the protocol: baseline vital signs, premedication at its offset, the bag, the
 start at prepared volume / target time, vital signs at the protocol's interval until the end of
 observation, flush, observation, discharge. A reaction is recorded with its onset, assessment
-and management: grade 1 is watched; grade 2 pauses the pump, gives dimetindene and restarts at
+and management: grade 1 is watched; grade 2 pauses the pump, gives the antihistamine and restarts at
 the reduced rate, stepping back up an hour later; a serious reaction stops the infusion for the
 day (and, for anaphylaxis, for the course). Every event goes through the bedside guards in the
 service mode, so the generator cannot write a day the bedside would refuse.
@@ -222,7 +222,7 @@ class DayBuilder:
 
     def _treatments(self, reaction: ReactionDraw, assessed: datetime) -> None:
         """The protocol's drugs for the reaction's severity (its ladder, IAR-12, IAR-13, IAR-29):
-        the unconditional ones, and for anaphylaxis the epinephrine, fluids and oxygen too; each at
+        the unconditional ones, and for anaphylaxis the adrenergic drug, fluids and oxygen too; each at
         the protocol's dose, or the drug library's usual dose where the protocol gives none."""
         rules, library = self.reactions, self.protocol.drug_library
         severity = "severe" if reaction.grade >= rules.severe_from_grade else "mild_moderate"

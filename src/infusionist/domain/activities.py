@@ -26,6 +26,17 @@ class ActivityKind(StrEnum):
     FOLLOW_UP = "follow_up"
 
 
+class RateSpan(BaseModel):
+    """One step of an infusion's rate table at its clock times (plan JSON ``rate_steps``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    start: datetime
+    end: datetime
+    rate_ml_per_h: Decimal
+    volume_ml: Decimal
+
+
 class Activity(BaseModel):
     """One planned item; ``day`` 0 is the evening before day 1, None is after the course."""
 
@@ -44,6 +55,8 @@ class Activity(BaseModel):
     route: str | None = None
     volume_ml: Decimal | None = None
     rate_ml_per_h: Decimal | None = None
+    # An infusion with a rate table: its steps in order, covering the whole bag.
+    rate_steps: tuple[RateSpan, ...] = ()
     requirements: tuple[str, ...]
     advisories: tuple[str, ...] = ()
     text: str | None = None

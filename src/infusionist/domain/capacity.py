@@ -2,7 +2,7 @@
 
 Pure. The unit (chairs, opening hours per weekday, turnover, staffing limits) is configured by
 the centre; the time a day holds its chair comes from the course plan itself
-(``PlannedDay.chair_start`` .. ``PlannedDay.observation_end``: for the alemtuzumab protocol the
+(``PlannedDay.chair_start`` .. ``PlannedDay.observation_end``: for the default protocol the
 premedication 60 min before the infusion, PROT-09, a 4-hour infusion, PROT-14, a 30-minute
 flush, PROT-16, and 2 hours of observation, PROT-17), plus the unit's turnover time.
 
@@ -168,7 +168,7 @@ class CalendarEntry:
 
 def course_shape(plan: CoursePlan) -> tuple[DayShape, ...]:
     """Each day's chair time, from the plan (PROT-09 premedication 60 min before, PROT-14 4 h
-    infusion, PROT-16 30 min flush, PROT-17 2 h observation, for the alemtuzumab protocol)."""
+    infusion, PROT-16 30 min flush, PROT-17 2 h observation, for the default protocol)."""
     return tuple(
         DayShape(day=d.day,
                  chair_offset=int((d.chair_start - d.infusion_start).total_seconds() // 60),

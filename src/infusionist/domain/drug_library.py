@@ -12,8 +12,8 @@ Modelled on a smart pump's drug library (hard and soft limits, as in BD Alaris G
 Every limit is protocol data (the ``drug_library`` section of the protocol file) with its own
 source key; limits the reference does not give are marked ``centre-default``. A limit is an
 absolute amount (``mg``, ``g``, ``ug``, ``mL``) or an amount per kilogram of body weight
-(``mg/kg``); weight bands hold different limits above and below a weight (paracetamol: 1 g from
-50 kg, 15 mg/kg below). The 24-hour total and the minimum interval count every earlier
+(``mg/kg``); weight bands hold different limits above and below a weight (an analgesic dosed
+1 g from 50 kg, 15 mg/kg below). The 24-hour total and the minimum interval count every earlier
 administration of the same drug, whatever its route.
 
 :func:`check_administration` is the one bedside check; ``domain/protocol_drugs.py`` checks what a
@@ -202,11 +202,21 @@ class RouteEntry(Frozen):
         return "mL" if reference is not None and reference.unit == "mL" else "mg"
 
 
+class DrugCode(Frozen):
+    """A drug's code in a terminology, for exports (FHIR, SDTM): ``atc``, ``snomed``, ``rxnorm``."""
+
+    system: Literal["atc", "snomed", "rxnorm"]
+    code: str = Field(min_length=1, max_length=40)
+    display: str
+    source: str | None = None
+
+
 class DrugEntry(Element):
-    """One drug of the library: its names and the routes it may be given by."""
+    """One drug of the library: its names, codes and the routes it may be given by."""
 
     name: str
     synonyms: tuple[str, ...] = ()
+    codes: tuple[DrugCode, ...] = ()
     routes: tuple[RouteEntry, ...] = Field(min_length=1)
 
     def known_as(self, name: str) -> bool:
@@ -247,6 +257,7 @@ class DrugLibrary(Element):
         for drug in self.drugs:
             yield drug.source
             yield from (a.source for a in drug.advisories)
+            yield from (c.source for c in drug.codes if c.source is not None)
             for route in drug.routes:
                 yield from route.sources()
 
@@ -352,7 +363,7 @@ class _Dosing:
     """One dose to check, with the limits for the patient's weight and the doses before it."""
 
     drug: DrugEntry
-    given: str  # "Paracetamol 1 g i.v."
+    given: str  # the drug, dose and route in words: "<Name> 1 g i.v."
     dose: Quantity
     amount: Decimal  # in mg (or mL)
     unit: str

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from infusionist.domain.activities import Activity
+from infusionist.domain.activities import Activity, RateSpan
 from infusionist.domain.planning import CoursePlan, Patient, PlannedDay
 from infusionist.domain.units import Quantity, json_number
 
@@ -52,7 +52,8 @@ def _patient(patient: Patient) -> dict[str, Any]:
         "sex": patient.sex,
         "childbearing_potential": patient.childbearing_potential,
         "weight_kg": _number(patient.weight_kg),
-    }
+    } | ({} if patient.prior_serious_reaction is None
+         else {"prior_serious_reaction": patient.prior_serious_reaction})
 
 
 def day_to_json(day: PlannedDay) -> dict[str, Any]:
@@ -69,6 +70,17 @@ def day_to_json(day: PlannedDay) -> dict[str, Any]:
 
 
 def _activity(a: Activity) -> dict[str, Any]:
+    out = _activity_fields(a)
+    if a.rate_steps:
+        out["rate_steps"] = [
+            {"start": s.start.isoformat(), "end": s.end.isoformat(),
+             "rate_ml_per_h": _number(s.rate_ml_per_h), "volume_ml": _number(s.volume_ml)}
+            for s in a.rate_steps
+        ]
+    return out
+
+
+def _activity_fields(a: Activity) -> dict[str, Any]:
     return {
         "id": a.id,
         "element": a.element,
@@ -95,6 +107,12 @@ def _activity_from(data: dict[str, Any]) -> Activity:
     for key in ("volume_ml", "rate_ml_per_h"):
         if fields.get(key) is not None:
             fields[key] = Decimal(str(fields[key]))
+    fields["rate_steps"] = tuple(
+        RateSpan(start=parse_instant(s["start"]), end=parse_instant(s["end"]),
+                 rate_ml_per_h=Decimal(str(s["rate_ml_per_h"])),
+                 volume_ml=Decimal(str(s["volume_ml"])))
+        for s in data.get("rate_steps", ())
+    )
     return Activity.model_validate(fields)
 
 

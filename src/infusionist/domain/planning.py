@@ -14,14 +14,16 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from infusionist.domain.activities import Activity, ActivityKind
+from infusionist.domain.activities import Activity, ActivityKind, RateSpan
 from infusionist.domain.centre import CentreConfig, ConfiguredProtocol, configure
 from infusionist.domain.course_days import infusion_dates
 from infusionist.domain.dates import add_period, at_wall_clock, plus_minutes
+from infusionist.domain.errors import PlanningError
 from infusionist.domain.followup import course_occurrences
-from infusionist.domain.protocol import Medication, Protocol
+from infusionist.domain.protocol import Infusion, Medication, Protocol
 from infusionist.domain.protocol_elements import Anchor, Condition, DateRule, Element
 from infusionist.domain.protocol_identity import protocol_digest
+from infusionist.domain.protocol_rates import step_spans, table_minutes
 
 
 class Patient(BaseModel):
@@ -33,10 +35,14 @@ class Patient(BaseModel):
     sex: Literal["female", "male"]
     childbearing_potential: bool = False
     weight_kg: Decimal | None = Field(default=None, gt=0)
+    # None: not stated. A table allowed only without a prior serious reaction needs False.
+    prior_serious_reaction: bool | None = None
 
     def meets(self, condition: Condition) -> bool:
         if condition is Condition.CHILDBEARING_POTENTIAL:
             return self.sex == "female" and self.childbearing_potential
+        if condition is Condition.NO_PRIOR_SERIOUS_REACTION:
+            return self.prior_serious_reaction is False
         return True
 
 
@@ -99,6 +105,7 @@ class PlanRequest:
     zone: tzinfo
     zone_name: str
     previous_course_end: date | None = None
+    rate_table: str | None = None  # an alternative rate table of the protocol, by id
 
 
 def plan_course(protocol: Protocol, request: PlanRequest, config: CentreConfig) -> CoursePlan:
@@ -122,6 +129,7 @@ class _Builder:
         self.request = request
         self.dates = dates
         self.prefix = f"c{request.course}"
+        self.infusions = {n: self._infusion_for(n) for n in range(1, len(dates) + 1)}
 
     def build(self) -> CoursePlan:
         days = tuple(self._planned_day(n, d) for n, d in enumerate(self.dates, start=1))
@@ -146,12 +154,41 @@ class _Builder:
 
     # -- the shape of each day -------------------------------------------------------------
 
+    def _infusion_for(self, day: int) -> Infusion:
+        """The infusion of infusion day ``day``: by its dose number, through the requested
+        alternative table when the patient meets its condition."""
+        infusion = self.protocol.infusion.for_dose(self.protocol.dose_number(self.request.course, day))
+        wanted = self.request.rate_table
+        if wanted is None:
+            return infusion
+        table = infusion.table(wanted)
+        if table is None:
+            raise PlanningError(
+                "PLAN-RATE-TABLE-UNKNOWN",
+                f"Infusion {day} of course {self.request.course} has no rate table "
+                f"{wanted!r}; leave the table out to use the standard one.",
+                requirements=infusion.requirements,
+            )
+        if not self.request.patient.meets(table.condition):
+            raise PlanningError(
+                "PLAN-RATE-TABLE-NOT-ALLOWED",
+                f"The {table.label} is allowed only when it is recorded that the patient "
+                "never had a serious infusion reaction; the standard table applies.",
+                requirements=table.requirements,
+            )
+        return infusion.with_table(table)
+
     def _planned_day(self, number: int, day: date) -> PlannedDay:
         start = at_wall_clock(day, self.request.infusion_start, self.request.zone)
-        infusion_end = plus_minutes(start, self.protocol.infusion.duration_minutes())
+        infusion = self.infusions[number]
+        minutes = (table_minutes(infusion.rate_steps, infusion.prepared_volume.value)
+                   if infusion.rate_steps else infusion.duration_minutes())
+        infusion_end = _after(start, Decimal(minutes))
         flush = self.protocol.flush
         flush_end = plus_minutes(infusion_end, flush.duration_minutes()) if flush else infusion_end
-        observation_end = plus_minutes(flush_end, self.protocol.observation.duration_minutes())
+        dose = self.protocol.dose_number(self.request.course, number)
+        observation_end = plus_minutes(
+            flush_end, self.protocol.observation.minutes_for(dose, self.configured.options))
         earliest = min(
             [self.protocol.vital_signs.baseline_offset_minutes]
             + [p.offset_minutes for p in self.protocol.premedications if p.applies_on(number)]
@@ -204,11 +241,19 @@ class _Builder:
                                      text=instruction.text)
 
     def _infusion_and_flush(self, day: PlannedDay) -> Iterator[Activity]:
-        infusion, flush = self.protocol.infusion, self.protocol.flush
+        infusion, flush = self.infusions[day.day], self.protocol.flush
+        spans = tuple(
+            RateSpan(start=_after(day.infusion_start, s.start_minute),
+                     end=_after(day.infusion_start, s.end_minute),
+                     rate_ml_per_h=s.rate_ml_per_h, volume_ml=s.volume_ml)
+            for s in step_spans(infusion.rate_steps, infusion.prepared_volume.value)
+        )
         yield self._activity(
             infusion, day.day, ActivityKind.INFUSION, infusion.name, day.infusion_start,
             end=day.infusion_end, dose=infusion.dose, route=infusion.route,
-            volume_ml=infusion.prepared_volume.value, rate_ml_per_h=infusion.rate_ml_per_h(),
+            volume_ml=infusion.prepared_volume.value,
+            rate_ml_per_h=spans[0].rate_ml_per_h if spans else infusion.rate_ml_per_h(),
+            rate_steps=spans,
             text=f"Use within {infusion.storage_limit.display()} of preparation",
         )
         if flush is not None:
@@ -259,11 +304,28 @@ class _Builder:
                 yield self._activity(instruction, None, ActivityKind.INSTRUCTION,
                                      instruction.name, last.observation_end,
                                      text=instruction.text)
+        yield from self._next_dose()
         for due in course_occurrences(self.protocol, self.request.course, self.dates,
                                       self.configured.options):  # calls and 48-month monitoring
             yield self._activity(due.element, None, ActivityKind.FOLLOW_UP, due.name,
                                  self._midnight(due.due), all_day=True, suffix=due.suffix,
                                  text=due.text, extra_advisories=(due.source_note,))
+
+    def _next_dose(self) -> Iterator[Activity]:
+        """A repeating schedule: when the next course is due, and its shortest interval."""
+        rule = self.protocol.courses.rule_for(self.request.course + 1)
+        if rule is None or rule.repeat is None or not self._another_course_allowed():
+            return
+        due = add_period(self.dates[0], rule.repeat.every)
+        interval = rule.min_interval_after_previous
+        earliest = add_period(self.dates[-1], interval) if interval is not None else due
+        yield self._activity(
+            rule, None, ActivityKind.FOLLOW_UP, f"course {self.request.course + 1} due",
+            self._midnight(max(due, earliest)), all_day=True, suffix="due",
+            text=(f"Course {self.request.course + 1} is due {rule.repeat.every.describe()} after "
+                  f"{self.dates[0].isoformat()}, not before {earliest.isoformat()}. "
+                  f"{rule.repeat.missed_dose_text}"),
+        )
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -333,6 +395,11 @@ class _Builder:
                 yield (f"Day {', '.join(map(str, item.days)) if item.days != 'all' else 'each'}: "
                        f"{item.name} must be {item.blocks_start_unless} before the infusion "
                        f"starts ({', '.join(item.requirements)}).")
+
+
+def _after(start: datetime, minutes: Decimal) -> datetime:
+    """``minutes`` (exact, from a rate table) after ``start``, to the whole second."""
+    return plus_minutes(start, int((minutes * 60).to_integral_value()) / 60)
 
 
 def _advisory_text(conflict: str | None, text: str) -> str:

@@ -13,6 +13,7 @@ from volume and duration or through a stepped rate table.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -34,6 +35,14 @@ from infusionist.domain.protocol_elements import (
     WhenOption,
 )
 from infusionist.domain.protocol_monitoring import Monitoring
+from infusionist.domain.protocol_rates import (
+    InfusionByDose,
+    ObservationByDose,
+    RateReactionRules,
+    RateStep,
+    RateTable,
+    bag_problems,
+)
 from infusionist.domain.units import Quantity, format_decimal
 
 
@@ -80,15 +89,9 @@ class Premedication(Element):
         return self.days == "all" or day in self.days
 
 
-class RateStep(Frozen):
-    """One step of a stepped rate table; the last step runs until the bag is empty."""
-
-    rate: Quantity
-    minutes: int | None = Field(default=None, gt=0)
-
-
 class Infusion(Element):
-    """The therapeutic infusion of one day."""
+    """The therapeutic infusion of one day (of the first dose, and of every dose that no
+    ``by_dose`` entry covers)."""
 
     name: str
     dose: Quantity
@@ -97,6 +100,8 @@ class Infusion(Element):
     target_duration: Quantity
     storage_limit: Quantity
     rate_steps: tuple[RateStep, ...] = ()
+    alternative_tables: tuple[RateTable, ...] = ()
+    by_dose: tuple[InfusionByDose, ...] = ()
     reduced_rate_factor: Decimal = Field(gt=0, le=1)
     # The volumes a prepared bag may hold (C-11); None: any volume is accepted.
     min_prepared_volume: Quantity | None = None
@@ -109,7 +114,37 @@ class Infusion(Element):
             raise ValueError("prepared_volume, min_prepared_volume and max_prepared_volume must be in mL")
         if self.target_duration.unit != "min" or self.storage_limit.unit != "h":
             raise ValueError("target_duration must be in min and storage_limit in h")
+        problems = bag_problems(self.prepared_volume, self.target_duration, self.rate_steps,
+                                 self.alternative_tables)
+        for index, variant in enumerate(self.by_dose):
+            if variant.doses.covers(1):
+                problems.append(f"by_dose[{index}].doses: the first dose is the infusion's own")
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
+
+    def for_dose(self, dose: int) -> Infusion:
+        """The infusion as given at dose number ``dose`` (1 = the patient's first)."""
+        variant = next((v for v in self.by_dose if v.doses.covers(dose)), None)
+        if variant is None:
+            return self
+        return self.model_copy(update={
+            "dose": variant.dose, "prepared_volume": variant.prepared_volume,
+            "target_duration": variant.target_duration, "rate_steps": variant.rate_steps,
+            "alternative_tables": variant.alternative_tables, "by_dose": (),
+            "requirements": tuple(dict.fromkeys(self.requirements + variant.requirements)),
+        })
+
+    def with_table(self, table: RateTable) -> Infusion:
+        """The infusion run through the alternative ``table``."""
+        return self.model_copy(update={
+            "target_duration": table.target_duration, "rate_steps": table.rate_steps,
+            "alternative_tables": (),
+            "requirements": tuple(dict.fromkeys(self.requirements + table.requirements)),
+        })
+
+    def table(self, table_id: str) -> RateTable | None:
+        return next((t for t in self.alternative_tables if t.id == table_id), None)
 
     def duration_minutes(self) -> int:
         return int(self.target_duration.value)
@@ -160,12 +195,32 @@ class VitalSignsSchedule(Element):
 
 
 class Observation(Element):
-    """Observation after the end of the flush (C-6)."""
+    """Observation after the end of the flush (C-6); ``by_dose`` entries override ``duration``
+    for the doses they name, the first matching entry winning."""
 
     duration: Quantity
+    by_dose: tuple[ObservationByDose, ...] = ()
+
+    @model_validator(mode="after")
+    def _in_minutes(self) -> Observation:
+        if self.duration.unit != "min":
+            raise ValueError("duration: must be in min")
+        for index, entry in enumerate(self.by_dose):
+            if entry.duration.unit != "min":
+                raise ValueError(f"by_dose[{index}].duration: must be in min")
+        return self
 
     def duration_minutes(self) -> int:
         return int(self.duration.value)
+
+    def minutes_for(self, dose: int, options: Mapping[str, str]) -> int:
+        """The observation time after dose number ``dose`` under the centre's ``options``."""
+        for entry in self.by_dose:
+            if entry.doses.covers(dose) and (
+                entry.when is None or options.get(entry.when.option) == entry.when.value
+            ):
+                return int(entry.duration.value)
+        return self.duration_minutes()
 
 
 class DayActivity(Element):
@@ -204,6 +259,16 @@ class FollowUp(Element):
     text: str
 
 
+class Repeat(Frozen):
+    """A repeating schedule: each course is due ``every`` after the first infusion of the
+    previous one (every 24 weeks, every 4 weeks); the course rule's
+    ``min_interval_after_previous`` is the hard floor, ``missed_dose`` what a late dose does."""
+
+    every: Period
+    missed_dose: Literal["give_and_reset", "give_and_keep"]
+    missed_dose_text: str
+
+
 class CourseRule(Element):
     """The shape of courses ``first_course`` .. ``last_course`` (None: all later ones)."""
 
@@ -213,6 +278,7 @@ class CourseRule(Element):
     pattern: Literal["monday_to_friday", "consecutive", "day_offsets"]
     day_offsets: tuple[int, ...] = ()
     min_interval_after_previous: Period | None = None
+    repeat: Repeat | None = None
 
     def covers(self, course: int) -> bool:
         return course >= self.first_course and (
@@ -227,6 +293,9 @@ class CourseRule(Element):
             raise ValueError("day_offsets must list one offset per infusion day")
         if self.first_course > 1 and self.min_interval_after_previous is None:
             raise ValueError("a later course needs min_interval_after_previous")
+        if self.repeat is not None and self.first_course == 1:
+            raise ValueError("repeat: only a later course repeats (the first one has nothing "
+                             "to count from)")
         return self
 
 
@@ -519,6 +588,7 @@ class Protocol(Frozen):
     monitoring: Monitoring | None = None
     course_warnings: tuple[Element, ...] = ()
     reactions: ReactionRules | None = None
+    rate_reactions: RateReactionRules | None = None
     vital_sign_rules: VitalSignRules | None = None
     bedside_record: BedsideRecordRules | None = None
     reference_figures: ReferenceFigures | None = None
@@ -538,6 +608,17 @@ class Protocol(Frozen):
             if advisory.source not in self.sources
         ]
         option_ids = {o.id for o in self.options}
+        problems += [
+            f"observation.by_dose[{i}].when: unknown option {entry.when.option!r}"
+            for i, entry in enumerate(self.observation.by_dose)
+            if entry.when is not None and entry.when.option not in option_ids
+        ]
+        if self.rate_reactions is not None:
+            problems += [
+                f"rate_reactions.rules[{i}].source: unknown source {rule.source!r}"
+                for i, rule in enumerate(self.rate_reactions.rules)
+                if rule.source not in self.sources
+            ]
         for med in self.evening_before:
             if med.when is not None and med.when.option not in option_ids:
                 problems.append(f"{med.id}: unknown option {med.when.option!r}")
@@ -586,12 +667,15 @@ class Protocol(Frozen):
     def all_elements(self) -> list[Element]:
         singles: list[Element | None] = [
             self.infusion, self.flush, self.vital_signs, self.observation, self.reactions,
+            self.rate_reactions,
             self.vital_sign_rules, self.bedside_record, self.reference_figures, self.drug_library,
             *self.courses.rules,
         ]
         many: list[Element] = [
             *self.evening_before, *self.premedications, *self.day_activities,
             *self.instructions, *self.follow_up, *self.course_warnings,
+            *self.infusion.alternative_tables, *self.infusion.by_dose,
+            *(t for v in self.infusion.by_dose for t in v.alternative_tables),
         ]
         if self.reactions is not None:
             many += [*self.reactions.symptoms, *self.reactions.actions]
@@ -603,6 +687,15 @@ class Protocol(Frozen):
 
     def option(self, option_id: str) -> Option | None:
         return next((o for o in self.options if o.id == option_id), None)
+
+    def dose_number(self, course: int, day: int) -> int:
+        """The patient's dose number of infusion ``day`` of ``course``: every infusion of the
+        earlier courses counts (after a first course of two infusions, course 2 is dose 3)."""
+        earlier = 0
+        for number in range(1, course):
+            rule = self.courses.rule_for(number)
+            earlier += rule.infusion_days if rule is not None else 1
+        return earlier + day
 
     def requirement_ids(self) -> set[str]:
         return {rid for element in self.all_elements() for rid in element.requirements}

@@ -2,8 +2,9 @@
 
 A premedication, the infusion, the flush, a period or follow-up medication and the medicine of
 every reaction action must find its library entry and a route the entry allows; a scheduled
-dose above a hard limit for every weight band refuses the protocol (24 mg of alemtuzumab, C-7;
-2 g of methylprednisolone). A dose above a soft limit is a warning (cetirizine 1-0-1, C-8).
+dose above a hard limit for every weight band refuses the protocol (a 24 mg infusion where the
+library allows 12 mg, C-7; a 2 g premedication where it allows 1 g). A dose above a soft limit
+is a warning (a tablet taken 1-0-1 above its licensed daily dose, C-8).
 Per-kilogram limits need the patient's weight and are checked at the bedside only.
 """
 
@@ -58,6 +59,9 @@ def _scheduled(protocol: Protocol) -> Iterator[_Scheduled]:
     infusion = protocol.infusion
     yield _Scheduled(f"infusion.{infusion.id}", "infusion", infusion.name, infusion.route,
                      infusion.dose, 1, infusion.requirements)
+    for index, variant in enumerate(infusion.by_dose):
+        yield _Scheduled(f"infusion.by_dose[{index}]", "infusion", infusion.name,
+                         infusion.route, variant.dose, 1, variant.requirements)
     if protocol.flush is not None:
         yield _Scheduled(f"flush.{protocol.flush.id}", "flush", protocol.flush.name,
                          protocol.flush.route, protocol.flush.volume, 1,

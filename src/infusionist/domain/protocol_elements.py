@@ -11,7 +11,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-RequirementId = Annotated[str, StringConstraints(pattern=r"^(PROT|IAR)-\d{2}$")]
+# PROT-nn / IAR-nn: the seeds of the first protocol; OCR-nn, NAT-nn, ...: a therapy's own numbered
+# statements (docs/requirements-<therapy>.md). A family is 2 to 5 capital letters.
+RequirementId = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2,5}-\d{2}$")]
 ConflictId = Annotated[str, StringConstraints(pattern=r"^C-\d{1,2}$")]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$")]
 Route = Literal["iv", "oral"]
@@ -85,6 +87,8 @@ class Condition(StrEnum):
 
     ALWAYS = "always"
     CHILDBEARING_POTENTIAL = "female_with_childbearing_potential"
+    # Stated explicitly for the patient (never assumed): no serious infusion reaction so far.
+    NO_PRIOR_SERIOUS_REACTION = "no_prior_serious_reaction"
 
 
 class OptionChoice(Frozen):

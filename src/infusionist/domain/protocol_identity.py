@@ -44,6 +44,8 @@ class ReleaseRecord(Frozen):
     """Every released protocol version (``protocols/released.yaml``)."""
 
     released: tuple[ReleasedProtocol, ...] = Field(default=())
+    # The protocol used when none is named (``plan`` without ``--protocol-id``, the server).
+    default: Slug | None = None
 
     def find(self, protocol_id: str, version: str) -> ReleasedProtocol | None:
         return next((r for r in self.released

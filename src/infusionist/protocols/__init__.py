@@ -1,3 +1,4 @@
-"""Protocol data files shipped with the package (YAML, schema in docs/protocol-schema.json)."""
+"""Protocol data files shipped with the package (YAML, schema in docs/protocol-schema.json).
 
-DEFAULT_PROTOCOL = "alemtuzumab-ms"
+``released.yaml`` records the released versions and names the default protocol.
+"""

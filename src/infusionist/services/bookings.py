@@ -224,8 +224,8 @@ def book_course(deps: Deps, uow: UnitOfWork, ctx: Context, centre_id: str, cours
             records.append(record)
     except (ChairConflict, BookingRefused) as error:
         config = centre_config(uow, centre_id)
-        dates_for = partial(infusion_dates, configure(deps.protocol, config), plan.course,
-                            previous_course_end=previous_course_end)
+        dates_for = partial(infusion_dates, configure(deps.protocol_for(plan.protocol_id), config),
+                            plan.course, previous_course_end=previous_course_end)
         raise _with_next_choice(error, uow, unit, shape, plan.first_day, dates_for,
                                 {r.id for r in records}) from None
     audit.record_for(uow, deps, ctx, "course.book", "course", course_id,

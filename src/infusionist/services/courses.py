@@ -35,6 +35,7 @@ class CreateCourse:
     timezone: str | None = None
     previous_course_end: date | None = None
     chair_ids: tuple[int, ...] = ()  # one chair per day (a choice of "find the first start")
+    protocol_id: str | None = None  # the therapy; None: the unit's default protocol
 
 
 class CourseView(ReadModel):
@@ -69,7 +70,8 @@ def create_course(deps: Deps, ctx: Context, command: CreateCourse) -> CourseView
             raise Conflict("COURSE-EXISTS", f"course: course {command.course} is already planned.",
                            details={"course": "already planned"})
         settings = uow.centre_versions.latest(patient.centre_id)
-        plan = plan_course_for(deps.protocol, centre_config(uow, patient.centre_id), PlanCourseCommand(
+        protocol = deps.protocol_for(command.protocol_id)
+        plan = plan_course_for(protocol, centre_config(uow, patient.centre_id), PlanCourseCommand(
             patient=Patient(
                 id=patient.pseudonym, sex="female" if patient.sex == "female" else "male",
                 childbearing_potential=patient.childbearing_potential,
@@ -86,7 +88,7 @@ def create_course(deps: Deps, ctx: Context, command: CreateCourse) -> CourseView
             first_day=plan.first_day, last_day=plan.last_day,
             centre_version=settings.version if settings is not None else None,
         ))
-        for task in tasks_from_plan(plan.activities, command.course, deps.protocol):
+        for task in tasks_from_plan(plan.activities, command.course, protocol):
             uow.tasks.add(task.model_copy(update={"course_id": course.id}))
         audit.record_for(uow, deps, ctx, "course.create", "course", course.id,
                          new={"patient_id": patient.id, "course": command.course,

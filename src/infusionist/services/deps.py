@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from infusionist.domain.errors import ValidationFailed
 from infusionist.domain.protocol import Protocol
 from infusionist.services.ports import Clock, DayRules, PasswordHasher, PasswordList, UnitOfWorkFactory
 
@@ -43,3 +44,17 @@ class Deps:
     # (``services.device_vitals``): saves finding it again for every message of that day.
     device_days: dict[tuple[str, date], tuple[int, int]] = field(default_factory=dict, compare=False,
                                                                  repr=False)
+    # The other therapies a course may be planned with, by protocol id (the bundled protocols).
+    protocols: dict[str, Protocol] = field(default_factory=dict, compare=False, repr=False)
+
+    def protocol_for(self, protocol_id: str | None) -> Protocol:
+        """The protocol of a therapy by id; None: the unit's default protocol."""
+        if protocol_id is None or protocol_id == self.protocol.id:
+            return self.protocol
+        found = self.protocols.get(protocol_id)
+        if found is None:
+            choices = ", ".join(sorted({self.protocol.id, *self.protocols}))
+            raise ValidationFailed("COURSE-THERAPY-UNKNOWN",
+                                   f"This unit has no therapy {protocol_id!r}; choose one of {choices}.",
+                                   details={"protocol_id": "unknown therapy"})
+        return found

@@ -21,6 +21,7 @@ class PlanCourseCommand:
     infusion_start: time
     timezone: str | None
     previous_course_end: date | None = None
+    rate_table: str | None = None
 
 
 def resolve_zone(name: str) -> ZoneInfo:
@@ -56,5 +57,6 @@ def plan_course_for(
         zone=resolve_zone(zone_name),
         zone_name=zone_name,
         previous_course_end=command.previous_course_end,
+        rate_table=command.rate_table,
     )
     return plan_course(protocol, request, config)

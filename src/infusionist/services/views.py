@@ -166,7 +166,7 @@ def preview_course(deps: Deps, ctx: Context, command: CreateCourse) -> dict[str,
     with deps.uow() as uow:
         patient = load_patient(uow, command.patient_id)
         config = centre_config(uow, patient.centre_id)
-    plan = plan_course_for(deps.protocol, config, PlanCourseCommand(
+    plan = plan_course_for(deps.protocol_for(command.protocol_id), config, PlanCourseCommand(
         patient=Patient(id=patient.pseudonym, sex="female" if patient.sex == "female" else "male",
                         childbearing_potential=patient.childbearing_potential,
                         weight_kg=Decimal(patient.weight_kg) if patient.weight_kg is not None else None),

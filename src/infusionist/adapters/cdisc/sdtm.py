@@ -9,7 +9,7 @@ Every record comes from the domain's reading of the day (``domain/day_reading.py
 snapshot): corrections applied, withdrawn entries absent.
 
 - EX: one record per constant-rate segment of an infusion: a new record starts at every rate
-  change, pause, restart and stop; EXDOSE is the alemtuzumab given in the segment, from the
+  change, pause, restart and stop; EXDOSE is the infusion drug given in the segment, from the
   reading's exact volume and the volume and dose actually prepared (C-11).
 - AE: one record per reaction in force, with AEDECOD and AETOXGR from the bedside's CTCAE grading,
   AESER from the protocol's severe grade (``reactions.severe_from_grade``), AEACN from what the
@@ -28,9 +28,19 @@ from typing import Any
 
 from infusionist.adapters.snapshot_days import EventRow, ReactionRow, SegmentRow, SnapshotDay
 from infusionist.domain.protocol import Protocol
+from infusionist.domain.units import format_decimal
 
 DOMAINS = ("DM", "EX", "AE", "VS", "CM")
-ARMCD, ARM = "ALEM12", "Alemtuzumab 12 mg/day"
+
+
+def arm(protocol: Protocol) -> tuple[str, str]:
+    """(ARMCD, ARM) from the protocol's infusion: the first 4 letters of its name and the dose
+    (``XXXX12``), the name and the daily dose (``Xxxxxx 12 mg/day``)."""
+    infusion = protocol.infusion
+    dose = f"{format_decimal(infusion.dose.value)}"
+    name = infusion.name[:1].upper() + infusion.name[1:]
+    return (infusion.name[:4].upper() + dose)[:8], f"{name} {dose} {infusion.dose.unit}/day"
+
 ROUTES = {"iv": "INTRAVENOUS", "im": "INTRAMUSCULAR", "po": "ORAL", "oral": "ORAL", "sc": "SUBCUTANEOUS",
           "inhaled": "RESPIRATORY (INHALATION)"}  # CDISC ROUTE codelist C66729
 VITALS = (
@@ -139,7 +149,7 @@ def build(
         first = last = None
         for day in record.days:
             visit = {"VISITNUM": day.course * 100 + day.day, "VISIT": f"COURSE {day.course} DAY {day.day}"}
-            segments = _segments(day)
+            segments = _segments(day, protocol)
             if segments:
                 first = first or segments[0]["EXSTDTC"]
                 last = segments[-1]["EXENDTC"]
@@ -165,10 +175,10 @@ def build(
                     "AGE": age,
                     "AGEU": "YEARS",
                     "SEX": {"female": "F", "male": "M"}.get(p.sex, "U"),
-                    "ARMCD": ARMCD,
-                    "ARM": ARM,
-                    "ACTARMCD": ARMCD,
-                    "ACTARM": ARM,
+                    "ARMCD": arm(protocol)[0],
+                    "ARM": arm(protocol)[1],
+                    "ACTARMCD": arm(protocol)[0],
+                    "ACTARM": arm(protocol)[1],
                     "COUNTRY": country,
                 }
             )
@@ -201,10 +211,10 @@ def adjustment(segment: SegmentRow) -> str:
     return ADJUSTMENTS.get(segment.started_by, "")
 
 
-def _segments(day: SnapshotDay) -> list[dict[str, Any]]:
+def _segments(day: SnapshotDay, protocol: Protocol) -> list[dict[str, Any]]:
     return [
         {
-            "EXTRT": "ALEMTUZUMAB",
+            "EXTRT": protocol.infusion.name.upper(),
             "EXDOSE": round(float(s.dose_mg), 3),
             "EXDOSU": "mg",
             "EXDOSFRM": "SOLUTION",

@@ -55,7 +55,7 @@ def handout_context(plan: CoursePlan, protocol: Protocol, config: CentreConfig) 
         "plan": plan,
         "centre": config.name,
         "contact_phone": config.contact_phone,
-        "title": f"Your alemtuzumab course {plan.course}",
+        "title": f"Your {protocol.infusion.name} course {plan.course}",
         "days": [_day_row(plan, n) for n in range(1, len(plan.days) + 1)],
         "medicines": [_medicine_row(a, protocol) for a in plan.activities_on(0)
                       if a.kind is ActivityKind.MEDICATION],

@@ -17,7 +17,8 @@ reactions), so FHIR, SDTM and the report see the record the bedside sees. Per pa
 - **CarePlan** per course (``intent`` plan; ``status`` completed, or revoked when the course was
   withdrawn after anaphylaxis), ``period`` from the first infusion start to the last infusion
   end, one ``activity`` per infusion day (completed, or stopped when stopped for the day).
-- **MedicationAdministration**: alemtuzumab, one per constant-rate segment of an infusion (a
+- **MedicationAdministration**: the protocol's infusion drug (coded from its drug-library
+  entry's ``codes``), one per constant-rate segment of an infusion (a
   new one at every rate change, pause, restart and stop; ``dosage.rateQuantity`` in mL/h,
   ``dosage.dose`` the mg given in the segment, ``dosage.text`` why the rate was set); the
   premedications (``category.text`` premedication) and the rescue medications (rescue
@@ -30,7 +31,7 @@ reactions), so FHIR, SDTM and the report see the record the bedside sees. Per pa
   itself in HL7's AdverseEventGrade extension (``CTCAE_GRADE_URL``, Adverse Event Clinical
   Research R4 Backport IG 1.0.1) as an NCI Thesaurus grade code (``CTCAE_GRADES``), ``seriousness``
   serious when the grade reaches the protocol's severe grade (as AESER), ``suspectEntity`` the
-  alemtuzumab segment running at the onset (or the day's last one).
+  infusion segment running at the onset (or the day's last one).
 
 Resource ids are UUID v5 of the study, the pseudonym and the record, so the same snapshot gives
 the same resources. References are ``urn:uuid:<id>`` inside a Bundle (its entries' ``fullUrl``)
@@ -77,12 +78,15 @@ CTCAE_GRADES = {
 PSEUDONYM_SYSTEM = "urn:infusionist:pseudonym"
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://infusionist.invalid/fhir")
 
-# ATC since the 2024 index: L04AG (monoclonal antibodies) took the antibodies out of L04AA, so
-# alemtuzumab is L04AG06 (before 2024: L04AA34).
-ALEMTUZUMAB = {
-    "coding": [{"system": ATC, "code": "L04AG06", "display": "alemtuzumab"}],
-    "text": "alemtuzumab",
-}
+CODE_SYSTEMS = {"atc": ATC, "snomed": SNOMED, "rxnorm": "http://www.nlm.nih.gov/research/umls/rxnorm"}
+
+
+def drug_concept(protocol: Protocol, name: str) -> dict[str, Any]:
+    """A drug's CodeableConcept from its drug-library entry's codes (protocol data)."""
+    drug = protocol.drug_library.find(name) if protocol.drug_library is not None else None
+    codes = drug.codes if drug is not None else ()
+    coding = [{"system": CODE_SYSTEMS[c.system], "code": c.code, "display": c.display} for c in codes]
+    return {"coding": coding, "text": name} if coding else {"text": name}
 MULTIPLE_SCLEROSIS = {"coding": [{"system": SNOMED, "code": "24700007", "display": "Multiple sclerosis"}]}
 ROUTES = {
     "iv": ("47625008", "Intravenous route"),
@@ -246,10 +250,11 @@ def _course(
         segments = given_segments(snapshot_day)
         reactions = {r.seq: r for r in snapshot_day.reactions}
         mas = []
+        concept = drug_concept(protocol, protocol.infusion.name)
         for s in segments:
-            key = ("MedicationAdministration", number, day, "alemtuzumab", s.number)
+            key = ("MedicationAdministration", number, day, protocol.infusion.name, s.number)
             mas.append(out.reference(key))
-            yield out.entry(key, _alemtuzumab(s, subject, plan, number, day, len(segments)))
+            yield out.entry(key, _infusion_segment(s, subject, plan, number, day, len(segments), concept))
         if segments:
             starts.append(segments[0].start)
             ends.append(segments[-1].end)
@@ -260,7 +265,7 @@ def _course(
                     yield out.entry(("Observation", number, day, e.seq, i), obs)
             elif kind in {"premedication_given", "medication_given"}:
                 med_key = ("MedicationAdministration", number, day, e.seq)
-                yield out.entry(med_key, _medication(e, subject, plan))
+                yield out.entry(med_key, _medication(e, subject, plan, protocol))
             elif kind == "reaction_onset":
                 reaction = reactions[e.seq]
                 record = adverse_event(reaction, snapshot_day.last_of_course)
@@ -274,9 +279,9 @@ def _course(
         detail: dict[str, Any] = {
             "kind": "MedicationRequest",
             "status": CARE_PLAN_ACTIVITY.get(ending, "completed"),
-            "description": f"Course {number} day {day}: alemtuzumab "
+            "description": f"Course {number} day {day}: {protocol.infusion.name} "
             f"{protocol.infusion.dose.value} {protocol.infusion.dose.unit} intravenous infusion",
-            "productCodeableConcept": drug_concept("alemtuzumab"),
+            "productCodeableConcept": drug_concept(protocol, protocol.infusion.name),
             "dailyAmount": _quantity(float(protocol.infusion.dose.value), str(protocol.infusion.dose.unit)),
         }
         if segments:
@@ -290,8 +295,9 @@ def _course(
         "identifier": [{"system": f"{PSEUDONYM_SYSTEM}:course", "value": f"{out.pseudonym}-C{number}"}],
         "status": "revoked" if withdrawn else "completed",
         "intent": "plan",
-        "title": f"Alemtuzumab course {number}",
-        "description": f"Alemtuzumab course {number} ({course.protocol}), first day {course.first_day}",
+        "title": f"{_title(protocol)} course {number}",
+        "description": f"{_title(protocol)} course {number} ({course.protocol}), "
+                       f"first day {course.first_day}",
         "subject": subject,
         "activity": activities,
     }
@@ -300,14 +306,19 @@ def _course(
     yield out.entry(plan_key, resource)
 
 
-def _alemtuzumab(
-    s: SegmentRow, subject: dict[str, Any], plan: str, course: int, day: int, n: int
+def _title(protocol: Protocol) -> str:
+    return protocol.infusion.name[:1].upper() + protocol.infusion.name[1:]
+
+
+def _infusion_segment(
+    s: SegmentRow, subject: dict[str, Any], plan: str, course: int, day: int, n: int,
+    concept: dict[str, Any],
 ) -> dict[str, Any]:
     reason = adjustment(s).capitalize() or "Infusion start"
     resource = {
         "resourceType": "MedicationAdministration",
         "status": "stopped" if s.ended_by == "infusion_stopped" else "completed",
-        "medicationCodeableConcept": drug_concept("alemtuzumab"),
+        "medicationCodeableConcept": concept,
         "subject": subject,
         "supportingInformation": [{"reference": plan}],
         "effectivePeriod": {"start": instant(s.start), "end": instant(s.end)},
@@ -323,14 +334,6 @@ def _alemtuzumab(
     return resource
 
 
-def drug_concept(name: str | None) -> dict[str, Any]:
-    """The drug's CodeableConcept: the one place a drug's codes are looked up (ATC for
-    alemtuzumab; the name as text for every other drug)."""
-    if name is not None and name.strip().casefold() == "alemtuzumab":
-        return ALEMTUZUMAB
-    return {"text": name or "unknown"}
-
-
 def _route(route: str | None) -> dict[str, Any]:
     code = ROUTES.get((route or "").lower())
     if code is None:
@@ -338,7 +341,7 @@ def _route(route: str | None) -> dict[str, Any]:
     return _codes([code], SNOMED)
 
 
-def _medication(e: EventRow, subject: dict[str, Any], plan: str) -> dict[str, Any]:
+def _medication(e: EventRow, subject: dict[str, Any], plan: str, protocol: Protocol) -> dict[str, Any]:
     premed = e.type == "premedication_given"
     dosage: dict[str, Any] = {"route": _route(e.route)}
     if e.dose_value is not None:
@@ -347,7 +350,7 @@ def _medication(e: EventRow, subject: dict[str, Any], plan: str) -> dict[str, An
         "resourceType": "MedicationAdministration",
         "status": "completed",
         "category": {"text": "premedication" if premed else "rescue medication"},
-        "medicationCodeableConcept": drug_concept(e.name),
+        "medicationCodeableConcept": drug_concept(protocol, e.name or "unknown"),
         "subject": subject,
         "supportingInformation": [{"reference": plan}],
         "effectiveDateTime": instant(e.at),

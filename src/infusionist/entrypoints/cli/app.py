@@ -11,7 +11,7 @@ from infusionist.entrypoints.cli import synth as synth_cli
 
 app = typer.Typer(
     name="infusionist",
-    help="Alemtuzumab infusion planning and bedside records for MS infusion units.",
+    help="Infusion planning and bedside records for MS infusion units.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,

@@ -41,7 +41,7 @@ def plan_command(
     sex: Annotated[Sex, typer.Option("--sex", help="The patient's sex.")],
     course: Annotated[int, typer.Option("--course", min=1, help="Course number (1, 2, ...).")] = 1,
     start: Annotated[
-        str, typer.Option("--start", help="Clock time the alemtuzumab infusion starts, HH:MM.")
+        str, typer.Option("--start", help="Clock time the infusion starts, HH:MM.")
     ] = "09:00",
     timezone: Annotated[
         str | None, typer.Option("--timezone", help="IANA time zone, e.g. Europe/Berlin.")
@@ -59,17 +59,33 @@ def plan_command(
     ] = None,
     config: Annotated[Path | None, typer.Option("--config", help="Centre configuration YAML.")] = None,
     protocol_file: Annotated[
-        Path | None, typer.Option("--protocol", help="Protocol YAML (default: the bundled one).")
+        Path | None, typer.Option("--protocol", help="Protocol YAML file (instead of --protocol-id).")
+    ] = None,
+    protocol_id: Annotated[
+        str | None, typer.Option("--protocol-id", help="A bundled protocol by id "
+                                 "(`infusionist protocol list`); default: the default protocol.")
+    ] = None,
+    rate_table: Annotated[
+        str | None, typer.Option("--rate-table", help="An alternative rate table of the protocol, "
+                                 "by id (only for patients who meet its condition).")
+    ] = None,
+    prior_serious_reaction: Annotated[
+        YesNo | None, typer.Option("--prior-serious-reaction",
+                                   help="Whether the patient ever had a serious infusion reaction.")
     ] = None,
     output_format: Annotated[PlanFormat, typer.Option("--format", help="Output format.")] = (
         PlanFormat.table
     ),
     output: Annotated[Path | None, typer.Option("--output", help="Write to this file.")] = None,
 ) -> None:
-    """Plan an alemtuzumab course: every medication, infusion, flush and check at its time."""
+    """Plan a course of a protocol: every medication, infusion, flush and check at its time."""
     from decimal import Decimal
 
-    from infusionist.adapters.protocol_files import load_centre_config, load_protocol
+    from infusionist.adapters.protocol_files import (
+        load_bundled_protocol,
+        load_centre_config,
+        load_protocol,
+    )
     from infusionist.domain.planning import Patient
     from infusionist.services.planning import PlanCourseCommand, plan_course_for
 
@@ -78,6 +94,8 @@ def plan_command(
             id=patient_id, sex=sex.value,
             childbearing_potential=childbearing_potential is YesNo.yes,
             weight_kg=Decimal(str(weight_kg)) if weight_kg is not None else None,
+            prior_serious_reaction=None if prior_serious_reaction is None
+            else prior_serious_reaction is YesNo.yes,
         ),
         course=course,
         first_day=_date("--first-day", first_day),
@@ -85,11 +103,16 @@ def plan_command(
         timezone=timezone,
         previous_course_end=_date("--previous-course-end", previous_course_end)
         if previous_course_end else None,
+        rate_table=rate_table,
     )
     with reported_errors():
         if sex is Sex.male and childbearing_potential is YesNo.yes:
             fail("INPUT-CHILDBEARING", "--childbearing-potential yes applies to female patients.")
-        protocol, centre = load_protocol(protocol_file), load_centre_config(config)
+        if protocol_file is not None and protocol_id is not None:
+            fail("INPUT-PROTOCOL", "Give either --protocol FILE or --protocol-id ID, not both.")
+        protocol = (load_bundled_protocol(protocol_id) if protocol_id is not None
+                    else load_protocol(protocol_file))
+        centre = load_centre_config(config)
         plan = plan_course_for(protocol, centre, command_input)
     if output_format is PlanFormat.pdf:
         _write_handout(plan, protocol, centre, output)

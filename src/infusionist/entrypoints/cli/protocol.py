@@ -27,6 +27,23 @@ def show(protocol_file: ProtocolFile = None) -> None:
         print_protocol(load_protocol(protocol_file))
 
 
+@app.command("list")
+def list_protocols() -> None:
+    """List the protocols the product has: id, version, title, status and release state."""
+    from infusionist.adapters.protocol_files import (
+        bundled_protocol_ids,
+        bundled_protocol_path,
+        inspect_protocol,
+    )
+
+    with reported_errors():
+        loaded = [inspect_protocol(bundled_protocol_path(i)) for i in bundled_protocol_ids()]
+    for item in loaded:
+        protocol = item.protocol
+        typer.echo(f"{protocol.id}\t{protocol.version}\t{protocol.status}\t{item.status}\t"
+                   f"{protocol.title}")
+
+
 @app.command("validate")
 def validate(file: Annotated[Path, typer.Argument(help="Protocol YAML file to check.")]) -> None:
     """Check a protocol file: schema, release record, drug library; exit 2 if it is refused."""

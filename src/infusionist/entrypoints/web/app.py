@@ -36,7 +36,7 @@ def create_app(settings: Settings | None = None, *, deps: Deps | None = None) ->
     app = FastAPI(
         title="infusionist",
         version=__version__,
-        summary="Alemtuzumab infusion planning and bedside records for MS infusion units.",
+        summary="Infusion planning and bedside records for MS infusion units.",
         openapi_url="/openapi.json",
         docs_url="/docs",
         redoc_url=None,

@@ -227,6 +227,9 @@ class CourseIn(Input):
     chair_ids: list[ChairId] = Field(default=[], max_length=31, description=(
         "One chair per infusion day (a choice of GET /schedule/first-starts); default: the first "
         "chair free on each day. A unit with chairs books every day or refuses the course."))
+    protocol_id: str | None = Field(default=None, max_length=64, pattern=r"^[a-z0-9][a-z0-9-]*$",
+                                    description="The therapy's protocol id (`infusionist protocol "
+                                    "list`); default: the unit's default protocol.")
 
 
 class CourseOut(BaseModel):

@@ -175,9 +175,10 @@ def plan_form(request: Request, ctx: PageContext, deps: ServicesDep, patient_id:
         found, unfound = bookings.find_first_starts(deps, ctx, bookings.FindStart(patient_id, course)), None
     except InfusionistError as error:
         found, unfound = None, error.message
+    therapies = [(p.id, p.title) for p in (deps.protocol, *deps.protocols.values())]
     return render(request, ctx, "plan_form.html", patient=patient, zone=views.centre_zone(deps),
                   course=course, first_day=deps.clock.now().date().isoformat(), found=found,
-                  unfound=unfound)
+                  unfound=unfound, therapies=therapies)
 
 
 def _previous_course_end(deps: Deps, ctx: Context, patient_id: int, course: int) -> date | None:
@@ -189,14 +190,15 @@ def _previous_course_end(deps: Deps, ctx: Context, patient_id: int, course: int)
 
 
 def _command(deps: Deps, ctx: Context, patient_id: int, course: int, first_day: str,
-             start: str, chair_ids: str = "") -> courses.CreateCourse:
+             start: str, chair_ids: str = "", protocol_id: str = "") -> courses.CreateCourse:
     try:
         return courses.CreateCourse(patient_id=patient_id, course=course,
                                     first_day=date.fromisoformat(first_day),
                                     infusion_start=time.fromisoformat(start),
                                     previous_course_end=_previous_course_end(deps, ctx, patient_id,
                                                                              course),
-                                    chair_ids=tuple(int(c) for c in chair_ids.split(",") if c))
+                                    chair_ids=tuple(int(c) for c in chair_ids.split(",") if c),
+                                    protocol_id=protocol_id or None)
     except ValueError as error:
         raise ValidationFailed("INPUT-INVALID", f"first day or start time: {error}") from None
 
@@ -204,26 +206,29 @@ def _command(deps: Deps, ctx: Context, patient_id: int, course: int, first_day: 
 @router.post("/patients/{patient_id}/plan/preview")
 def plan_preview(request: Request, ctx: PageContext, deps: ServicesDep, patient_id: int,
                  course: Annotated[int, Form()], first_day: Annotated[str, Form()],
-                 start: Annotated[str, Form()] = "09:00", chair_ids: Annotated[str, Form()] = "") -> Any:
+                 start: Annotated[str, Form()] = "09:00", chair_ids: Annotated[str, Form()] = "",
+                 protocol_id: Annotated[str, Form(max_length=64)] = "") -> Any:
     try:
         plan = views.preview_course(deps, ctx, _command(deps, ctx, patient_id, course, first_day, start,
-                                                        chair_ids))
+                                                        chair_ids, protocol_id))
     except InfusionistError as error:
         return redirect(request, f"/patients/{patient_id}/plan", error=error.message)
     chairs = {c.id: c.name for c in unit.get_unit(deps, ctx, "default").chairs}
     return render(request, ctx, "plan_preview.html", plan=plan, zone=plan["timezone"],
                   patient=patients.get_patient(deps, ctx, patient_id),
                   chairs=[chairs.get(int(c), "") for c in chair_ids.split(",") if c.isdigit()],
-                  form={"course": course, "first_day": first_day, "start": start, "chair_ids": chair_ids})
+                  form={"course": course, "first_day": first_day, "start": start, "chair_ids": chair_ids,
+                        "protocol_id": protocol_id})
 
 
 @router.post("/patients/{patient_id}/plan/confirm")
 def plan_confirm(request: Request, ctx: PageContext, deps: ServicesDep, patient_id: int,
                  course: Annotated[int, Form()], first_day: Annotated[str, Form()],
-                 start: Annotated[str, Form()] = "09:00", chair_ids: Annotated[str, Form()] = "") -> Any:
+                 start: Annotated[str, Form()] = "09:00", chair_ids: Annotated[str, Form()] = "",
+                 protocol_id: Annotated[str, Form(max_length=64)] = "") -> Any:
     try:
         courses.create_course(deps, ctx, _command(deps, ctx, patient_id, course, first_day, start,
-                                                  chair_ids))
+                                                  chair_ids, protocol_id))
     except InfusionistError as error:
         return redirect(request, f"/patients/{patient_id}/plan", error=error.message)
     return redirect(request, f"/patients/{patient_id}", notice=f"Course {course} planned.")
@@ -240,6 +245,6 @@ def plan_ics(ctx: PageContext, deps: ServicesDep, course_id: int) -> Response:
 @router.get("/courses/{course_id}/print", response_class=HTMLResponse)
 def plan_print(ctx: PageContext, deps: ServicesDep, course_id: int) -> HTMLResponse:
     plan, config = views.course_for_print(deps, ctx, course_id)
-    html = render_handout_html(plan_from_json(plan), deps.protocol, config)
+    html = render_handout_html(plan_from_json(plan), deps.protocol_for(plan["protocol"]["id"]), config)
     # The printed document keeps its own <style> (also used for the PDF): allowed by its hash.
     return HTMLResponse(html, headers={"Content-Security-Policy": document_policy(html)})

@@ -73,7 +73,8 @@ def create_course(body: CourseIn, ctx: ContextDep, deps: ServicesDep,
     return course_out(courses.create_course(deps, ctx, courses.CreateCourse(
         patient_id=patient_id, course=body.course, first_day=body.first_day,
         infusion_start=body.infusion_start, timezone=body.timezone,
-        previous_course_end=body.previous_course_end, chair_ids=tuple(body.chair_ids))))
+        previous_course_end=body.previous_course_end, chair_ids=tuple(body.chair_ids),
+        protocol_id=body.protocol_id)))
 
 
 
