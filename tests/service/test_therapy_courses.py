@@ -75,6 +75,6 @@ def test_the_bedside_replays_a_natalizumab_day_with_its_own_protocol__NAT_02_08(
         {"type": "infusion_started", "at": "2026-03-02T09:00:00+01:00", "rate_ml_per_h": 100},
     ], start=1):
         events.append_event(deps, ctx, events.AppendEvent(course["id"], 1, seq, payload))
-    state = events.day_state(deps, ctx, course["id"], 1)
+    state = events.day_state(deps, ctx, course["id"], 1).as_json()
     assert state["phase"] == "running" and state["rate_ml_per_h"] == 100
     assert state["projected_infusion_end"].startswith("2026-03-02T10:00")

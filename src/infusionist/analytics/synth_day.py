@@ -248,7 +248,7 @@ class DayBuilder:
             self.add(assessed + timedelta(minutes=minutes), event, order=3)
 
     def _largest_single_dose(self, entry: RouteEntry) -> Quantity | None:
-        """A drug without a usual dose (epinephrine: 0.01 mg/kg, at most 0.5 mg) gets the largest
+        """A drug without a usual dose (e.g. a weight-based emergency drug) gets the largest
         single dose its limits allow for the patient's weight, as the bedside asks for a dose."""
         single, _per_day, _band = entry.limits_for(self.plan.patient.weight_kg)
         bases = [a.base(self.plan.patient.weight_kg) for a in (single.hard, single.soft) if a is not None]
