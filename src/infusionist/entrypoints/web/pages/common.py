@@ -68,6 +68,11 @@ def local(value: str | datetime | None, zone: str, fmt: str = "%H:%M") -> str:
     return moment.astimezone(ZoneInfo(zone)).strftime(fmt)
 
 
+def instant(value: datetime | None, zone: str) -> str:
+    """An instant as ISO text with the offset the zone has then (what a countdown script reads)."""
+    return "" if value is None else value.astimezone(ZoneInfo(zone)).isoformat()
+
+
 def clock_on(value: str | datetime | None, zone: str, day: str) -> str:
     """Local clock time; with the date in front when it is not on ``day`` (ISO date), e.g. a
     correction entered the next morning: "23 Mar 08:05"."""
@@ -150,6 +155,7 @@ templates.env.filters["local"] = local
 templates.env.filters["ml"] = lambda value, locale="en": format_number(value, locale, 1)
 templates.env.filters["mg"] = lambda value, locale="en": format_number(value, locale, 1)
 templates.env.filters["clock_on"] = clock_on
+templates.env.filters["instant"] = instant
 templates.env.filters["weekday"] = lambda day: datetime.fromisoformat(day).strftime("%A %d %B %Y")
 templates.env.globals["patient_label"] = patient_label
 templates.env.globals["describe"] = describe

@@ -196,8 +196,9 @@ def symptoms(protocol: Protocol) -> list[Symptom]:
     return [] if rules is None else [Symptom(s.id, s.label, s.category) for s in rules.symptoms]
 
 
-def action_buttons(protocol: Protocol, state: DayState) -> list[ActionButton]:
-    """The latest reaction's recommended actions, each with the event that records it."""
+def action_buttons(protocol: Protocol, state: DayState, *, identity: bool = True) -> list[ActionButton]:
+    """The latest reaction's recommended actions, each with the event that records it (without
+    their text for a reader who sees no free text, as the state's JSON shows them)."""
     rules = protocol.reactions
     by_code = {a.code: a for a in rules.actions} if rules is not None else {}
     out = []
@@ -215,7 +216,7 @@ def action_buttons(protocol: Protocol, state: DayState) -> list[ActionButton]:
         if action.done_by == "procedure_done":
             fields["name"] = "neurological examination"
         out.append(ActionButton(
-            code=action.code, text=action.text, done=action.done, done_by=action.done_by,
+            code=action.code, text=action.text if identity else "", done=action.done, done_by=action.done_by,
             done_at=action.done_at, requirements=tuple(action.requirements),
             event=EVENT_EVENT_FOR_ACTION.get(action.done_by), fields=fields))
     return out
