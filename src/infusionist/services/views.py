@@ -6,7 +6,7 @@ the pages only render what these return.
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -74,9 +74,19 @@ class TaskRow(ReadModel):
     on_worklist: bool
 
 
+class ReactionRow(ReadModel):
+    """A reaction of a course day as the patient page lists it (graded as the bedside grades it)."""
+
+    day: int
+    onset: datetime
+    symptoms: tuple[str, ...]
+    term: str | None
+    grade: int | None
+
+
 class CourseOverview(CourseView):
     phases: dict[int, str]  # each day's phase now ("planned" before its first event)
-    reactions: list[dict[str, Any]]  # each reaction of the state's JSON, with its ``day``
+    reactions: list[ReactionRow]  # each day's reactions so far, as the day state holds them
     tasks: list[TaskRow]
     overdue: int
     on_worklist: int
@@ -137,13 +147,19 @@ def patient_overview(deps: Deps, ctx: Context, patient_id: int) -> PatientOvervi
     out = []
     for course in courses:
         plan = parsed_plan(course)
-        reactions, phases = [], {}
+        reactions: list[ReactionRow] = []
+        phases: dict[int, str] = {}
         for planned in plan.days:
             events = days[(course.id, planned.day)]
-            state = state_to_json(deps.rules.state(plan, planned.day, events, now)) if events else None
-            phases[planned.day] = state["phase"] if state is not None else "planned"
-            for reaction in (state or {}).get("reactions", []):
-                reactions.append({**reaction, "day": planned.day})
+            if not events:
+                phases[planned.day] = "planned"
+                continue
+            state = deps.rules.state(plan, planned.day, events, now)
+            phases[planned.day] = state.phase.value
+            reactions += [ReactionRow(day=planned.day, onset=r.onset, symptoms=tuple(r.symptoms),
+                                      term=None if r.grading is None else r.grading.term,
+                                      grade=None if r.grading is None else r.grading.grade)
+                          for r in state.reactions]
         rows = [_task_row(t, task_due(rule, t, today)) for t in tasks[course.id]]
         out.append(CourseOverview(**course_view(course, ctx).model_dump(), phases=phases,
                                   reactions=reactions, tasks=rows,
