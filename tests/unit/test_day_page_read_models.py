@@ -8,7 +8,6 @@ from day_builders import PLAN, PROTOCOL, at, ev, preparation, started, vitals
 
 from infusionist.domain.day_events import DayEvent
 from infusionist.domain.day_reading import read_day
-from infusionist.domain.plan_json import plan_to_json
 from infusionist.entrypoints.web.pages.day_view import checklist, event_log
 from infusionist.services.events import EventView
 
@@ -36,7 +35,7 @@ def test_the_record_shows_each_entry_with_the_correction_in_force() -> None:
 def test_a_withdrawn_entry_does_not_tick_the_checklist() -> None:
     events = preparation()
     test = next(i for i, e in enumerate(events) if e.type == "test_result")
-    plan = plan_to_json(PLAN)
+    plan = PLAN
     before = {i.name: i.done for i in checklist(plan, 1, read_day(PLAN, 1, events, at("07:40"), PROTOCOL),
                                                 _stored(events))}
     assert before["pregnancy test"] is not None

@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 
 from infusionist.domain.errors import InfusionistError
 from infusionist.domain.number_text import normalise_number
+from infusionist.domain.plan_json import plan_from_json
 from infusionist.entrypoints.web.dependencies import ServicesDep
 from infusionist.entrypoints.web.pages import day_view
 from infusionist.entrypoints.web.pages.chart import vital_signs_svg
@@ -53,8 +54,8 @@ def _day(request: Request, ctx: Any, deps: Any, course_id: int, day: int,
     course = courses.get_course(deps, ctx, course_id)
     view = events.day_state(deps, ctx, course_id, day)
     stored = events.list_events(deps, ctx, course_id, day)
-    plan = course.plan
-    zone = plan["timezone"]
+    plan = plan_from_json(course.plan)
+    zone = plan.timezone
     locale = views.centre_number_locale(deps)
     items = day_view.discharge_items(deps.protocol, plan, day, view.reading, stored)
     return render(
@@ -62,7 +63,7 @@ def _day(request: Request, ctx: Any, deps: Any, course_id: int, day: int,
         zone=zone, course=course, day=day, state=view.state, next_seq=view.next_seq,
         identity=view.identity,
         patient=patients.get_patient(deps, ctx, course.patient_id),
-        planned=plan["days"][day - 1],
+        planned=course.plan["days"][day - 1],
         checklist=day_view.checklist(plan, day, view.reading, stored),
         log=day_view.event_log(view.reading, stored),
         symptoms=day_view.symptoms(deps.protocol),

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from infusionist.domain.activities import Activity
 from infusionist.domain.day_events import DischargeItemDone
 from infusionist.domain.day_guards import ACTION_WORDS, words
 from infusionist.domain.day_reading import DayReading, EffectiveEvent
@@ -16,7 +17,9 @@ from infusionist.domain.discharge_items import is_last_day
 from infusionist.domain.errors import InfusionistError
 from infusionist.domain.infusion_day import DayState
 from infusionist.domain.number_text import format_number
+from infusionist.domain.planning import CoursePlan
 from infusionist.domain.protocol import Protocol
+from infusionist.domain.units import json_number
 from infusionist.services.events import EventView
 
 CHECKLIST_KINDS = ("test", "procedure", "premedication")
@@ -68,7 +71,7 @@ class ChecklistItem:
     recorded it (None: not yet)."""
 
     name: str
-    start: str
+    start: datetime
     event: str  # the event type that records it
     done: EventView | None
     dose: PlannedDose | None = None
@@ -140,25 +143,25 @@ def _recorded_by(entry: EffectiveEvent, stored: Sequence[EventView]) -> EventVie
     return stored[index] if index < len(stored) else None
 
 
-def checklist(plan: dict[str, Any], day: int, reading: DayReading,
+def checklist(plan: CoursePlan, day: int, reading: DayReading,
               stored: Sequence[EventView]) -> list[ChecklistItem]:
     """The day's tests, procedures and premedications, each with the entry in force that recorded
     it (a withdrawn entry records nothing)."""
     items = []
-    for activity in plan["activities"]:
-        if activity["day"] != day or activity["kind"] not in CHECKLIST_KINDS:
+    for activity in plan.activities:
+        if activity.day != day or activity.kind not in CHECKLIST_KINDS:
             continue
-        names = (str(activity["name"]), str(activity["element"]))
+        names = (activity.name, activity.element)
         done = next((e for e in reading.events
                      if _named(getattr(e.event, "name", None), names)), None)
-        dose = activity.get("dose")
+        dose = activity.dose
         items.append(ChecklistItem(
-            name=str(activity["name"]), start=str(activity["start"]),
+            name=activity.name, start=activity.start,
             event={"test": "test_result", "procedure": "procedure_done"}.get(
-                activity["kind"], "premedication_given"),
+                activity.kind.value, "premedication_given"),
             done=None if done is None else _recorded_by(done, stored),
-            dose=None if not dose else PlannedDose(str(dose["value"]), str(dose["unit"])),
-            route=activity.get("route"), text=activity.get("text")))
+            dose=None if dose is None else PlannedDose(str(json_number(dose.value)), str(dose.unit)),
+            route=activity.route, text=activity.text))
     return items
 
 
@@ -166,25 +169,25 @@ def _named(name: object, names: tuple[str, ...]) -> bool:
     return isinstance(name, str) and bool(name) and any(_same(name, n) for n in names)
 
 
-def infusion(plan: dict[str, Any], day: int) -> dict[str, Any] | None:
+def infusion(plan: CoursePlan, day: int) -> Activity | None:
     """The day's planned infusion (drug, dose, volume) from the plan."""
-    return next((a for a in plan["activities"] if a["day"] == day and a["kind"] == "infusion"), None)
+    return next((a for a in plan.activities if a.day == day and a.kind == "infusion"), None)
 
 
-def discharge_items(protocol: Protocol, plan: dict[str, Any], day: int, reading: DayReading,
+def discharge_items(protocol: Protocol, plan: CoursePlan, day: int, reading: DayReading,
                     stored: Sequence[EventView]) -> DischargeList:
     """Today's discharge checklist (domain/discharge_items.py), split into what the patient is
     told and what the staff do, each with the entry that recorded it (the correction, if
     corrected; a withdrawn one records nothing), as the domain's reading holds them."""
-    planned = plan["days"][day - 1]["date"]
-    others = [date.fromisoformat(d["date"]) for d in plan["days"] if d["day"] != day]
+    planned = plan.days[day - 1].date
+    others = [d.date for d in plan.days if d.day != day]
     done: dict[str, EventView | None] = {}
     for entry in reading.events:
         if isinstance(entry.event, DischargeItemDone):
             done[entry.event.item] = _recorded_by(entry, stored)
     patient: list[DischargeItem] = []
     staff: list[DischargeItem] = []
-    for item in domain_discharge_items(protocol, is_last_day(date.fromisoformat(planned), others)):
+    for item in domain_discharge_items(protocol, is_last_day(planned, others)):
         (patient if item.audience == "patient" else staff).append(DischargeItem(
             id=item.id, name=item.name, text=item.text, requirements=tuple(item.requirements),
             done=done.get(item.id)))
@@ -222,24 +225,24 @@ def action_buttons(protocol: Protocol, state: DayState, *, identity: bool = True
     return out
 
 
-def instructions(plan: dict[str, Any], day: int) -> list[dict[str, Any]]:
+def instructions(plan: CoursePlan, day: int) -> list[Activity]:
     """What the patient takes home: the plan's instructions up to today, once each."""
-    seen: dict[str, dict[str, Any]] = {}
-    for activity in plan["activities"]:
-        if activity["kind"] == "instruction" and activity["day"] is not None and activity["day"] <= day:
-            seen.setdefault(activity["element"], activity)
-    for activity in plan["activities"]:
-        if activity["kind"] == "instruction" and activity["day"] is None:
-            seen.setdefault(activity["element"], activity)
+    seen: dict[str, Activity] = {}
+    for activity in plan.activities:
+        if activity.kind == "instruction" and activity.day is not None and activity.day <= day:
+            seen.setdefault(activity.element, activity)
+    for activity in plan.activities:
+        if activity.kind == "instruction" and activity.day is None:
+            seen.setdefault(activity.element, activity)
     return list(seen.values())
 
 
-def extra_instructions(plan: dict[str, Any], day: int, protocol: Protocol,
-                       items: DischargeList) -> list[dict[str, Any]]:
+def extra_instructions(plan: CoursePlan, day: int, protocol: Protocol,
+                       items: DischargeList) -> list[Activity]:
     """The patient's other instructions up to today (on the printed plan), not the staff's."""
     listed = {i.id for i in (*items.patient, *items.staff)}
     staff = {i.id for i in protocol.instructions if i.audience == "staff"}
-    return [a for a in instructions(plan, day) if a["element"] not in listed | staff]
+    return [a for a in instructions(plan, day) if a.element not in listed | staff]
 
 
 def _reaction_to_grade(state: DayState) -> bool:
