@@ -83,7 +83,7 @@ def build_unit(data_dir: Path, chairs: int) -> tuple[TestClient, Callable[[], ob
     assert len(rows) == chairs, f"the board shows {len(rows)} chairs, not {chairs}"
     days: dict[str, str] = {}  # the first chair's day page in each phase
     for row in rows:
-        days.setdefault(row["state"]["phase"], f"/days/{row['course_id']}/{row['day']}")
+        days.setdefault(row.state.phase.value, f"/days/{row['course_id']}/{row['day']}")
     return client, lambda: views.today_board(deps, nurse), days
 
 

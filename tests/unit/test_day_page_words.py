@@ -47,7 +47,7 @@ def test_the_next_step_fits_every_phase__PROT_14_PROT_16_PROT_17_IAR_27(
 ) -> None:
     """Issue 15 item 4: nothing about observation or discharge before the infusion; after a stop,
     what remains to do; each entry lands on the card that is relevant now."""
-    shown = state_to_json(state(events, clock))
+    shown = state(events, clock)
     words = next_step(shown)
     assert words.startswith(step), words
     assert landing(shown) == card

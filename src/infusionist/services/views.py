@@ -6,18 +6,20 @@ the pages only render what these return.
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from infusionist.domain.access import Permission, require, sees_identity, strip_free_text
+from pydantic import ConfigDict
+
+from infusionist.domain.access import Permission, require
 from infusionist.domain.centre import CentreConfig
-from infusionist.domain.day_state_json import state_to_json
 from infusionist.domain.due import Due, DueState, due_rule
 from infusionist.domain.followup import FollowUpTask
-from infusionist.domain.plan_json import day_to_json, plan_to_json
-from infusionist.domain.planning import CoursePlan, Patient
+from infusionist.domain.infusion_day import DayState
+from infusionist.domain.plan_json import plan_to_json
+from infusionist.domain.planning import CoursePlan, Patient, PlannedDay
 from infusionist.domain.records import Context, CourseRecord, PatientRecord, StoredEvent
 from infusionist.services import followup
 from infusionist.services.course_store import (
@@ -50,16 +52,18 @@ ONE_DAY = timedelta(days=1)
 
 
 class BoardRow(ReadModel):
-    """A patient with an infusion day today: the planned day's and the replayed state's JSON
-    contracts (``domain/plan_json.py``, docs/day-events.md), and the chair its booking holds."""
+    """A patient with an infusion day today: the planned day, the day's state now (the domain's
+    ``DayState``), and the chair its booking holds."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
 
     patient: PatientView
     course_id: int
     course: int
     day: int
     days: int
-    planned: dict[str, Any]
-    state: dict[str, Any]
+    planned: PlannedDay
+    state: DayState
     chair: str | None
 
 
@@ -74,9 +78,19 @@ class TaskRow(ReadModel):
     on_worklist: bool
 
 
+class ReactionRow(ReadModel):
+    """A reaction of a course day as the patient page lists it (graded as the bedside grades it)."""
+
+    day: int
+    onset: datetime
+    symptoms: tuple[str, ...]
+    term: str | None
+    grade: int | None
+
+
 class CourseOverview(CourseView):
     phases: dict[int, str]  # each day's phase now ("planned" before its first event)
-    reactions: list[dict[str, Any]]  # each reaction of the state's JSON, with its ``day``
+    reactions: list[ReactionRow]  # each day's reactions so far, as the day state holds them
     tasks: list[TaskRow]
     overdue: int
     on_worklist: int
@@ -110,14 +124,11 @@ def today_board(deps: Deps, ctx: Context) -> list[BoardRow]:
                     chairs[(course_id, booking.day)] = names.get(booking.chair_id, "")
     board: list[BoardRow] = []
     for patient, course, plan, day, events in rows:
-        state = state_to_json(deps.rules.state(plan, day, events, now))
-        if not sees_identity(ctx.actor.role):
-            state = strip_free_text(state)
         board.append(BoardRow(patient=patient_view(patient, ctx.actor.role), course_id=course.id,
                               course=course.number, day=day, days=len(plan.days),
-                              planned=day_to_json(plan.day(day)), state=state,
+                              planned=plan.day(day), state=deps.rules.state(plan, day, events, now),
                               chair=chairs.get((course.id, day))))
-    board.sort(key=lambda row: (row.planned["chair_start"], row.patient.id))
+    board.sort(key=lambda row: (row.planned.chair_start, row.patient.id))
     return board
 
 
@@ -137,13 +148,19 @@ def patient_overview(deps: Deps, ctx: Context, patient_id: int) -> PatientOvervi
     out = []
     for course in courses:
         plan = parsed_plan(course)
-        reactions, phases = [], {}
+        reactions: list[ReactionRow] = []
+        phases: dict[int, str] = {}
         for planned in plan.days:
             events = days[(course.id, planned.day)]
-            state = state_to_json(deps.rules.state(plan, planned.day, events, now)) if events else None
-            phases[planned.day] = state["phase"] if state is not None else "planned"
-            for reaction in (state or {}).get("reactions", []):
-                reactions.append({**reaction, "day": planned.day})
+            if not events:
+                phases[planned.day] = "planned"
+                continue
+            state = deps.rules.state(plan, planned.day, events, now)
+            phases[planned.day] = state.phase.value
+            reactions += [ReactionRow(day=planned.day, onset=r.onset, symptoms=tuple(r.symptoms),
+                                      term=None if r.grading is None else r.grading.term,
+                                      grade=None if r.grading is None else r.grading.grade)
+                          for r in state.reactions]
         rows = [_task_row(t, task_due(rule, t, today)) for t in tasks[course.id]]
         out.append(CourseOverview(**course_view(course, ctx).model_dump(), phases=phases,
                                   reactions=reactions, tasks=rows,

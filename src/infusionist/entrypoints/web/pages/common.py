@@ -7,7 +7,7 @@ with the domain's message.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -22,6 +22,7 @@ from infusionist.domain.errors import InfusionistError, NotAuthenticated
 from infusionist.domain.number_text import format_number
 from infusionist.domain.records import Context
 from infusionist.domain.text_input import refuse_nul
+from infusionist.domain.units import json_number
 from infusionist.entrypoints.web.dependencies import SESSION_COOKIE, ServicesDep, request_id_of
 from infusionist.entrypoints.web.pages.day_view import describe
 from infusionist.services import auth, notices
@@ -66,6 +67,13 @@ def local(value: str | datetime | None, zone: str, fmt: str = "%H:%M") -> str:
         return ""
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
     return moment.astimezone(ZoneInfo(zone)).strftime(fmt)
+
+
+def instant(value: datetime | None, zone: str | tzinfo) -> str:
+    """An instant as ISO text with the offset the zone has then (what a countdown script reads)."""
+    if value is None:
+        return ""
+    return value.astimezone(ZoneInfo(zone) if isinstance(zone, str) else zone).isoformat()
 
 
 def clock_on(value: str | datetime | None, zone: str, day: str) -> str:
@@ -150,6 +158,8 @@ templates.env.filters["local"] = local
 templates.env.filters["ml"] = lambda value, locale="en": format_number(value, locale, 1)
 templates.env.filters["mg"] = lambda value, locale="en": format_number(value, locale, 1)
 templates.env.filters["clock_on"] = clock_on
+templates.env.filters["instant"] = instant
+templates.env.filters["json_number"] = json_number  # a Decimal as its JSON number reads: 28, 16.8
 templates.env.filters["weekday"] = lambda day: datetime.fromisoformat(day).strftime("%A %d %B %Y")
 templates.env.globals["patient_label"] = patient_label
 templates.env.globals["describe"] = describe

@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 
 from infusionist.domain.errors import InfusionistError
 from infusionist.domain.number_text import normalise_number
+from infusionist.domain.plan_json import plan_from_json
 from infusionist.entrypoints.web.dependencies import ServicesDep
 from infusionist.entrypoints.web.pages import day_view
 from infusionist.entrypoints.web.pages.chart import vital_signs_svg
@@ -49,32 +50,33 @@ def day_page(request: Request, ctx: PageContext, deps: ServicesDep, course_id: i
 
 
 def _day(request: Request, ctx: Any, deps: Any, course_id: int, day: int,
-         refusal: dict[str, Any] | None = None) -> Any:
+         refusal: day_view.Refusal | None = None) -> Any:
     course = courses.get_course(deps, ctx, course_id)
     view = events.day_state(deps, ctx, course_id, day)
-    state = view.as_json()
-    stored = [e.as_json() for e in events.list_events(deps, ctx, course_id, day)]
-    zone = course["plan"]["timezone"]
+    stored = events.list_events(deps, ctx, course_id, day)
+    plan = plan_from_json(course.plan)
+    zone = plan.timezone
     locale = views.centre_number_locale(deps)
-    items = day_view.discharge_items(deps.protocol, course["plan"], day, stored)
+    items = day_view.discharge_items(deps.protocol, plan, day, view.reading, stored)
     return render(
         request, ctx, "day.html", 422 if refusal is not None else 200,
-        zone=zone, course=course, day=day, state=state,
-        patient=patients.get_patient(deps, ctx, course["patient_id"]),
-        planned=course["plan"]["days"][day - 1],
-        checklist=day_view.checklist(course["plan"], day, stored),
-        log=day_view.event_log(stored),
+        zone=zone, course=course, day=day, state=view.state, next_seq=view.next_seq,
+        identity=view.identity,
+        patient=patients.get_patient(deps, ctx, course.patient_id),
+        planned=course.plan["days"][day - 1],
+        checklist=day_view.checklist(plan, day, view.reading, stored),
+        log=day_view.event_log(view.reading, stored),
         symptoms=day_view.symptoms(deps.protocol),
-        actions=day_view.action_buttons(deps.protocol, state),
+        actions=day_view.action_buttons(deps.protocol, view.state, identity=view.identity),
         contact=views.centre_contact(deps),
         chart=vital_signs_svg(view.reading, zone),
-        next_step=day_view.next_step(state),
+        next_step=day_view.next_step(view.state),
         now=deps.clock.now(),
         decisions=DECISIONS,
-        infusion=day_view.infusion(course["plan"], day),
+        infusion=day_view.infusion(plan, day),
         refusal=refusal, locale=locale, confirm=day_view.CONFIRM,
         discharge=items,
-        extra_instructions=day_view.extra_instructions(course["plan"], day, deps.protocol, items),
+        extra_instructions=day_view.extra_instructions(plan, day, deps.protocol, items),
     )
 
 
@@ -91,7 +93,7 @@ def _refused(request: Request, ctx: Any, deps: Any, course_id: int, day: int, fo
     kept = {k: v for k, v in form.items() if not k.startswith("signature_") and k != "expected_seq"}
     name = form.get("form") or form.get("anchor") or ""
     return _day(request, ctx, deps, course_id, day,
-                refusal={"form": name, "message": message, "values": kept})
+                refusal=day_view.Refusal(form=name, message=message, values=kept))
 
 
 def _at(form: dict[str, str], zone: str, now: datetime) -> str:
@@ -141,7 +143,7 @@ async def _form(request: Request) -> dict[str, str]:
 async def record(request: Request, ctx: PageContext, deps: ServicesDep, course_id: int, day: int) -> Any:
     form = await _form(request)
     try:
-        zone = courses.get_course(deps, ctx, course_id)["plan"]["timezone"]
+        zone = courses.get_course(deps, ctx, course_id).plan["timezone"]
         payload = payload_from_form(form, zone, deps.clock.now(), views.centre_number_locale(deps))
         refusal = day_view.unconfirmed(payload["type"], form)
         if refusal is not None:
@@ -164,7 +166,7 @@ async def correct(request: Request, ctx: PageContext, deps: ServicesDep, course_
     form = await _form(request)
     try:
         now = deps.clock.now()
-        zone = courses.get_course(deps, ctx, course_id)["plan"]["timezone"]
+        zone = courses.get_course(deps, ctx, course_id).plan["timezone"]
         original = events.list_events(deps, ctx, course_id, day)[int(form["corrects"])].payload
         payload: dict[str, Any] = {"type": "correction", "at": now.isoformat(),
                                    "corrects": int(form["corrects"]), "reason": form.get("reason", "")}
@@ -206,15 +208,14 @@ def _message(deps: Any, ctx: Any, course_id: int, day: int, form: dict[str, str]
              error: InfusionistError) -> str:
     """The refusal in the nurse's words; an older page's entry says what was recorded since."""
     if error.code == "EVENT-SEQ-STALE":
-        zone = courses.get_course(deps, ctx, course_id)["plan"]["timezone"]
-        stored = [e.as_json() for e in events.list_events(deps, ctx, course_id, day)]
-        return day_view.stale_text(stored, _seq(form) - 1, zone)
+        zone = courses.get_course(deps, ctx, course_id).plan["timezone"]
+        return day_view.stale_text(events.list_events(deps, ctx, course_id, day), _seq(form) - 1, zone)
     return day_view.error_text(error)
 
 
 def _recorded(request: Request, deps: Any, ctx: Any, course_id: int, day: int, notice: str) -> Any:
     """Back to the day, at the card that is relevant now, the notice kept for one showing."""
-    state = events.day_state(deps, ctx, course_id, day).as_json()
+    state = events.day_state(deps, ctx, course_id, day).state
     return redirect(request, f"/days/{course_id}/{day}", notice=notice, anchor=day_view.landing(state))
 
 
