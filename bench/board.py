@@ -39,9 +39,14 @@ from infusionist.entrypoints.web import create_app
 from infusionist.services import views
 from infusionist.services.centres import configure_centre
 from infusionist.services.courses import CreateCourse, create_course
-from infusionist.services.demo import _RECORDS as RECORDS
-from infusionist.services.demo import DEMO_PASSWORD, add_demo_users, first_day_of_this_week
-from infusionist.services.demo import _Day as Day
+from infusionist.services.demo import (
+    DEMO_PASSWORD,
+    SCENARIO_RECORDS,
+    DemoDay,
+    DemoNumbers,
+    add_demo_users,
+    first_day_of_this_week,
+)
 from infusionist.services.patients import RegisterPatient, register_patient
 
 IN_PROGRESS = ("running", "reaction", "observation", "ready")
@@ -74,7 +79,7 @@ def build_unit(data_dir: Path, chairs: int) -> tuple[TestClient, Callable[[], ob
             childbearing_potential=False, weight_kg=None))
         course = create_course(deps, physician, CreateCourse(patient_id=patient["id"], course=1,
                                                              first_day=first_day))
-        RECORDS[scenario](Day(deps, nurse, course["id"], day, now))
+        SCENARIO_RECORDS[scenario](DemoDay(deps, nurse, course["id"], day, now), DemoNumbers(deps.protocol))
     # https: the session cookie is Secure except for plain http on loopback (docs/security.md)
     client = TestClient(create_app(settings, deps=deps), base_url="https://testserver")
     response = client.post("/login", data={"username": "nurse", "password": DEMO_PASSWORD})

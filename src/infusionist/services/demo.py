@@ -78,7 +78,7 @@ def add_demo_users(deps: Deps) -> dict[Role, Actor]:
     return actors
 
 
-class _Day:
+class DemoDay:
     """Appends one day's events in order, each at ``now + offset`` minutes."""
 
     def __init__(self, deps: Deps, ctx: Context, course_id: int, day: int, now: datetime) -> None:
@@ -170,14 +170,14 @@ def _number(value: Decimal) -> int | str:
     return int(value) if value == value.to_integral_value() else str(value)
 
 
-def _premedicate(d: _Day, minutes: float, day: int, numbers: DemoNumbers) -> None:
+def _premedicate(d: DemoDay, minutes: float, day: int, numbers: DemoNumbers) -> None:
     for index, premedication in enumerate(numbers.premedications(day)):
         d.at(minutes + index, "premedication_given", name=premedication.name,
              dose={"value": _number(premedication.dose.value), "unit": premedication.dose.unit},
              route=premedication.route)
 
 
-def prepare(d: _Day, start: float, numbers: DemoNumbers, *, pregnancy_test: bool = False) -> None:
+def prepare(d: DemoDay, start: float, numbers: DemoNumbers, *, pregnancy_test: bool = False) -> None:
     """The cannula, the day's premedications at the protocol's offset, the bag and a baseline."""
     d.at(start - numbers.preparation, "procedure_done", name="peripheral cannula")
     if pregnancy_test:
@@ -189,7 +189,7 @@ def prepare(d: _Day, start: float, numbers: DemoNumbers, *, pregnancy_test: bool
     d.vitals(start - 5)
 
 
-def run_to_end(d: _Day, start: float, numbers: DemoNumbers) -> float:
+def run_to_end(d: DemoDay, start: float, numbers: DemoNumbers) -> float:
     """Start at the protocol's rate, readings every interval, flush; returns the flush end."""
     d.at(start, "infusion_started", rate_ml_per_h=_number(numbers.rate))
     for minutes in range(numbers.interval, numbers.duration, numbers.interval):
@@ -200,7 +200,7 @@ def run_to_end(d: _Day, start: float, numbers: DemoNumbers) -> float:
     return end + numbers.flush
 
 
-def full_day(d: _Day, start: float, numbers: DemoNumbers, *, pregnancy_test: bool = False) -> None:
+def full_day(d: DemoDay, start: float, numbers: DemoNumbers, *, pregnancy_test: bool = False) -> None:
     prepare(d, start, numbers, pregnancy_test=pregnancy_test)
     flush_end = run_to_end(d, start, numbers)
     observation_end = flush_end + numbers.observation
@@ -211,7 +211,7 @@ def full_day(d: _Day, start: float, numbers: DemoNumbers, *, pregnancy_test: boo
     d.at(observation_end + 1, "discharged")
 
 
-def told_at_discharge(d: _Day, minutes: float) -> None:
+def told_at_discharge(d: DemoDay, minutes: float) -> None:
     """The day's discharge checklist, item by item (the discharge gate wants every one)."""
     plan = get_course(d.deps, d.ctx, d.course_id)["plan"]
     dates = [date.fromisoformat(day["date"]) for day in plan["days"]]
@@ -229,7 +229,7 @@ class _Scenario:
     weeks_from_now: int  # 0: infusing this week; 1: starts next week; -5: finished
 
 
-def _running(d: _Day, numbers: DemoNumbers) -> None:
+def _running(d: DemoDay, numbers: DemoNumbers) -> None:
     start = -_RUNNING_FOR
     prepare(d, start, numbers)
     d.at(start, "infusion_started", rate_ml_per_h=_number(numbers.rate))
@@ -238,7 +238,7 @@ def _running(d: _Day, numbers: DemoNumbers) -> None:
     d.vitals(-8, hr=74)
 
 
-def _reaction(d: _Day, numbers: DemoNumbers) -> None:
+def _reaction(d: DemoDay, numbers: DemoNumbers) -> None:
     start = -_REACTION_AFTER
     prepare(d, start, numbers)
     d.at(start, "infusion_started", rate_ml_per_h=_number(numbers.rate))
@@ -250,20 +250,20 @@ def _reaction(d: _Day, numbers: DemoNumbers) -> None:
     d.at(-2, "reaction_assessed", interruption_needed=True, responded_promptly=True)
 
 
-def _observation(d: _Day, numbers: DemoNumbers) -> None:
+def _observation(d: DemoDay, numbers: DemoNumbers) -> None:
     start = -(numbers.duration + numbers.flush + _OBSERVED_FOR)
     prepare(d, start, numbers)
     run_to_end(d, start, numbers)
     d.vitals(-15)
 
 
-def _ready(d: _Day, numbers: DemoNumbers) -> None:
+def _ready(d: DemoDay, numbers: DemoNumbers) -> None:
     d.at(-_READY_BEFORE, "procedure_done", name="peripheral cannula")
     _premedicate(d, -_READY_BEFORE + 5, d.day, numbers)
 
 
-Record = Callable[[_Day, DemoNumbers], None]
-_RECORDS: dict[str, Record] = {"running": _running, "reaction": _reaction,
+Record = Callable[[DemoDay, DemoNumbers], None]
+SCENARIO_RECORDS: dict[str, Record] = {"running": _running, "reaction": _reaction,
                                "observation": _observation, "ready": _ready}
 # What a patient shows when today has too few minutes so far for the scenario.
 _FALLBACK: dict[str, str] = {"observation": "running", "running": "ready", "reaction": "ready",
@@ -272,7 +272,7 @@ _FALLBACK: dict[str, str] = {"observation": "running", "running": "ready", "reac
 
 def fitting(scenario: str, minutes_today: float, numbers: DemoNumbers) -> str:
     """The scenario itself, or the first of its fallbacks whose events fit in today so far."""
-    while scenario in _RECORDS and numbers.needs(scenario) > minutes_today:
+    while scenario in SCENARIO_RECORDS and numbers.needs(scenario) > minutes_today:
         scenario = _FALLBACK[scenario]
     return scenario
 
@@ -289,7 +289,7 @@ def _finished(deps: Deps, ctx: Context, course: CourseView, zone: ZoneInfo,
     for planned in course.plan["days"]:
         day = int(planned["day"])
         start = datetime.combine(date.fromisoformat(planned["date"]), time(9, 0), zone)
-        full_day(_Day(deps, ctx, course.id, day, start), 0, numbers)
+        full_day(DemoDay(deps, ctx, course.id, day, start), 0, numbers)
 
 
 SCENARIOS: tuple[_Scenario, ...] = (
@@ -345,8 +345,8 @@ def build_demo_unit(deps: Deps, timezone: str = "Europe/Berlin") -> DemoUnit:
             unit.days[scenario.key] = today_day
             shown = fitting(scenario.key, minutes_today, numbers)
             unit.shown[scenario.key] = shown
-            if shown in _RECORDS:
-                _RECORDS[shown](_Day(deps, nurse, course["id"], today_day, now), numbers)
+            if shown in SCENARIO_RECORDS:
+                SCENARIO_RECORDS[shown](DemoDay(deps, nurse, course["id"], today_day, now), numbers)
         elif scenario.weeks_from_now < 0:
             _finished(deps, nurse, course, zone, numbers)
     return unit
