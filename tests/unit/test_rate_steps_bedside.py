@@ -13,6 +13,7 @@ from day_builders import BERLIN, FIRST_DAY, PLAN, VITALS, at, started
 from day_builders import state as alemtuzumab_state
 
 from infusionist.adapters.protocol_files import load_bundled_protocol
+from infusionist.domain import pump, pump_steps
 from infusionist.domain.centre import CentreConfig
 from infusionist.domain.day_events import DayEvent, parse_event
 from infusionist.domain.day_state_json import state_to_json
@@ -184,3 +185,27 @@ def test_alemtuzumab_without_a_table_is_unchanged__PROT_14_15():
     assert state.max_rate_ml_per_h == Decimal(28)
     assert state.projected_infusion_end == at("12:00")
     assert PLAN.first_day == date(2026, 12, 7)
+
+
+def test_a_flush_before_the_bag_is_empty_names_the_tables_end__OCR_12():
+    with pytest.raises(EventRefused) as refused:
+        append(OCR_PLAN, 1, _kept(), ev("flush_started", "10:35"), OCR)
+    assert refused.value.code == "DAY-FLUSH-BAG-NOT-EMPTY"
+    assert "empty at 10:38" in refused.value.message
+
+
+def test_the_step_arithmetic_is_protocol_free__OCR_12():
+    """A 100 mL table: 60 mL/h for 30 min (30 mL), then 120 mL/h until empty (35 min)."""
+    steps = (pump_steps.TimedStep(Decimal(60), timedelta(minutes=30)),
+             pump_steps.TimedStep(Decimal(120), None))
+    start = at("08:00")
+    assert pump_steps.step_index(steps, Decimal(30)) == 0
+    assert pump_steps.step_index(steps, Decimal(120)) == 1
+    assert pump_steps.projected_end([], Decimal(100), start, Decimal(60), start, steps) == at("09:05")
+    # Still at 60 mL/h at 08:40 (40 mL given): the late step is assumed taken now, 60 mL at 120.
+    history = [pump.RateSegment(start, Decimal(60))]
+    assert pump_steps.projected_end(history, Decimal(100), at("08:40"), Decimal(60), start,
+                                    steps) == at("09:10")
+    due = pump_steps.step_due(steps, Decimal(60), start, at("08:40"))
+    assert (due.rate_ml_per_h, due.next_at) == (Decimal(120), at("08:30"))
+    assert pump_steps.step_due(steps, Decimal(120), at("08:30"), at("08:40")).next_at is None

@@ -683,6 +683,17 @@ def _check_clear_test(facts: DayFacts, event: PhysicianDecision, ctx: DayContext
         )
 
 
+def _empty_at(facts: DayFacts, ctx: DayContext, at: datetime, rate: Decimal) -> datetime:
+    """When the bag runs empty at ``rate`` (with a rate table: its remaining steps kept)."""
+    assert facts.solution is not None
+    volume = facts.solution.volume_ml
+    if not ctx.rate_steps:
+        return pump.projected_end(facts.segments, volume, at, rate)
+    running = pump.current_rate(facts.segments, at) > 0 and facts.running_since is not None
+    anchor = facts.running_since if running and facts.running_since is not None else at
+    return pump_steps.projected_end(facts.segments, volume, at, rate, anchor, ctx.rate_steps)
+
+
 def _check_flush_started(facts: DayFacts, event: ClinicalEvent, ctx: DayContext) -> None:
     """The flush starts when the bag is empty, or after the infusion was ended early (PROT-16)."""
     if facts.ended_early is not None or facts.solution is None:
@@ -692,8 +703,7 @@ def _check_flush_started(facts: DayFacts, event: ClinicalEvent, ctx: DayContext)
                                              Decimal("0.01"))
     if left > ctx.record.empty_bag_tolerance_ml:
         rate = facts.running_rate
-        when = "" if not rate else (
-            f" (empty at {ctx.clock(pump.projected_end(facts.segments, volume, event.at, rate))})")
+        when = "" if not rate else f" (empty at {ctx.clock(_empty_at(facts, ctx, event.at, rate))})"
         raise EventRefused(
             "DAY-FLUSH-BAG-NOT-EMPTY",
             f"The bag still holds about {format_decimal(left)} mL{when}. Start the flush when the bag "
