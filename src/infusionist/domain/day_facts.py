@@ -40,11 +40,13 @@ from infusionist.domain.planning import Patient, PlannedDay
 from infusionist.domain.protocol import (
     BedsideRecordRules,
     DayActivity,
+    Infusion,
     Premedication,
     Protocol,
     ReactionRules,
     VitalSignRules,
 )
+from infusionist.domain.pump_steps import TimedStep
 from infusionist.domain.reactions import PumpAtOnset, Reaction, RecordedFact, grade_reaction
 from infusionist.domain.vitals import evaluate_alerts
 
@@ -81,10 +83,19 @@ class DayContext:
     record: BedsideRecordRules
     zone: tzinfo
     other_dates: frozenset[date]  # the planned dates of the course's other infusion days
+    # The day's time-stepped rate table (from the plan's infusion); empty: one constant rate.
+    rate_steps: tuple[TimedStep, ...] = ()
+    # The day's infusion as given at its dose number (dose, bag, time); None: the protocol's own.
+    day_infusion: Infusion | None = None
+
+    @property
+    def infusion(self) -> Infusion:
+        return self.protocol.infusion if self.day_infusion is None else self.day_infusion
 
     @classmethod
     def build(cls, planned: PlannedDay, patient: Patient, protocol: Protocol, timezone: str,
-              other_dates: frozenset[date] = frozenset()) -> DayContext:
+              other_dates: frozenset[date] = frozenset(),
+              rate_steps: tuple[TimedStep, ...] = (), dose_number: int = 1) -> DayContext:
         if protocol.reactions is None or protocol.vital_sign_rules is None or protocol.bedside_record is None:
             raise ProtocolError(
                 "PROTOCOL-NO-BEDSIDE-RULES",
@@ -93,7 +104,7 @@ class DayContext:
             )
         return cls(planned.day, planned, patient, protocol, protocol.reactions,
                    protocol.vital_sign_rules, protocol.bedside_record, zone_named(timezone),
-                   other_dates)
+                   other_dates, rate_steps, protocol.infusion.for_dose(dose_number))
 
     def local(self, moment: datetime) -> datetime:
         return moment.astimezone(self.zone)
@@ -116,7 +127,7 @@ class DayContext:
         ]
 
     def storage_limit_hours(self) -> Decimal:
-        return self.protocol.infusion.storage_limit.value
+        return self.infusion.storage_limit.value
 
     def observation(self) -> timedelta:
         return timedelta(minutes=self.protocol.observation.duration_minutes())
@@ -212,8 +223,11 @@ class DayFacts:
         return pump.solution_expiry(self.solution.at, ctx.storage_limit_hours())
 
     def max_rate(self, ctx: DayContext) -> Decimal:
-        """The protocol's maximum: the rate that delivers the prepared volume in the target time."""
-        infusion = ctx.protocol.infusion
+        """The protocol's maximum: the day's rate table's highest step, or the rate that delivers
+        the prepared volume in the target time."""
+        if ctx.rate_steps:
+            return max(step.rate_ml_per_h for step in ctx.rate_steps)
+        infusion = ctx.infusion
         if infusion.rate_steps or self.solution is None:
             return infusion.max_rate_ml_per_h()
         return pump.rate_for(self.solution.volume_ml, infusion.target_duration.value)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from infusionist.domain import pump
+from infusionist.domain import pump, pump_steps
 from infusionist.domain.day_events import (
     ClinicalEvent,
     Correction,
@@ -224,8 +224,8 @@ def start_blockers(facts: DayFacts, ctx: DayContext) -> list[EventRefused]:
     if facts.solution is None:
         problems.append(EventRefused(
             "DAY-START-NO-SOLUTION",
-            f"The {ctx.protocol.infusion.name} solution has not been recorded as prepared.",
-            requirements=ctx.protocol.infusion.requirements,
+            f"The {ctx.infusion.name} solution has not been recorded as prepared.",
+            requirements=ctx.infusion.requirements,
         ))
     problems += _test_blockers(facts, ctx)
     for premed in ctx.premedications_today():
@@ -366,7 +366,7 @@ def _check_baseline(facts: DayFacts, start: datetime, ctx: DayContext, go_ahead:
 def _check_not_expired(facts: DayFacts, event: ClinicalEvent, ctx: DayContext) -> None:
     expires = facts.solution_expires_at(ctx)
     if expires is not None and event.at > expires:
-        limit = ctx.protocol.infusion.storage_limit.display()
+        limit = ctx.infusion.storage_limit.display()
         raise EventRefused(
             "DAY-SOLUTION-EXPIRED",
             f"The solution prepared at {ctx.clock(facts.solution.at) if facts.solution else '?'} "
@@ -383,12 +383,18 @@ def _check_expiry_before_end(facts: DayFacts, at: datetime, rate: Decimal, ctx: 
         return
     if facts.decision("accept_solution_expiry", facts.solution.at) is not None:
         return
-    segments = [*facts.segments, pump.RateSegment(at, rate)]
-    end = pump.projected_end(segments, facts.solution.volume_ml, at, rate)
+    if ctx.rate_steps:  # the remaining steps of the table are kept from now
+        end = pump_steps.projected_end(facts.segments, facts.solution.volume_ml, at, rate, at,
+                                       ctx.rate_steps)
+    else:
+        segments = [*facts.segments, pump.RateSegment(at, rate)]
+        end = pump.projected_end(segments, facts.solution.volume_ml, at, rate)
     if end is not None and end > expires:
+        how = (f"From {describe_rate(rate)}, keeping the rate table," if ctx.rate_steps
+               else f"At {describe_rate(rate)}")
         raise EventRefused(
             "DAY-SOLUTION-EXPIRES-DURING-INFUSION",
-            f"At {describe_rate(rate)} the bag would run until {ctx.clock(end)}, but the solution "
+            f"{how} the bag would run until {ctx.clock(end)}, but the solution "
             f"expires at {ctx.clock(expires)}. Prepare a new solution, or ask the physician for a "
             "signed decision to run it.",
             requirements=("PROT-13",),
@@ -398,10 +404,12 @@ def _check_expiry_before_end(facts: DayFacts, at: datetime, rate: Decimal, ctx: 
 def _check_rate(facts: DayFacts, rate: Decimal, ctx: DayContext) -> None:
     maximum = facts.max_rate(ctx)
     if rate > maximum:
+        why = ("the highest step of the rate table" if ctx.rate_steps else
+               f"the rate that gives the prepared volume in "
+               f"{ctx.infusion.target_duration.display()}")
         raise EventRefused(
             "DAY-RATE-TOO-HIGH",
-            f"{describe_rate(rate)} is above the maximum {describe_rate(maximum)} (the rate that "
-            f"gives the prepared volume in {ctx.protocol.infusion.target_duration.display()}).",
+            f"{describe_rate(rate)} is above the maximum {describe_rate(maximum)} ({why}).",
             requirements=("PROT-14", "PROT-15"),
         )
 
@@ -452,7 +460,7 @@ def _check_reactions_handled(facts: DayFacts, ctx: DayContext) -> None:
 
 def _check_solution(facts: DayFacts, event: ClinicalEvent, ctx: DayContext) -> None:
     assert isinstance(event, SolutionPrepared)
-    infusion = ctx.protocol.infusion
+    infusion = ctx.infusion
     if not event.dose.same_mass(infusion.dose):
         raise EventRefused(
             "DAY-WRONG-DOSE",
@@ -675,6 +683,17 @@ def _check_clear_test(facts: DayFacts, event: PhysicianDecision, ctx: DayContext
         )
 
 
+def _empty_at(facts: DayFacts, ctx: DayContext, at: datetime, rate: Decimal) -> datetime:
+    """When the bag runs empty at ``rate`` (with a rate table: its remaining steps kept)."""
+    assert facts.solution is not None
+    volume = facts.solution.volume_ml
+    if not ctx.rate_steps:
+        return pump.projected_end(facts.segments, volume, at, rate)
+    running = pump.current_rate(facts.segments, at) > 0 and facts.running_since is not None
+    anchor = facts.running_since if running and facts.running_since is not None else at
+    return pump_steps.projected_end(facts.segments, volume, at, rate, anchor, ctx.rate_steps)
+
+
 def _check_flush_started(facts: DayFacts, event: ClinicalEvent, ctx: DayContext) -> None:
     """The flush starts when the bag is empty, or after the infusion was ended early (PROT-16)."""
     if facts.ended_early is not None or facts.solution is None:
@@ -684,8 +703,7 @@ def _check_flush_started(facts: DayFacts, event: ClinicalEvent, ctx: DayContext)
                                              Decimal("0.01"))
     if left > ctx.record.empty_bag_tolerance_ml:
         rate = facts.running_rate
-        when = "" if not rate else (
-            f" (empty at {ctx.clock(pump.projected_end(facts.segments, volume, event.at, rate))})")
+        when = "" if not rate else f" (empty at {ctx.clock(_empty_at(facts, ctx, event.at, rate))})"
         raise EventRefused(
             "DAY-FLUSH-BAG-NOT-EMPTY",
             f"The bag still holds about {format_decimal(left)} mL{when}. Start the flush when the bag "

@@ -236,12 +236,12 @@ def _segments(folded: FoldedDay, at: datetime) -> tuple[RateSegmentReading, ...]
     """The running stretches of the pump history, with the volume each delivered (never more than
     the bag held) and its share of the dose prepared (C-11); the protocol's volume and dose only
     when no preparation was recorded."""
-    facts, protocol = folded.facts, folded.ctx.protocol
+    facts, infusion = folded.facts, folded.ctx.infusion  # the day's, by its dose number
     history = facts.segments
     if facts.solution is not None:
         volume, dose = facts.solution.volume_ml, facts.solution.dose_mg
     else:
-        volume, dose = protocol.infusion.prepared_volume.value, protocol.infusion.dose.in_mg()
+        volume, dose = infusion.prepared_volume.value, infusion.dose.in_mg()
     out: list[RateSegmentReading] = []
     for i, segment in enumerate(history):
         if segment.rate_ml_per_h == 0:

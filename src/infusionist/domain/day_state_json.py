@@ -50,6 +50,8 @@ def state_to_json(state: DayState) -> dict[str, Any]:
         "reactions": [_reaction(r, zone) for r in state.reactions],
         "recommended_actions": [_action(a, zone) for a in state.recommended_actions],
         "suggested_resume_rate_ml_per_h": _number(state.suggested_resume_rate_ml_per_h),
+        "rate_step_due_ml_per_h": _number(state.rate_step_due_ml_per_h),
+        "next_rate_step_at": _instant(state.next_rate_step_at),
         "allowed_actions": list(state.allowed_actions),
         "events_applied": state.events_applied,
     }

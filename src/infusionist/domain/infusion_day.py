@@ -22,12 +22,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from fractions import Fraction
 from functools import cached_property
 
-from infusionist.domain import pump
+from infusionist.domain import pump, pump_steps
+from infusionist.domain.activities import ActivityKind
 from infusionist.domain.day_events import ClinicalEvent, Correction, DayEvent, PhysicianDecision
 from infusionist.domain.day_facts import ENDED_PHASES, DayContext, DayFacts, Phase, apply_event
 from infusionist.domain.day_guards import (
@@ -50,6 +51,7 @@ __all__ = ["DayFold", "DayState", "FoldedDay", "Phase", "Withdrawal", "append", 
 
 _VOLUME_PLACES = Decimal("0.01")
 _DOSE_PLACES = Decimal("0.001")
+_STEPPING = frozenset({Phase.PLANNED, Phase.READY, Phase.RUNNING, Phase.PAUSED})
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,9 @@ class DayState:
     earliest_start: datetime | None  # when every premedication has had its time (PROT-09, PROT-10)
     dose_complete: bool | None  # None until the infusion ends; False when it ended early
     transferred_at: datetime | None
+    # The day's rate table (None without one): the step due now and when the next is due.
+    rate_step_due_ml_per_h: Decimal | None = None
+    next_rate_step_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,7 +314,17 @@ def _context(plan: CoursePlan, day: int, protocol: Protocol) -> DayContext:
             details={"protocol": "does not match the plan"},
         )
     other_dates = frozenset(d.date for d in plan.days if d.day != day)
-    return DayContext.build(planned, plan.patient, protocol, plan.timezone, other_dates)
+    return DayContext.build(planned, plan.patient, protocol, plan.timezone, other_dates,
+                            _planned_steps(plan, day), protocol.dose_number(plan.course, day))
+
+
+def _planned_steps(plan: CoursePlan, day: int) -> tuple[pump_steps.TimedStep, ...]:
+    """The day's rate table as the plan gives it (the dose number's table, or the alternative
+    table chosen); the last step runs until the bag is empty. Empty: one constant rate."""
+    infusion = next((a for a in plan.activities_on(day) if a.kind is ActivityKind.INFUSION), None)
+    spans = () if infusion is None else infusion.rate_steps
+    return tuple(pump_steps.TimedStep(s.rate_ml_per_h, None if i == len(spans) - 1 else s.end - s.start)
+                 for i, s in enumerate(spans))
 
 
 def _check_order(events: Sequence[DayEvent], ctx: DayContext) -> None:
@@ -398,7 +413,7 @@ def _apply(facts: DayFacts, entry: _Entry, ctx: DayContext, *, checked: bool = T
 def _state(facts: DayFacts, ctx: DayContext, at: datetime) -> DayState:
     prepared = None if facts.solution is None else facts.solution.volume_ml
     infused = Fraction(0) if prepared is None else pump.volume_infused(facts.segments, at, prepared)
-    dose = ctx.protocol.infusion.dose.in_mg() if facts.solution is None else facts.solution.dose_mg
+    dose = ctx.infusion.dose.in_mg() if facts.solution is None else facts.solution.dose_mg
     infusion_end = _projected_infusion_end(facts, ctx, at)
     flush_end = _projected_flush_end(facts, ctx, infusion_end)
     observation_end = _projected_observation_end(facts, ctx, flush_end)
@@ -408,7 +423,9 @@ def _state(facts: DayFacts, ctx: DayContext, at: datetime) -> DayState:
     # Before the start the baseline is due before the start, never "overdue": the patient may not
     # have arrived, and the start gate asks for it (issue 15 item 4).
     overdue = due is not None and facts.started_at is not None and at > due
+    step = _rate_step(facts, ctx, at)
     alerts = _alerts(facts, ctx, at, infusion_end, expires, due if overdue else None)
+    alerts += _step_alerts(facts, ctx, at, step)
     return DayState(
         day=ctx.day, at=at, phase=facts.phase,
         rate_ml_per_h=pump.current_rate(facts.segments, at) if _pump_may_run(facts) else Decimal(0),
@@ -435,7 +452,27 @@ def _state(facts: DayFacts, ctx: DayContext, at: datetime) -> DayState:
         dose_complete=(None if facts.ended_at is None
                        else facts.ended_early is None and _bag_empty(facts, ctx)),
         transferred_at=facts.transferred_at,
+        rate_step_due_ml_per_h=None if step is None else step.rate_ml_per_h,
+        next_rate_step_at=None if step is None else step.next_at,
     )
+
+
+def _step_alerts(facts: DayFacts, ctx: DayContext, at: datetime,
+                 step: pump_steps.StepDue | None) -> list[Alert]:
+    """The pump runs below the step of the rate table that has been due for longer than the
+    clock tolerance (not while a reaction is open: then the rate may only go down)."""
+    if step is None or step.next_at is None or facts.phase is not Phase.RUNNING or facts.reaction_open:
+        return []
+    rate = pump.current_rate(facts.segments, at)
+    late = at - step.next_at > timedelta(minutes=ctx.record.clock_tolerance_minutes)
+    if rate >= step.rate_ml_per_h or not late:
+        return []
+    return [Alert(
+        "RATE-STEP-OVERDUE", "warning",
+        f"The rate table steps up to {format_decimal(step.rate_ml_per_h)} mL/h at "
+        f"{ctx.clock(step.next_at)}; the pump still runs at {format_decimal(rate)} mL/h.",
+        ctx.infusion.requirements,
+    )]
 
 
 def _bag_empty(facts: DayFacts, ctx: DayContext) -> bool:
@@ -454,16 +491,51 @@ def _projected_infusion_end(facts: DayFacts, ctx: DayContext, at: datetime) -> d
     if facts.started_at is None:
         if facts.phase is not Phase.READY and facts.phase is not Phase.PLANNED:
             return None
-        volume = ctx.protocol.infusion.prepared_volume.value if facts.solution is None else (
+        volume = ctx.infusion.prepared_volume.value if facts.solution is None else (
             facts.solution.volume_ml)
         start = max(at, facts.planned_start(ctx))
+        if ctx.rate_steps:
+            first = ctx.rate_steps[0].rate_ml_per_h
+            return pump_steps.projected_end([], volume, start, first, start, ctx.rate_steps)
         return pump.projected_end([], volume, start, facts.max_rate(ctx))
     if facts.ended_at is not None:
         return facts.infusion_end()
     assert facts.solution is not None
     suggested = facts.suggested_resume_rate(ctx)
     resume = facts.max_rate(ctx) if suggested is None else suggested
+    if ctx.rate_steps:
+        rate, anchor = _running(facts, at)
+        if rate == 0:
+            rate, anchor = resume, at
+        return pump_steps.projected_end(facts.segments, facts.solution.volume_ml, at, rate, anchor,
+                                        ctx.rate_steps)
     return pump.projected_end(facts.segments, facts.solution.volume_ml, at, resume)
+
+
+def _running(facts: DayFacts, at: datetime) -> tuple[Decimal, datetime]:
+    """The pump's rate at ``at`` and since when it runs at it (0 while paused or stopped)."""
+    current = next((s for s in reversed(facts.segments) if s.start <= at), None)
+    if current is None:
+        return Decimal(0), at
+    return current.rate_ml_per_h, current.start
+
+
+def _rate_step(facts: DayFacts, ctx: DayContext, at: datetime) -> pump_steps.StepDue | None:
+    """The step of the day's rate table due at ``at`` and when the next one is due (None: no
+    table, or the infusion has ended). Before the start: the first step from the planned start;
+    while paused: the step of the rate it would resume at, its next step not yet timed."""
+    steps = ctx.rate_steps
+    if not steps or facts.ended_at is not None or facts.phase not in _STEPPING:
+        return None
+    if facts.started_at is None:
+        start = max(at, facts.planned_start(ctx))
+        return pump_steps.step_due(steps, steps[0].rate_ml_per_h, start, start)
+    rate, anchor = _running(facts, at)
+    if rate == 0:
+        suggested = facts.suggested_resume_rate(ctx)
+        resume = facts.max_rate(ctx) if suggested is None else suggested
+        return pump_steps.StepDue(steps[pump_steps.step_index(steps, resume)].rate_ml_per_h, None)
+    return pump_steps.step_due(steps, rate, anchor, at)
 
 
 def _projected_flush_end(facts: DayFacts, ctx: DayContext, infusion_end: datetime | None) -> datetime | None:
@@ -585,7 +657,7 @@ def _record_alerts(facts: DayFacts, ctx: DayContext, at: datetime, expires: date
 
 
 def _expiry_alert(at: datetime, end: datetime, expires: datetime, ctx: DayContext) -> Alert:
-    limit = ctx.protocol.infusion.storage_limit.display()
+    limit = ctx.infusion.storage_limit.display()
     if at > expires:
         text = f"The prepared solution expired at {ctx.clock(expires)} ({limit} after preparation)."
     else:

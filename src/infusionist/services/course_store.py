@@ -51,14 +51,14 @@ def load_course(uow: UnitOfWork, course_id: int) -> CourseRecord:
     return course
 
 
-_PLANS: dict[tuple[int, str, str], CoursePlan] = {}
+_PLANS: dict[tuple[int, str, str, str], CoursePlan] = {}
 _PLAN_CACHE_SIZE = 256
 
 
 def parsed_plan(course: CourseRecord) -> CoursePlan:
     """The course's plan as a domain object. A stored plan never changes, so parsing it (a few
     hundred activities) once per course is enough."""
-    key = (course.id, course.created_at.isoformat(), course.protocol_version)
+    key = (course.id, course.created_at.isoformat(), course.protocol_id, course.protocol_version)
     plan = _PLANS.get(key)
     if plan is None:
         if len(_PLANS) >= _PLAN_CACHE_SIZE:

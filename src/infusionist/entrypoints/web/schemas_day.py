@@ -106,6 +106,10 @@ class DayStateOut(BaseModel):
     reactions: list[ReactionOut]
     recommended_actions: list[RecommendedActionOut]
     suggested_resume_rate_ml_per_h: Number | None
+    rate_step_due_ml_per_h: Number | None = Field(
+        default=None, description="The step of the day's rate table due now (null without a table)")
+    next_rate_step_at: str | None = Field(
+        default=None, description="When the next step up of the rate table is (was) due")
     allowed_actions: list[str]
     events_applied: int
     seq: int = Field(description="Events recorded for the day")
