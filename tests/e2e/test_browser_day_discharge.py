@@ -10,10 +10,6 @@ test-artifacts/screenshots/tablet-discharge-*.png.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -21,9 +17,10 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from app_server import serving
 from test_browser_admin import LANDSCAPE, TABLET, _look
 from test_browser_day_tablet import REACHABLE_SMALL_TARGETS
-from test_browser_pages import ARGS, CHROMIUM, SERVE, _free_port, _watch_csp
+from test_browser_pages import ARGS, CHROMIUM, _watch_csp
 from working_hours import zone_with_local_hour
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (scripts/setup.sh)")
@@ -42,24 +39,8 @@ def unit_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     for role in (Role.NURSE, Role.PHYSICIAN):
         create_user(deps, None, role.value, f"{role.value.title()} Example", role, PASSWORD)
     deps.uow.engine.dispose()  # type: ignore[attr-defined]
-    env = {**os.environ, "INFUSIONIST_ARGON2_TIME_COST": "1", "INFUSIONIST_ARGON2_MEMORY_KIB": "8192"}
-    port = _free_port()
-    server = subprocess.Popen([sys.executable, "-c", SERVE, str(data), str(port)], env=env)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(url + "/login", timeout=1)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+    with serving(data) as url:
         yield url
-    finally:
-        server.terminate()
-        server.wait(10)
 
 
 def _observing_day(url: str) -> tuple[int, int]:

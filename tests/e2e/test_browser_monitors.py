@@ -7,17 +7,15 @@ Screenshots (1280x900 and 820x1180) go to test-artifacts/screenshots/.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from test_browser_pages import ARGS, CHROMIUM, SERVE, _free_port, _visit
+from app_server import environment, serving
+from test_browser_pages import ARGS, CHROMIUM, _visit
 
 from infusionist.adapters.hl7.mllp import Frame
 from infusionist.bootstrap import build
@@ -41,9 +39,8 @@ def _message(sender: str, facility: str, control_id: str) -> str:
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data = tmp_path_factory.mktemp("monitors")
-    env = {**os.environ, "INFUSIONIST_ARGON2_TIME_COST": "1", "INFUSIONIST_ARGON2_MEMORY_KIB": "8192"}
     subprocess.run([sys.executable, "-m", "infusionist.entrypoints.cli", "demo", "--build-only",
-                    "--data-dir", str(data)], check=True, env=env, capture_output=True)
+                    "--data-dir", str(data)], check=True, env=environment(), capture_output=True)
     deps = build(Settings(data_dir=data))
     configure_device(deps, ADMIN, DeviceRecord(device_id="MON-02^DEMO-UNIT", place="CHAIR-2", interval_seconds=60,
                                                sources=("10.1.2.0/24",), description="bay 1"))
@@ -55,23 +52,8 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     intake([Frame(_message("MON-OLD", "DEMO-UNIT", "OLD-1"), "10.1.2.15")])
     intake([Frame(_message("DEMO-MONITOR", "DEMO-UNIT", "D-1"), "127.0.0.1")])  # heard: AA
     deps.uow.engine.dispose()  # type: ignore[attr-defined]
-    port = _free_port()
-    server = subprocess.Popen([sys.executable, "-c", SERVE, str(data), str(port)], env=env)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                httpx.get(url + "/login", timeout=1)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+    with serving(data) as url:
         yield url
-    finally:
-        server.terminate()
-        server.wait(10)
 
 
 @pytest.fixture(scope="module")

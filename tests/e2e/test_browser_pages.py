@@ -8,10 +8,8 @@ builder (``infusionist demo --build-only``). Never ``playwright install``: the b
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -20,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from app_server import environment, serving
 from working_hours import zone_with_local_hour
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -32,42 +31,16 @@ AXE = ROOT / ".cache" / "axe" / "node_modules" / "axe-core" / "axe.min.js"  # sc
 DEMO_ZONE = ZoneInfo(zone_with_local_hour(13, 15))
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
-SERVE = ("import sys, uvicorn; from pathlib import Path; from infusionist.config import Settings;"
-         "from infusionist.entrypoints.web import create_app;"
-         "uvicorn.run(create_app(Settings(data_dir=Path(sys.argv[1]))), host='127.0.0.1',"
-         " port=int(sys.argv[2]), log_level='warning')")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data = tmp_path_factory.mktemp("demo")
-    env = {**os.environ, "INFUSIONIST_ARGON2_TIME_COST": "1", "INFUSIONIST_ARGON2_MEMORY_KIB": "8192"}
     subprocess.run([sys.executable, "-m", "infusionist.entrypoints.cli", "demo", "--build-only",
-                    "--data-dir", str(data), "--timezone", DEMO_ZONE.key], check=True, env=env,
-                   capture_output=True)
-    port = _free_port()
-    server = subprocess.Popen([sys.executable, "-c", SERVE, str(data), str(port)], env=env)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60  # a busy machine starts the server slowly
-        while True:
-            try:
-                httpx.get(url + "/login", timeout=1)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+                    "--data-dir", str(data), "--timezone", DEMO_ZONE.key], check=True,
+                   env=environment(), capture_output=True)
+    with serving(data) as url:
         yield url
-    finally:
-        server.terminate()
-        server.wait(10)
 
 
 @pytest.fixture(scope="module")

@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import httpx
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from app_server import environment, free_port
 
 
 def test_the_demo_removes_its_temporary_folder_when_it_stops(tmp_path: Path) -> None:
-    env = {**os.environ, "TMPDIR": str(tmp_path), "INFUSIONIST_ARGON2_TIME_COST": "1",
-           "INFUSIONIST_ARGON2_MEMORY_KIB": "8192"}
-    port = _free_port()
+    env = {**environment(), "TMPDIR": str(tmp_path)}
+    port = free_port()
     demo = subprocess.Popen([sys.executable, "-m", "infusionist.entrypoints.cli", "demo", "--port",
                              str(port), "--hl7-port", "0"], env=env, stdout=subprocess.PIPE, text=True)
     try:
