@@ -18,6 +18,7 @@ from infusionist.entrypoints.web.schemas import (
     PatientOut,
 )
 from infusionist.services import courses, lab_results, patients
+from infusionist.services.lab_views import LabResultView
 
 router = APIRouter(tags=["patients"], responses=ERROR_RESPONSES)
 PatientId = Path(ge=1, le=2**31 - 1)
@@ -97,18 +98,8 @@ class LabResultIn(Input):
                                   description="Default: the patient's latest course")
 
 
-class LabResultOut(BaseModel):
-    id: int
-    patient_id: int
-    course_id: int
-    analyte: str
-    value: str
-    unit: str
-    reference_low: str | None
-    reference_high: str | None
-    taken_on: str
-    recorded_by: str
-    recorded_at: str
+# The API answers with the service's read model itself (one definition of a result).
+LabResultOut = LabResultView
 
 
 class LabAlertOut(BaseModel):
@@ -136,8 +127,7 @@ class LabResultRecordedOut(BaseModel):
 def list_lab_results(ctx: ContextDep, deps: ServicesDep,
                      patient_id: int = PatientId) -> list[LabResultOut]:
     """The patient's laboratory results, oldest sampling date first."""
-    return [LabResultOut.model_validate(r.as_json())
-            for r in lab_results.list_lab_results(deps, ctx, patient_id)]
+    return lab_results.list_lab_results(deps, ctx, patient_id)
 
 
 @router.post("/patients/{patient_id}/lab-results", response_model=LabResultRecordedOut,

@@ -16,6 +16,7 @@ from infusionist.entrypoints.web.dependencies import ContextDep, ServicesDep
 from infusionist.entrypoints.web.errors import ERROR_RESPONSES
 from infusionist.entrypoints.web.schemas import ClockTime, Input
 from infusionist.services import bookings, unit
+from infusionist.services.schedule_views import BookingView
 
 router = APIRouter(tags=["schedule"], responses=ERROR_RESPONSES)
 CentreId = Path(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
@@ -121,16 +122,8 @@ class FirstStartsOut(BaseModel):
     choices: list[ChoiceOut]
 
 
-class BookingOut(BaseModel):
-    id: int
-    course_id: int
-    day: int
-    chair_id: int
-    chair: str
-    chair_start: str
-    infusion_start: str
-    chair_end: str
-    held_until: str
+# The API answers with the service's read model itself (one definition of a booking).
+BookingOut = BookingView
 
 
 class CalendarBookingOut(BookingOut):
@@ -227,7 +220,7 @@ def week(ctx: ContextDep, deps: ServicesDep, monday: MondayQuery) -> WeekOut:
 
 @router.get("/courses/{course_id}/bookings", response_model=list[BookingOut])
 def course_bookings(ctx: ContextDep, deps: ServicesDep, course_id: int = CourseId) -> list[BookingOut]:
-    return [BookingOut.model_validate(b.as_json()) for b in bookings.course_bookings(deps, ctx, course_id)]
+    return bookings.course_bookings(deps, ctx, course_id)
 
 
 @router.post("/bookings/{booking_id}/cancel", response_model=CancelledOut)
